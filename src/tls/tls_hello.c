@@ -1,0 +1,2 @@
+/* placeholder: being written */
+typedef int ta_placeholder_tls_hello;
