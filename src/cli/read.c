@@ -1,0 +1,201 @@
+/* read.c - `tlsaudit read`: capture files in, connections into SQLite,
+ * NDJSON or a human summary out. */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "tlsaudit/output.h"
+#include "tlsaudit/store.h"
+
+static void read_usage(FILE *fp)
+{
+	fputs("usage: tlsaudit read [--db PATH] [--json] [-f BPF] [options] FILE...\n"
+	      "\n"
+	      "Reads pcap/pcapng captures (FILE '-' is standard input), stores every TCP\n"
+	      "connection with a TLS handshake in the SQLite database and prints a summary\n"
+	      "per host and role, or with --json one NDJSON object per connection.\n"
+	      "\n"
+	      "  --db PATH            database (default tlsaudit.db; created if missing)\n"
+	      "  --json               NDJSON on stdout, one line per connection; messages on stderr\n"
+	      "  -f, --filter BPF     only frames matching this pcap filter expression\n"
+	      "  -q, --quiet          no summary (errors and warnings still go to stderr)\n"
+	      "  --no-ndpi            skip nDPI classification (l7_protocol and risks stay empty)\n"
+	      "limits (hitting one is counted in the capture's statistics, never fatal):\n"
+	      "  --max-flows N        concurrent TCP flows tracked (default 262144)\n"
+	      "  --max-dir-bytes N    bytes buffered per flow direction (default 131072)\n"
+	      "  --max-segments N     out-of-order segments queued per direction (default 64)\n"
+	      "  --max-handshake N    largest handshake message reassembled (default 65536)\n"
+	      "  --max-plaintext N    plaintext searched for TLS after STARTTLS/proxies (default 65536)\n"
+	      "  --max-memory N       all reassembly buffers together, bytes (default 536870912)\n"
+	      "  --idle-timeout S     seconds of packet time before an idle flow is finished (default 300)\n"
+	      "\n"
+	      "exit status: 0 all inputs read; 1 bad command line; 2 an input could not be\n"
+	      "opened or is not a capture; 3 an input was cut or damaged (everything before\n"
+	      "the damage is stored); 4 database error; 5 internal error.\n",
+	      fp);
+}
+
+bool cli_parse_u64(const char *opt, const char *s, uint64_t max, uint64_t *ret)
+{
+	char *end = NULL;
+	errno = 0;
+	if (!s || !*s || *s == '-') {
+		fprintf(stderr, "tlsaudit: %s needs a non-negative number\n", opt);
+		return false;
+	}
+	unsigned long long v = strtoull(s, &end, 10);
+	if (errno || *end || v > max) {
+		fprintf(stderr, "tlsaudit: %s: '%s' is not a number between 0 and %" PRIu64 "\n", opt, s, max);
+		return false;
+	}
+	*ret = v;
+	return true;
+}
+
+enum {
+	OPT_DB = 256,
+	OPT_JSON,
+	OPT_NO_NDPI,
+	OPT_MAX_FLOWS,
+	OPT_MAX_DIR,
+	OPT_MAX_SEGS,
+	OPT_MAX_HS,
+	OPT_MAX_PLAIN,
+	OPT_MAX_MEM,
+	OPT_IDLE,
+};
+
+static int print_record(const struct ta_record *r, void *ctx)
+{
+	(void)ctx;
+	return out_ndjson_record(stdout, r);
+}
+
+static int print_summary(const struct store_host_summary *h, void *ctx)
+{
+	FILE *fp = ctx;
+	out_text_summary_row(fp, h);
+	return 0;
+}
+
+int cmd_read(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "db", required_argument, NULL, OPT_DB },
+		{ "json", no_argument, NULL, OPT_JSON },
+		{ "filter", required_argument, NULL, 'f' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "no-ndpi", no_argument, NULL, OPT_NO_NDPI },
+		{ "max-flows", required_argument, NULL, OPT_MAX_FLOWS },
+		{ "max-dir-bytes", required_argument, NULL, OPT_MAX_DIR },
+		{ "max-segments", required_argument, NULL, OPT_MAX_SEGS },
+		{ "max-handshake", required_argument, NULL, OPT_MAX_HS },
+		{ "max-plaintext", required_argument, NULL, OPT_MAX_PLAIN },
+		{ "max-memory", required_argument, NULL, OPT_MAX_MEM },
+		{ "idle-timeout", required_argument, NULL, OPT_IDLE },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct read_opts o = { .db_path = "tlsaudit.db", .jobs = 1 };
+	flow_limits_default(&o.lim);
+	uint64_t v;
+	int c;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "f:qh", longopts, NULL)) != -1) {
+		switch (c) {
+		case OPT_DB: o.db_path = optarg; break;
+		case OPT_JSON: o.json = true; break;
+		case 'f': o.filter = optarg; break;
+		case 'q': o.quiet = true; break;
+		case OPT_NO_NDPI: o.no_ndpi = true; break;
+		case OPT_MAX_FLOWS:
+			if (!cli_parse_u64("--max-flows", optarg, 100000000, &v) || v == 0)
+				return EXIT_USAGE;
+			o.lim.max_flows = v;
+			break;
+		case OPT_MAX_DIR:
+			if (!cli_parse_u64("--max-dir-bytes", optarg, 1u << 30, &v) || v < 1024)
+				return EXIT_USAGE;
+			o.lim.max_dir_bytes = v;
+			break;
+		case OPT_MAX_SEGS:
+			if (!cli_parse_u64("--max-segments", optarg, 65536, &v))
+				return EXIT_USAGE;
+			o.lim.max_segments = v;
+			break;
+		case OPT_MAX_HS:
+			if (!cli_parse_u64("--max-handshake", optarg, 1u << 24, &v) || v < 256)
+				return EXIT_USAGE;
+			o.lim.max_handshake = v;
+			break;
+		case OPT_MAX_PLAIN:
+			if (!cli_parse_u64("--max-plaintext", optarg, 1u << 30, &v))
+				return EXIT_USAGE;
+			o.lim.max_plaintext = v;
+			break;
+		case OPT_MAX_MEM:
+			if (!cli_parse_u64("--max-memory", optarg, UINT64_MAX / 2, &v) || v < 65536)
+				return EXIT_USAGE;
+			o.lim.max_memory = v;
+			break;
+		case OPT_IDLE:
+			if (!cli_parse_u64("--idle-timeout", optarg, 86400 * 365, &v) || v == 0)
+				return EXIT_USAGE;
+			o.lim.idle_ns = (int64_t)v * 1000000000;
+			break;
+		case 'h': read_usage(stdout); return EXIT_OK;
+		default: read_usage(stderr); return EXIT_USAGE;
+		}
+	}
+	if (optind >= argc) {
+		fprintf(stderr, "tlsaudit read: no capture file given\n");
+		read_usage(stderr);
+		return EXIT_USAGE;
+	}
+
+	char err[512];
+	struct store *st = NULL;
+	if (store_open(o.db_path, &st, err, sizeof(err)) < 0) {
+		fprintf(stderr, "tlsaudit: %s\n", err);
+		return EXIT_DB;
+	}
+	int worst = EXIT_OK;
+	FILE *human = o.json ? stderr : stdout;
+	for (int i = optind; i < argc; i++) {
+		int64_t id = 0;
+		bool dup = false;
+		int rc = analyze_file(argv[i], &o, st, &id, &dup);
+		if (rc > worst)
+			worst = rc;
+		if (rc == EXIT_DB || rc == EXIT_INTERNAL)
+			break;
+		if (id == 0)
+			continue;
+		if (dup && !o.quiet)
+			fprintf(stderr, "tlsaudit: %s: already in %s as capture %" PRId64 "; nothing added\n", argv[i],
+				o.db_path, id);
+		if (o.json) {
+			if (store_foreach_record(st, id, print_record, NULL, err, sizeof(err)) < 0) {
+				fprintf(stderr, "tlsaudit: %s\n", err);
+				worst = EXIT_DB;
+				break;
+			}
+			fflush(stdout);
+		} else if (!o.quiet) {
+			fprintf(human, "%s (capture %" PRId64 " in %s):\n", argv[i], id, o.db_path);
+			out_text_summary_header(human);
+			if (store_foreach_summary(st, id, print_summary, human, err, sizeof(err)) < 0) {
+				fprintf(stderr, "tlsaudit: %s\n", err);
+				worst = EXIT_DB;
+				break;
+			}
+			fputc('\n', human);
+		}
+	}
+	store_close(st);
+	return worst;
+}

@@ -1,0 +1,144 @@
+/* format.c - escaping and value formatting shared by every output format.
+ * specification: RFC 8259 section 7 (JSON strings), RFC 3339 (timestamps),
+ * RFC 3629 (UTF-8 validity), RFC 5952 (IPv6 text form, via inet_ntop). */
+#include <arpa/inet.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include "tlsaudit/output.h"
+#include "tlsaudit/reader.h"
+#include "tlsaudit/tls.h"
+
+/* Length of the valid UTF-8 sequence at the reader's position, 0 if invalid. */
+static size_t utf8_seq_len(const struct br *r)
+{
+	uint8_t b0 = br_peek(r, 0);
+	size_t n;
+	uint32_t min;
+	if (b0 < 0x80)
+		return 1;
+	if ((b0 & 0xe0) == 0xc0) {
+		n = 2;
+		min = 0x80;
+	} else if ((b0 & 0xf0) == 0xe0) {
+		n = 3;
+		min = 0x800;
+	} else if ((b0 & 0xf8) == 0xf0) {
+		n = 4;
+		min = 0x10000;
+	} else {
+		return 0;
+	}
+	if (br_left(r) < n)
+		return 0;
+	uint32_t cp = b0 & (0x7f >> n);
+	for (size_t i = 1; i < n; i++) {
+		uint8_t b = br_peek(r, i);
+		if ((b & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (b & 0x3f);
+	}
+	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return n;
+}
+
+void out_json_string(FILE *fp, const char *s, size_t len)
+{
+	struct br r = br_make((const uint8_t *)s, len);
+	fputc('"', fp);
+	while (!br_empty(&r)) {
+		size_t n = utf8_seq_len(&r);
+		if (n == 0) {
+			fputs("\\ufffd", fp); /* invalid UTF-8: see the *_hex field for the bytes */
+			br_skip(&r, 1);
+			continue;
+		}
+		if (n > 1) {
+			fwrite(br_ptr(&r, n), 1, n, fp);
+			continue;
+		}
+		uint8_t c = br_u8(&r);
+		switch (c) {
+		case '"': fputs("\\\"", fp); break;
+		case '\\': fputs("\\\\", fp); break;
+		case '\n': fputs("\\n", fp); break;
+		case '\r': fputs("\\r", fp); break;
+		case '\t': fputs("\\t", fp); break;
+		default:
+			if (c < 0x20 || c == 0x7f)
+				fprintf(fp, "\\u%04x", c);
+			else
+				fputc(c, fp);
+		}
+	}
+	fputc('"', fp);
+}
+
+bool out_is_utf8(const char *s, size_t len)
+{
+	struct br r = br_make((const uint8_t *)s, len);
+	while (!br_empty(&r)) {
+		size_t n = utf8_seq_len(&r);
+		if (n == 0)
+			return false;
+		br_skip(&r, n);
+	}
+	return true;
+}
+
+void out_text_string(FILE *fp, const char *s, size_t len)
+{
+	struct br r = br_make((const uint8_t *)s, len);
+	while (!br_empty(&r)) {
+		uint8_t c = br_u8(&r);
+		if (c >= 0x20 && c < 0x7f && c != '\\')
+			fputc(c, fp);
+		else
+			fprintf(fp, "\\x%02x", c); /* terminal control bytes made visible */
+	}
+}
+
+void out_rfc3339(int64_t ts_ns, char buf[static 64])
+{
+	int64_t sec = ts_ns / 1000000000;
+	int64_t us = (ts_ns % 1000000000) / 1000;
+	if (us < 0) {
+		us += 1000000;
+		sec -= 1;
+	}
+	time_t t = (time_t)sec;
+	struct tm tm;
+	if (!gmtime_r(&t, &tm)) {
+		snprintf(buf, 64, "invalid");
+		return;
+	}
+	snprintf(buf, 64, "%04d-%02d-%02dT%02d:%02d:%02d.%06" PRId64 "Z", tm.tm_year + 1900, tm.tm_mon + 1,
+		 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, us);
+}
+
+void out_ip(uint8_t family, const uint8_t ip[16], char buf[static 48])
+{
+	if (!inet_ntop(family == 6 ? AF_INET6 : AF_INET, ip, buf, 48))
+		snprintf(buf, 48, "?");
+}
+
+const char *out_cipher(const struct ta_record *r, char buf[static 16])
+{
+	const char *n;
+	if (r->cipher_sslv2) {
+		n = tls_sslv2_cipher_name(r->cipher);
+		if (n)
+			return n;
+		snprintf(buf, 16, "0x%06X", (unsigned)r->cipher);
+		return buf;
+	}
+	n = tls_cipher_name((uint16_t)r->cipher);
+	if (n)
+		return n;
+	snprintf(buf, 16, "0x%04X", (unsigned)r->cipher);
+	return buf;
+}
