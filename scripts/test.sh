@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# test.sh - set up, build and run every test: the normal build and a clang
+# ASan+UBSan build both run the whole meson suite (unit, golden, conformance,
+# fuzz-corpus replay). Ends with the line "N passed, N failed".
+set -uo pipefail
+cd "$(dirname "$0")/.."
+scripts/deps.sh --test || exit 1
+
+corpus=${TLSAUDIT_CORPUS:-$(cd .. && pwd)/shared/corpus}
+if [ ! -d "$corpus/pcaps" ]; then
+	echo "test.sh: corpus not found at $corpus (set TLSAUDIT_CORPUS)" >&2
+	exit 1
+fi
+
+passed=0
+failed=0
+run_suite() { # name builddir setup-args...
+	local name=$1 dir=$2
+	shift 2
+	if [ ! -f "$dir/build.ninja" ]; then
+		meson setup "$dir" "$@" >"$dir.setup.log" 2>&1 || { cat "$dir.setup.log"; failed=$((failed + 1)); return; }
+	fi
+	if ! ninja -C "$dir" >"$dir.build.log" 2>&1; then
+		tail -n 40 "$dir.build.log"
+		echo "test.sh: $name build FAILED"
+		failed=$((failed + 1))
+		return
+	fi
+	meson test -C "$dir" --print-errorlogs --num-processes 2 "${MESON_TEST_ARGS[@]}" 2>&1 | tee "$dir.test.log" | grep -vE '^ *[0-9]+/[0-9]+ .* OK ' || true
+	local ok fail
+	ok=$(grep -E '^Ok:' "$dir.test.log" | awk '{print $2}')
+	fail=$(grep -E '^(Fail|Unexpected Pass|Timeout):' "$dir.test.log" | awk '{s += $2} END {print s + 0}')
+	passed=$((passed + ${ok:-0}))
+	failed=$((failed + ${fail:-0}))
+	echo "test.sh: $name: ${ok:-0} passed, ${fail:-0} failed"
+}
+
+MESON_TEST_ARGS=()
+run_suite "gcc build" build-test -Dwerror=true
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+CC=clang run_suite "clang ASan+UBSan build" build-asan -Db_sanitize=address,undefined -Db_lundef=false \
+	-Dc_args=-fno-sanitize-recover=all -Dwerror=true
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
