@@ -7,11 +7,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Most packets of one flow fed to nDPI; a TLS flow needs about 8-10 (handshake up to the certificate). */
+#define CLASSIFY_MAX_PACKETS_DEFAULT 32u
+
 struct classify;      /* one per thread: the nDPI detection module */
-struct classify_flow; /* per-flow nDPI state, allocated lazily, freed once decided */
+struct classify_flow; /* per-flow state, allocated lazily; nDPI's part freed once decided, rest by finish */
 
 int classify_new(struct classify **ret, char *err, size_t errlen);
 void classify_free(struct classify *c);
+
+/* Override CLASSIFY_MAX_PACKETS_DEFAULT for flows started afterwards (0 is taken as 1). */
+void classify_set_max_packets(struct classify *c, uint32_t n);
 
 /* Feed one IP packet (l3 = IP header, borrowed) of a flow. *fs is created on
  * first use. from_client tells the direction. Returns true while nDPI wants
@@ -25,8 +31,9 @@ struct classify_result {
 	char ja3[33];       /* nDPI's JA3 client hash, "" if none */
 };
 
-/* Finish: give up if undecided, fill *out, free the flow state (*fs = NULL).
- * Accepts *fs == NULL (fills an empty result). */
+/* Finish: give up if undecided (no port-based guessing), fill *out, free the flow state (*fs = NULL).
+ * Accepts *fs == NULL (fills an empty result). protocol is nDPI's "master.app" name, "" when nDPI did
+ * not recognise the payload. */
 void classify_finish(struct classify *c, struct classify_flow **fs, struct classify_result *out);
 
 /* nDPI's name of risk bit i ("Obsolete TLS Version (1.1 or older)"...), NULL if none. */

@@ -1,2 +1,229 @@
-/* placeholder: being written */
-typedef int ta_placeholder_classify;
+/* classify.c - nDPI 4.2 adapter: application protocol, flow risks and JA3 client hash per flow. */
+
+/*
+ * Design note.
+ *
+ * This is the only file that includes nDPI. nDPI's TLS parser is not trusted for anything tlsaudit reports
+ * as a TLS fact (versions come from src/tls); nDPI only contributes its protocol label, its risk bitmap and
+ * its JA3 client hash, as a second opinion.
+ *
+ * Cost limits: one detection module per struct classify (about 240 KiB for the struct itself plus its
+ * automata; one per thread, nDPI's module is not thread-safe). Per flow, one struct classify_flow
+ * (sizeof(struct ndpi_flow_struct) is 688 bytes on Debian 12's libndpi 4.2 x86-64, plus
+ * nDPI's own reassembly buffer while a TLS handshake is being parsed), allocated on the first packet and
+ * released as soon as nDPI is done with the flow; only our small struct classify_flow (the result) lives
+ * on until classify_finish(). At most max_packets packets (CLASSIFY_MAX_PACKETS_DEFAULT) are fed to nDPI
+ * per flow.
+ *
+ * Direction: nDPI 4.2 normally derives the packet direction from the addresses and ports. The caller
+ * knows better (it saw the SYN), so we turn that off (ndpi_pref_direction_detect_disable) and tell
+ * nDPI the direction per packet through flow->packet_direction: 0 = client to server, 1 = the reverse.
+ *
+ * Unknown flows: we call ndpi_detection_giveup() without port-based guessing; a flow that nDPI did not
+ * recognise from its payload reports protocol "" rather than a guess from the port number.
+ */
+
+#include "tlsaudit/classify.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <ndpi_api.h>
+
+struct classify {
+	struct ndpi_detection_module_struct *ndpi; /* owned */
+	uint32_t max_packets;                      /* per-flow cap on packets fed to nDPI */
+};
+
+struct classify_flow {
+	struct ndpi_flow_struct *ndpi; /* owned; NULL once decided (the result is kept in res) */
+	ndpi_protocol proto;           /* what the last ndpi_detection_process_packet() returned */
+	uint32_t packets;              /* packets fed so far */
+	bool decided;                  /* nDPI finished (or the cap was hit): res is final */
+	struct classify_result res;    /* valid once decided */
+};
+
+/* ndpi_init_detection_module() "MUST NOT run in parallel" (ndpi_api.h); we serialise exit as well. */
+static pthread_mutex_t classify_init_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void classify_errmsg(char *err, size_t errlen, const char *msg)
+{
+	size_t n;
+
+	if (!err || errlen == 0)
+		return;
+	n = strlen(msg);
+	if (n >= errlen)
+		n = errlen - 1;
+	memcpy(err, msg, n);
+	err[n] = '\0';
+}
+
+int classify_new(struct classify **ret, char *err, size_t errlen)
+{
+	struct classify *c;
+	NDPI_PROTOCOL_BITMASK all;
+
+	c = calloc(1, sizeof(*c));
+	if (!c) {
+		classify_errmsg(err, errlen, "classify: out of memory");
+		return -ENOMEM;
+	}
+	c->max_packets = CLASSIFY_MAX_PACKETS_DEFAULT;
+
+	pthread_mutex_lock(&classify_init_lock);
+	c->ndpi = ndpi_init_detection_module(ndpi_no_prefs);
+	if (c->ndpi) {
+		/* Debian's build has NDPI_ENABLE_DEBUG_MESSAGES off; make sure nothing is printed anyway. */
+		ndpi_set_log_level(c->ndpi, NDPI_LOG_ERROR);
+		set_ndpi_debug_function(c->ndpi, NULL);
+		ndpi_set_detection_preferences(c->ndpi, ndpi_pref_direction_detect_disable, 1);
+		NDPI_BITMASK_SET_ALL(all);
+		ndpi_set_protocol_detection_bitmask2(c->ndpi, &all);
+		ndpi_finalize_initialization(c->ndpi);
+	}
+	pthread_mutex_unlock(&classify_init_lock);
+
+	if (!c->ndpi) {
+		free(c);
+		classify_errmsg(err, errlen, "classify: ndpi_init_detection_module failed");
+		return -ENOMEM;
+	}
+	*ret = c;
+	return 0;
+}
+
+void classify_free(struct classify *c)
+{
+	if (!c)
+		return;
+	pthread_mutex_lock(&classify_init_lock);
+	ndpi_exit_detection_module(c->ndpi);
+	pthread_mutex_unlock(&classify_init_lock);
+	free(c);
+}
+
+void classify_set_max_packets(struct classify *c, uint32_t n)
+{
+	c->max_packets = n ? n : 1;
+}
+
+static bool classify_is_detected(ndpi_protocol p)
+{
+	return p.master_protocol != NDPI_PROTOCOL_UNKNOWN || p.app_protocol != NDPI_PROTOCOL_UNKNOWN;
+}
+
+static bool classify_carries_tls(ndpi_protocol p)
+{
+	static const uint16_t tls_ids[] = {
+		NDPI_PROTOCOL_TLS, NDPI_PROTOCOL_DTLS, NDPI_PROTOCOL_QUIC,
+		NDPI_PROTOCOL_MAIL_SMTPS, NDPI_PROTOCOL_MAIL_IMAPS, NDPI_PROTOCOL_MAIL_POPS,
+	};
+
+	for (size_t i = 0; i < sizeof(tls_ids) / sizeof(tls_ids[0]); i++)
+		if (p.master_protocol == tls_ids[i] || p.app_protocol == tls_ids[i])
+			return true;
+	return false;
+}
+
+/* Copy nDPI's JA3 client hash if it is one: protos is a union shared with other protocols' state. */
+static void classify_copy_ja3(char out[33], const char *ja3)
+{
+	for (size_t i = 0; i < 32; i++) {
+		char ch = ja3[i];
+		if (!((ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f')))
+			return;
+	}
+	if (ja3[32] != '\0')
+		return;
+	memcpy(out, ja3, 33);
+}
+
+/* Give up if undecided, take nDPI's verdict into f->res and release the nDPI flow. */
+static void classify_decide(struct classify *c, struct classify_flow *f)
+{
+	ndpi_protocol p = f->proto;
+
+	f->decided = true;
+	if (!classify_is_detected(p)) {
+		uint8_t guessed = 0;
+		p = ndpi_detection_giveup(c->ndpi, f->ndpi, 0, &guessed);
+	}
+	if (classify_is_detected(p))
+		ndpi_protocol2name(c->ndpi, p, f->res.protocol, (u_int)sizeof(f->res.protocol));
+	f->res.risks = f->ndpi->risk;
+	if (classify_carries_tls(p))
+		classify_copy_ja3(f->res.ja3, f->ndpi->protos.tls_quic.ja3_client);
+
+	ndpi_free_flow(f->ndpi);
+	f->ndpi = NULL;
+}
+
+bool classify_packet(struct classify *c, struct classify_flow **fs, const uint8_t *l3, size_t l3_len,
+		     int64_t ts_ns, bool from_client)
+{
+	struct classify_flow *f = *fs;
+	uint64_t ts_ms;
+	unsigned short len;
+
+	if (!f) {
+		f = calloc(1, sizeof(*f));
+		if (!f)
+			return false; /* no state: classify_finish() reports an empty result */
+		/* nDPI wants a zeroed flow from its own allocator (ndpiReader: ndpi_flow_malloc + memset) */
+		f->ndpi = ndpi_flow_malloc(SIZEOF_FLOW_STRUCT);
+		if (!f->ndpi) {
+			free(f);
+			return false;
+		}
+		memset(f->ndpi, 0, SIZEOF_FLOW_STRUCT);
+		*fs = f;
+	}
+	if (f->decided)
+		return false;
+
+	/* An IPv4/IPv6 packet cannot exceed 65535 bytes outside jumbograms; nDPI takes an unsigned short and
+	 * rejects a packet shorter than its IP header's length, which is what clamping produces. */
+	len = l3_len > USHRT_MAX ? USHRT_MAX : (unsigned short)l3_len;
+	ts_ms = ts_ns > 0 ? (uint64_t)ts_ns / 1000000u : 0; /* pre-1970 captures exist; nDPI's clock is unsigned */
+
+	f->ndpi->packet_direction = from_client ? 0 : 1;
+	f->proto = ndpi_detection_process_packet(c->ndpi, f->ndpi, l3, len, ts_ms);
+	f->packets++;
+
+	/* nDPI keeps a detected TLS flow open until it saw the certificate (for JA3S, issuer, risks). */
+	if ((classify_is_detected(f->proto) && !ndpi_extra_dissection_possible(c->ndpi, f->ndpi)) ||
+	    f->packets >= c->max_packets)
+		classify_decide(c, f);
+	return !f->decided;
+}
+
+void classify_finish(struct classify *c, struct classify_flow **fs, struct classify_result *out)
+{
+	struct classify_flow *f = *fs;
+
+	memset(out, 0, sizeof(*out));
+	if (!f)
+		return;
+	if (!f->decided)
+		classify_decide(c, f);
+	*out = f->res;
+	free(f);
+	*fs = NULL;
+}
+
+const char *classify_risk_name(unsigned bit)
+{
+	const char *s;
+
+	if (bit == NDPI_NO_RISK || bit >= NDPI_MAX_RISK)
+		return NULL;
+	s = ndpi_risk2str((ndpi_risk_enum)bit);
+	/* For values it has no name for, ndpi_risk2str() prints the number into a static buffer. */
+	if (!s || (s[0] >= '0' && s[0] <= '9'))
+		return NULL;
+	return s;
+}
