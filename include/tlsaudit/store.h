@@ -50,6 +50,9 @@ int store_capture_end(struct store *s, int64_t id, const struct store_capture *c
 		      char *err, size_t errlen);
 /* Is there already a complete capture with this hash? *ret_id = its id or 0. */
 int store_find_capture(struct store *s, const uint8_t sha256[32], int64_t *ret_id, char *err, size_t errlen);
+/* Commit what is pending, then run PRAGMA integrity_check and foreign_key_check.
+ * Returns 0 when both are clean, -EIO with the first problem in err otherwise. */
+int store_check(struct store *s, char *err, size_t errlen);
 
 /* Visit the connections of a capture (capture_id 0 = all) in order of first packet. */
 typedef int (*store_record_cb)(const struct ta_record *r, void *ctx);
