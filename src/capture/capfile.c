@@ -1,2 +1,647 @@
-/* placeholder: being written */
-typedef int ta_placeholder_capfile;
+/* capfile.c - bounded streaming reader of pcap and pcapng capture files.
+ * specification: draft-ietf-opsawg-pcap (pcap), draft-ietf-opsawg-pcapng (pcapng).
+ *
+ * Design note: libpcap is not used for files. It rejects pcapng files whose
+ * interfaces have different link types and does not tell where a file went bad.
+ * The file is read with large read(2) calls into one buffer (stdin works: nothing
+ * seeks); a record is parsed in place with struct br and handed out as a borrowed
+ * view until the next capfile_next(). The buffer grows only to hold the largest
+ * record allowed (CAP_MAX_PCAP_RECORD / CAP_MAX_BLOCK), so memory is bounded by
+ * the buffer plus one record whatever the file says. Every byte read is hashed
+ * (SHA-256) so the report can name the exact file that was analysed.
+ */
+#include "tlsaudit/capture.h"
+#include "tlsaudit/reader.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+#define CAP_BUF_SIZE (1u << 20)            /* read(2) granule and initial buffer */
+#define CAP_MAX_PCAP_RECORD (262144u * 4)  /* largest pcap caplen accepted */
+#define CAP_MAX_BLOCK (16u << 20)          /* largest pcapng block accepted */
+#define CAP_MAX_IFACES 65536u              /* pcapng interfaces per section */
+#define CAP_NAME_MAX 512                   /* file name kept for messages */
+
+#define PCAP_MAGIC_US 0xa1b2c3d4u
+#define PCAP_MAGIC_NS 0xa1b23c4du
+#define PCAPNG_SHB 0x0a0d0d0au
+#define PCAPNG_BOM 0x1a2b3c4du
+#define PCAPNG_IDB 0x00000001u
+#define PCAPNG_PB 0x00000002u  /* obsolete Packet Block */
+#define PCAPNG_SPB 0x00000003u
+#define PCAPNG_EPB 0x00000006u
+
+#define NS_PER_S 1000000000
+
+struct cap_iface {
+	uint32_t linktype;
+	uint32_t snaplen;  /* 0: no limit */
+	uint8_t tsresol;   /* if_tsresol as written: bit 7 set = 2^-n, else 10^-n */
+	int64_t tsoffset;  /* if_tsoffset, seconds */
+};
+
+struct capfile {
+	int fd;
+	bool own_fd;                /* false for stdin */
+	char name[CAP_NAME_MAX];    /* for messages */
+	uint8_t *buf;               /* owned; unread bytes are buf[start..end) */
+	size_t cap, start, end;
+	uint64_t off;               /* file offset of buf[start] */
+	uint64_t total;             /* bytes read from the file so far */
+	bool eof;                   /* read(2) returned 0 */
+	EVP_MD_CTX *md;             /* SHA-256 of every byte read */
+	struct cap_info info;
+	bool le;                    /* current pcap file / pcapng section is little-endian */
+	uint32_t pcap_linktype;
+	bool have_snaplen;
+	struct cap_iface *ifaces;   /* owned; interfaces of the current pcapng section */
+	size_t n_ifaces, cap_ifaces;
+	int64_t last_ts;            /* for Simple Packet Blocks, which carry no time */
+	bool done;                  /* a final status was returned: it is sticky */
+	enum cap_status final;
+	char final_msg[CAP_NAME_MAX + 200];
+};
+
+#if defined(__GNUC__)
+#define CAP_PRINTF(a, b) __attribute__((format(printf, a, b)))
+#else
+#define CAP_PRINTF(a, b)
+#endif
+
+/* "NAME: message" into err (one line) */
+CAP_PRINTF(4, 5)
+static void cap_msg(const struct capfile *cf, char *err, size_t errlen, const char *fmt, ...)
+{
+	if (!err || errlen == 0)
+		return;
+	int n = snprintf(err, errlen, "%s: ", cf->name);
+	if (n < 0 || (size_t)n >= errlen)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(err + n, errlen - (size_t)n, fmt, ap);
+	va_end(ap);
+}
+
+/* Make up to need bytes available at buf[start]. Sets *ret_avail to what is there
+ * (less than need only at end of file). Returns 0 or a negative errno. */
+static int cap_fill(struct capfile *cf, size_t need, size_t *ret_avail)
+{
+	while (cf->end - cf->start < need && !cf->eof) {
+		if (need > cf->cap - cf->start || cf->end == cf->cap) {
+			memmove(cf->buf, cf->buf + cf->start, cf->end - cf->start);
+			cf->end -= cf->start;
+			cf->start = 0;
+		}
+		if (need > cf->cap) {
+			size_t ncap = (need + CAP_BUF_SIZE - 1) / CAP_BUF_SIZE * CAP_BUF_SIZE;
+			uint8_t *nb = realloc(cf->buf, ncap);
+			if (!nb)
+				return -ENOMEM;
+			cf->buf = nb;
+			cf->cap = ncap;
+		}
+		ssize_t n = read(cf->fd, cf->buf + cf->end, cf->cap - cf->end);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (n == 0) {
+			cf->eof = true;
+			break;
+		}
+		if (EVP_DigestUpdate(cf->md, cf->buf + cf->end, (size_t)n) != 1)
+			return -EIO;
+		cf->end += (size_t)n;
+		cf->total += (uint64_t)n;
+	}
+	size_t have = cf->end - cf->start;
+	*ret_avail = have < need ? have : need;
+	return 0;
+}
+
+static void cap_consume(struct capfile *cf, size_t n)
+{
+	cf->start += n;
+	cf->off += n;
+	cf->info.bytes_read = cf->off;
+}
+
+static uint16_t cap_u16(const struct capfile *cf, struct br *r) { return cf->le ? br_le16(r) : br_u16(r); }
+static uint32_t cap_u32(const struct capfile *cf, struct br *r) { return cf->le ? br_le32(r) : br_u32(r); }
+
+static uint64_t cap_u64(const struct capfile *cf, struct br *r)
+{
+	uint64_t a = cap_u32(cf, r), b = cap_u32(cf, r);
+	return cf->le ? (b << 32) | a : (a << 32) | b;
+}
+
+static void cap_add_linktype(struct capfile *cf, uint32_t linktype)
+{
+	for (uint32_t i = 0; i < cf->info.n_linktypes; i++)
+		if (cf->info.linktypes[i] == linktype)
+			return;
+	if (cf->info.n_linktypes < sizeof(cf->info.linktypes) / sizeof(cf->info.linktypes[0]))
+		cf->info.linktypes[cf->info.n_linktypes++] = linktype;
+}
+
+/* A final status: sticky, message kept for repeated calls, hash finished at EOF/CUT
+ * (every byte of the file has been read by then). */
+static enum cap_status cap_finish(struct capfile *cf, enum cap_status st, const char *msg, char *err,
+				  size_t errlen)
+{
+	cf->done = true;
+	cf->final = st;
+	snprintf(cf->final_msg, sizeof(cf->final_msg), "%s", msg);
+	if (err && errlen)
+		snprintf(err, errlen, "%s", msg);
+	if (st == CAP_EOF || st == CAP_CUT) {
+		unsigned int mdlen = 0;
+		if (EVP_DigestFinal_ex(cf->md, cf->info.sha256, &mdlen) == 1 && mdlen == 32)
+			cf->info.sha256_valid = true;
+		cf->info.bytes_read = cf->total;
+	}
+	return st;
+}
+
+CAP_PRINTF(3, 4)
+static enum cap_status cap_fail(struct capfile *cf, enum cap_status st, const char *fmt, ...)
+{
+	char msg[sizeof(cf->final_msg)];
+	int n = snprintf(msg, sizeof(msg), "%s: ", cf->name);
+	if (n > 0 && (size_t)n < sizeof(msg)) {
+		va_list ap;
+		va_start(ap, fmt);
+		vsnprintf(msg + n, sizeof(msg) - (size_t)n, fmt, ap);
+		va_end(ap);
+	}
+	cf->done = true;
+	cf->final = st;
+	snprintf(cf->final_msg, sizeof(cf->final_msg), "%s", msg);
+	return st;
+}
+
+static enum cap_status cap_io_fail(struct capfile *cf, int rc)
+{
+	return cap_fail(cf, CAP_BAD, "read error at offset %llu: %s", (unsigned long long)cf->off,
+			strerror(-rc));
+}
+
+static enum cap_status cap_cut(struct capfile *cf, const char *what, size_t have, uint64_t want)
+{
+	return cap_fail(cf, CAP_CUT, "file ends inside %s at offset %llu (%zu of %llu bytes present)", what,
+			(unsigned long long)cf->off, have, (unsigned long long)want);
+}
+
+/* ---- pcap ---------------------------------------------------------------------- */
+
+/* draft-ietf-opsawg-pcap section 4, File Header (24 bytes):
+ *  | Magic Number | Major | Minor | Reserved1 | Reserved2 | SnapLen | FCS/LinkType | */
+static enum cap_status cap_pcap_header(struct capfile *cf)
+{
+	size_t have;
+	int rc = cap_fill(cf, 24, &have);
+	if (rc < 0)
+		return cap_io_fail(cf, rc);
+	if (have < 24)
+		return cap_fail(cf, CAP_CUT, "file ends inside the pcap file header (%zu of 24 bytes present)",
+				have);
+	struct br r = br_make(cf->buf + cf->start, 24);
+	uint32_t magic = br_u32(&r);
+	cf->le = (magic == 0xd4c3b2a1u || magic == 0x4d3cb2a1u);
+	cf->info.nanosecond = (magic == PCAP_MAGIC_NS || magic == 0x4d3cb2a1u);
+	uint16_t major = cap_u16(cf, &r);
+	uint16_t minor = cap_u16(cf, &r);
+	br_skip(&r, 8);
+	uint32_t snaplen = cap_u32(cf, &r);
+	uint32_t link = cap_u32(cf, &r);
+	if (major != 2)
+		return cap_fail(cf, CAP_BAD, "unsupported pcap version %u.%u", major, minor);
+	cf->info.format = CAP_PCAP;
+	cf->info.snaplen = snaplen;
+	/* bits 26-31 carry the FCS length and its flag (section 4); libpcap's LT_LINKTYPE() */
+	cf->pcap_linktype = link & 0x03ffffffu;
+	cap_add_linktype(cf, cf->pcap_linktype);
+	cap_consume(cf, 24);
+	return CAP_OK;
+}
+
+/* section 5, Packet Record: | Timestamp (s) | Timestamp (us or ns) | Captured Len | Original Len | data */
+static enum cap_status cap_pcap_next(struct capfile *cf, struct cap_frame *fr)
+{
+	size_t have;
+	int rc = cap_fill(cf, 16, &have);
+	if (rc < 0)
+		return cap_io_fail(cf, rc);
+	if (have == 0)
+		return CAP_EOF;
+	if (have < 16)
+		return cap_cut(cf, "a packet record", have, 16);
+	struct br r = br_make(cf->buf + cf->start, 16);
+	uint32_t sec = cap_u32(cf, &r);
+	uint32_t frac = cap_u32(cf, &r);
+	uint32_t caplen = cap_u32(cf, &r);
+	uint32_t wire = cap_u32(cf, &r);
+	if (caplen > CAP_MAX_PCAP_RECORD)
+		return cap_fail(cf, CAP_BAD, "record at offset %llu claims %u bytes", (unsigned long long)cf->off,
+				caplen);
+	rc = cap_fill(cf, 16 + (size_t)caplen, &have);
+	if (rc < 0)
+		return cap_io_fail(cf, rc);
+	if (have < 16 + (size_t)caplen)
+		return cap_cut(cf, "a packet record", have, 16 + (uint64_t)caplen);
+
+	r = br_make(cf->buf + cf->start + 16, caplen);
+	fr->ts_ns = (int64_t)sec * NS_PER_S + (int64_t)frac * (cf->info.nanosecond ? 1 : 1000);
+	fr->linktype = cf->pcap_linktype;
+	fr->ifindex = 0;
+	fr->data = br_ptr(&r, caplen);
+	fr->caplen = caplen;
+	fr->wire_len = wire < caplen ? caplen : wire;
+	fr->offset = cf->off;
+	cap_consume(cf, 16 + (size_t)caplen);
+	return CAP_OK;
+}
+
+/* ---- pcapng -------------------------------------------------------------------- */
+
+static uint64_t cap_pow10(unsigned n)
+{
+	uint64_t v = 1;
+	while (n--)
+		v *= 10;
+	return v;
+}
+
+/* units of if_tsresol since the epoch, plus if_tsoffset seconds -> ns, saturating at
+ * the int64 range (year 2262) instead of overflowing */
+static int64_t cap_ng_ts(uint64_t units, uint8_t tsresol, int64_t offset_s)
+{
+	unsigned n = tsresol & 0x7f;
+	uint64_t sec, frac_ns;
+	if (tsresol & 0x80) {
+		if (n == 0) {
+			sec = units;
+			frac_ns = 0;
+		} else {
+			sec = units >> n;
+			uint64_t frac = units & ((UINT64_C(1) << n) - 1);
+			if (n > 32) {
+				frac >>= n - 32; /* below 2^-32 s there is nothing left at ns precision */
+				n = 32;
+			}
+			frac_ns = (frac * NS_PER_S) >> n;
+		}
+	} else {
+		uint64_t div = cap_pow10(n);
+		sec = units / div;
+		uint64_t frac = units % div;
+		frac_ns = n <= 9 ? frac * cap_pow10(9 - n) : frac / cap_pow10(n - 9);
+	}
+	const int64_t max_s = INT64_MAX / NS_PER_S;
+	int64_t s = sec > (uint64_t)max_s ? max_s : (int64_t)sec;
+	if (offset_s > 0)
+		s = s > max_s - offset_s ? max_s : s + offset_s;
+	else if (offset_s < 0)
+		s = s < -max_s - offset_s ? -max_s : s + offset_s;
+	if (s >= max_s)
+		return INT64_MAX;
+	return s * NS_PER_S + (int64_t)frac_ns;
+}
+
+/* Section Header Block body (the byte-order magic was read by the caller):
+ *  | Major Version | Minor Version | Section Length (64) | Options | */
+static enum cap_status cap_ng_shb(struct capfile *cf, struct br *body, uint64_t boff)
+{
+	br_skip(body, 4);
+	uint16_t major = cap_u16(cf, body);
+	uint16_t minor = cap_u16(cf, body);
+	(void)cap_u64(cf, body); /* section length: may be -1, not needed when streaming */
+	if (!br_ok(body))
+		return cap_fail(cf, CAP_BAD, "section header block at offset %llu is too short",
+				(unsigned long long)boff);
+	if (major != 1)
+		return cap_fail(cf, CAP_BAD, "section header block at offset %llu has unsupported version %u.%u",
+				(unsigned long long)boff, major, minor);
+	cf->n_ifaces = 0; /* interface ids are per section */
+	return CAP_OK;
+}
+
+/* Interface Description Block:
+ *  | LinkType (16) | Reserved (16) | SnapLen (32) | Options: if_tsresol (9), if_tsoffset (14) | */
+static enum cap_status cap_ng_idb(struct capfile *cf, struct br *body, uint64_t boff)
+{
+	struct cap_iface ifc = { .tsresol = 6, .tsoffset = 0 };
+	ifc.linktype = cap_u16(cf, body);
+	br_skip(body, 2);
+	ifc.snaplen = cap_u32(cf, body);
+	if (!br_ok(body))
+		return cap_fail(cf, CAP_BAD, "interface description block at offset %llu is too short",
+				(unsigned long long)boff);
+	/* options: code(16) length(16) value padded to 32 bits; a broken trailing option
+	 * list is ignored (the packets stay readable) */
+	while (br_left(body) >= 4) {
+		uint16_t code = cap_u16(cf, body);
+		uint16_t olen = cap_u16(cf, body);
+		if (code == 0)
+			break;
+		struct br v = br_sub(body, olen);
+		br_skip(body, (4 - (olen & 3)) & 3);
+		if (!br_ok(body))
+			break;
+		if (code == 9 && olen == 1)
+			ifc.tsresol = br_u8(&v);
+		else if (code == 14 && olen == 8)
+			ifc.tsoffset = (int64_t)cap_u64(cf, &v);
+	}
+	unsigned n = ifc.tsresol & 0x7f;
+	if ((ifc.tsresol & 0x80) ? n > 63 : n > 19)
+		return cap_fail(cf, CAP_BAD, "interface description block at offset %llu has unusable if_tsresol 0x%02x",
+				(unsigned long long)boff, ifc.tsresol);
+	if (cf->n_ifaces >= CAP_MAX_IFACES)
+		return cap_fail(cf, CAP_BAD, "interface description block at offset %llu: more than %u interfaces",
+				(unsigned long long)boff, CAP_MAX_IFACES);
+	if (cf->n_ifaces == cf->cap_ifaces) {
+		size_t ncap = cf->cap_ifaces ? cf->cap_ifaces * 2 : 8;
+		struct cap_iface *ni = realloc(cf->ifaces, ncap * sizeof(*ni));
+		if (!ni)
+			return cap_fail(cf, CAP_BAD, "out of memory");
+		cf->ifaces = ni;
+		cf->cap_ifaces = ncap;
+	}
+	cf->ifaces[cf->n_ifaces++] = ifc;
+	cap_add_linktype(cf, ifc.linktype);
+	if (!cf->have_snaplen) {
+		cf->info.snaplen = ifc.snaplen;
+		cf->have_snaplen = true;
+	}
+	return CAP_OK;
+}
+
+static enum cap_status cap_ng_bad_iface(struct capfile *cf, uint64_t boff, uint32_t id)
+{
+	return cap_fail(cf, CAP_BAD, "block at offset %llu references interface %u but the section defines %zu",
+			(unsigned long long)boff, id, cf->n_ifaces);
+}
+
+/* Enhanced Packet Block:
+ *  | Interface ID | Timestamp (High) | Timestamp (Low) | Captured Len | Original Len | data | options |
+ * obsolete Packet Block: | Interface ID (16) | Drops (16) | the same from Timestamp on |
+ * Simple Packet Block: | Original Len | data | (interface 0, no timestamp) */
+static enum cap_status cap_ng_packet(struct capfile *cf, uint32_t type, struct br *body, uint64_t boff,
+				     struct cap_frame *fr)
+{
+	uint32_t id, caplen, wire;
+	int64_t ts;
+	if (type == PCAPNG_SPB) {
+		wire = cap_u32(cf, body);
+		if (!br_ok(body))
+			return cap_fail(cf, CAP_BAD, "simple packet block at offset %llu is too short",
+					(unsigned long long)boff);
+		if (cf->n_ifaces == 0)
+			return cap_ng_bad_iface(cf, boff, 0);
+		id = 0;
+		size_t left = br_left(body);
+		caplen = wire < left ? wire : (uint32_t)left;
+		if (cf->ifaces[0].snaplen && caplen > cf->ifaces[0].snaplen)
+			caplen = cf->ifaces[0].snaplen;
+		ts = cf->last_ts;
+	} else {
+		if (type == PCAPNG_EPB) {
+			id = cap_u32(cf, body);
+		} else {
+			id = cap_u16(cf, body);
+			br_skip(body, 2);
+		}
+		uint32_t hi = cap_u32(cf, body);
+		uint32_t lo = cap_u32(cf, body);
+		caplen = cap_u32(cf, body);
+		wire = cap_u32(cf, body);
+		if (!br_ok(body))
+			return cap_fail(cf, CAP_BAD, "packet block at offset %llu is too short", (unsigned long long)boff);
+		if (id >= cf->n_ifaces)
+			return cap_ng_bad_iface(cf, boff, id);
+		if (caplen > br_left(body))
+			return cap_fail(cf, CAP_BAD, "packet block at offset %llu claims %u bytes but holds %zu",
+					(unsigned long long)boff, caplen, br_left(body));
+		const struct cap_iface *ifc = &cf->ifaces[id];
+		ts = cap_ng_ts(((uint64_t)hi << 32) | lo, ifc->tsresol, ifc->tsoffset);
+		cf->last_ts = ts;
+	}
+	fr->ts_ns = ts;
+	fr->linktype = cf->ifaces[id].linktype;
+	fr->ifindex = id;
+	fr->data = br_ptr(body, caplen);
+	fr->caplen = caplen;
+	fr->wire_len = wire < caplen ? caplen : wire;
+	fr->offset = boff;
+	return CAP_OK;
+}
+
+/* One block: | Block Type | Block Total Length | Body | Block Total Length |.
+ * *ret_frame is set when the block was a packet. */
+static enum cap_status cap_ng_block(struct capfile *cf, struct cap_frame *fr, bool *ret_frame)
+{
+	size_t have;
+	uint64_t boff = cf->off;
+	*ret_frame = false;
+	int rc = cap_fill(cf, 12, &have);
+	if (rc < 0)
+		return cap_io_fail(cf, rc);
+	if (have == 0)
+		return CAP_EOF;
+	struct br r = br_make(cf->buf + cf->start, have);
+	uint32_t type = br_u32(&r); /* SHB type is a palindrome; others re-read below */
+	if (type == PCAPNG_SHB) {
+		if (have < 12)
+			return cap_cut(cf, "a pcapng block", have, 12);
+		br_skip(&r, 4);
+		uint32_t bom = br_u32(&r);
+		if (bom == PCAPNG_BOM)
+			cf->le = false;
+		else if (bom == 0x4d3c2b1au)
+			cf->le = true;
+		else
+			return cap_fail(cf, CAP_BAD, "section header block at offset %llu has bad byte-order magic 0x%08x",
+					(unsigned long long)boff, bom);
+	}
+	if (have < 8)
+		return cap_cut(cf, "a pcapng block", have, 8);
+	r = br_make(cf->buf + cf->start, 8);
+	type = cap_u32(cf, &r);
+	uint32_t len = cap_u32(cf, &r);
+	if (len < 12 || len % 4 != 0)
+		return cap_fail(cf, CAP_BAD, "block at offset %llu has invalid length %u", (unsigned long long)boff,
+				len);
+	if (len > CAP_MAX_BLOCK)
+		return cap_fail(cf, CAP_BAD, "block at offset %llu claims %u bytes", (unsigned long long)boff, len);
+	rc = cap_fill(cf, len, &have);
+	if (rc < 0)
+		return cap_io_fail(cf, rc);
+	bool is_packet = type == PCAPNG_EPB || type == PCAPNG_SPB || type == PCAPNG_PB;
+	if (have < len)
+		return cap_cut(cf, is_packet ? "a packet record" : "a pcapng block", have, len);
+	r = br_make(cf->buf + cf->start, len);
+	br_skip(&r, 8);
+	struct br body = br_sub(&r, len - 12);
+	uint32_t trailer = cap_u32(cf, &r);
+	if (trailer != len)
+		return cap_fail(cf, CAP_BAD, "block at offset %llu: trailing length %u differs from %u",
+				(unsigned long long)boff, trailer, len);
+
+	enum cap_status st = CAP_OK;
+	switch (type) {
+	case PCAPNG_SHB:
+		st = cap_ng_shb(cf, &body, boff);
+		break;
+	case PCAPNG_IDB:
+		st = cap_ng_idb(cf, &body, boff);
+		break;
+	case PCAPNG_EPB:
+	case PCAPNG_SPB:
+	case PCAPNG_PB:
+		st = cap_ng_packet(cf, type, &body, boff, fr);
+		*ret_frame = st == CAP_OK;
+		break;
+	default: /* NRB, ISB, DSB, custom, ...: nothing tlsaudit needs */
+		cf->info.skipped_blocks++;
+		break;
+	}
+	if (st == CAP_OK)
+		cap_consume(cf, len);
+	return st;
+}
+
+static enum cap_status cap_ng_next(struct capfile *cf, struct cap_frame *fr)
+{
+	for (;;) {
+		bool got = false;
+		enum cap_status st = cap_ng_block(cf, fr, &got);
+		if (st != CAP_OK || got)
+			return st;
+	}
+}
+
+/* ---- public -------------------------------------------------------------------- */
+
+int capfile_open(const char *path, struct capfile **ret, char *err, size_t errlen)
+{
+	struct capfile *cf = calloc(1, sizeof(*cf));
+	if (!cf) {
+		if (err && errlen)
+			snprintf(err, errlen, "%s: out of memory", path);
+		return -ENOMEM;
+	}
+	int rc = 0;
+	bool use_stdin = strcmp(path, "-") == 0;
+	snprintf(cf->name, sizeof(cf->name), "%s", use_stdin ? "stdin" : path);
+	cf->fd = -1;
+	if (use_stdin) {
+		cf->fd = STDIN_FILENO;
+	} else {
+		cf->fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (cf->fd < 0) {
+			rc = -errno;
+			cap_msg(cf, err, errlen, "%s", strerror(-rc));
+			goto fail;
+		}
+		cf->own_fd = true;
+	}
+	cf->buf = malloc(CAP_BUF_SIZE);
+	cf->md = EVP_MD_CTX_new();
+	if (!cf->buf || !cf->md || EVP_DigestInit_ex(cf->md, EVP_sha256(), NULL) != 1) {
+		rc = -ENOMEM;
+		cap_msg(cf, err, errlen, "cannot allocate the reader");
+		goto fail;
+	}
+	cf->cap = CAP_BUF_SIZE;
+
+	size_t have;
+	rc = cap_fill(cf, 4, &have);
+	if (rc < 0) {
+		cap_msg(cf, err, errlen, "%s", strerror(-rc));
+		goto fail;
+	}
+	rc = -EINVAL;
+	if (have == 0) {
+		cap_msg(cf, err, errlen, "empty file");
+		goto fail;
+	}
+	if (have < 4) {
+		cap_msg(cf, err, errlen, "not a pcap or pcapng capture (only %zu bytes)", have);
+		goto fail;
+	}
+	struct br r = br_make(cf->buf + cf->start, 4);
+	uint32_t magic = br_u32(&r);
+	enum cap_status st;
+	if (magic == PCAP_MAGIC_US || magic == PCAP_MAGIC_NS || magic == 0xd4c3b2a1u || magic == 0x4d3cb2a1u) {
+		st = cap_pcap_header(cf);
+	} else if (magic == PCAPNG_SHB) {
+		struct cap_frame unused;
+		bool got;
+		cf->info.format = CAP_PCAPNG;
+		st = cap_ng_block(cf, &unused, &got);
+		if (st == CAP_EOF)
+			st = CAP_OK;
+	} else {
+		cap_msg(cf, err, errlen, "not a pcap or pcapng capture (starts with 0x%08x)", magic);
+		goto fail;
+	}
+	if (st != CAP_OK) {
+		if (err && errlen)
+			snprintf(err, errlen, "%s", cf->final_msg);
+		goto fail;
+	}
+	*ret = cf;
+	return 0;
+fail:
+	capfile_free(cf);
+	return rc;
+}
+
+enum cap_status capfile_next(struct capfile *cf, struct cap_frame *fr, char *err, size_t errlen)
+{
+	if (cf->done) {
+		if (cf->final != CAP_EOF && err && errlen)
+			snprintf(err, errlen, "%s", cf->final_msg);
+		return cf->final;
+	}
+	enum cap_status st = cf->info.format == CAP_PCAP ? cap_pcap_next(cf, fr) : cap_ng_next(cf, fr);
+	if (st == CAP_OK)
+		return CAP_OK;
+	if (st == CAP_EOF)
+		return cap_finish(cf, CAP_EOF, "", err, errlen);
+	/* cap_fail() stored the message; CUT also completes the hash (the file was read to its end) */
+	char msg[sizeof(cf->final_msg)];
+	snprintf(msg, sizeof(msg), "%s", cf->final_msg);
+	if (st == CAP_CUT)
+		return cap_finish(cf, CAP_CUT, msg, err, errlen);
+	if (err && errlen)
+		snprintf(err, errlen, "%s", msg);
+	return st;
+}
+
+const struct cap_info *capfile_info(const struct capfile *cf)
+{
+	return &cf->info;
+}
+
+void capfile_free(struct capfile *cf)
+{
+	if (!cf)
+		return;
+	if (cf->own_fd && cf->fd >= 0)
+		close(cf->fd);
+	EVP_MD_CTX_free(cf->md);
+	free(cf->ifaces);
+	free(cf->buf);
+	free(cf);
+}
