@@ -90,6 +90,7 @@ struct ta_record {
 	uint64_t risks;               /* nDPI risk bitmask (bit = ndpi_risk_enum) */
 	char ndpi_ja3[33];            /* nDPI's JA3 client hash, "" if none */
 	char ja3[33], ja3s[33], ja4[40]; /* our fingerprints, "" if not computed */
+	char ja4_hrr[40];             /* JA4 of the second ClientHello (after a HelloRetryRequest) */
 	enum rec_outcome outcome;
 	uint32_t flags;               /* REC_F_* */
 	uint64_t pkts[2], bytes[2];   /* [0] client->server, [1] server->client (payload bytes) */

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "tlsaudit/classify.h"
+#include "tlsaudit/fingerprint.h"
 #include "tlsaudit/flow.h"
 #include "tlsaudit/reader.h"
 #include "tlsaudit/tls.h"
@@ -312,6 +313,8 @@ static void flow_build_record(const struct flow *f, bool cut, const struct class
 			r->flags |= REC_F_ECH;
 		if (ch->has_early_data)
 			r->flags |= REC_F_EARLY_DATA;
+		fp_ja3(ch, r->ja3, NULL, 0);
+		fp_ja4(ch, false, r->ja4, NULL, 0);
 	}
 	if (x->have_sh) {
 		r->has_server_hello = true;
@@ -326,6 +329,7 @@ static void flow_build_record(const struct flow *f, bool cut, const struct class
 		} else {
 			r->has_cipher = true;
 			r->cipher = x->sh.cipher;
+			fp_ja3s(&x->sh, r->ja3s, NULL, 0);
 		}
 	}
 	if (x->have_alert) {

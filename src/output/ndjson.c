@@ -161,6 +161,10 @@ int out_ndjson_record(FILE *fp, const struct ta_record *r)
 	str_or_null(fp, r->ja3s);
 	key(fp, "ja4");
 	str_or_null(fp, r->ja4);
+	if (r->ja4_hrr[0]) {
+		key(fp, "ja4_hrr");
+		str_or_null(fp, r->ja4_hrr);
+	}
 	key(fp, "ndpi_ja3");
 	str_or_null(fp, r->ndpi_ja3);
 	key(fp, "flags");

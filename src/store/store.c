@@ -105,7 +105,7 @@ static const char *const migrations[] = {
 	" risk_mask INTEGER NOT NULL,"
 	" outcome TEXT NOT NULL,"
 	" flags INTEGER NOT NULL,"
-	" ja3 TEXT, ja3s TEXT, ja4 TEXT, ndpi_ja3 TEXT,"
+	" ja3 TEXT, ja3s TEXT, ja4 TEXT, ja4_hrr TEXT, ndpi_ja3 TEXT,"
 	" pkts_c2s INTEGER NOT NULL, pkts_s2c INTEGER NOT NULL,"
 	" bytes_c2s INTEGER NOT NULL, bytes_s2c INTEGER NOT NULL,"
 	" UNIQUE (capture_id, seq)"
@@ -143,7 +143,7 @@ _Static_assert(N_MIGRATIONS == STORE_SCHEMA_VERSION, "one migration per schema v
 	X(server_legacy_version_id) X(negotiated_version) X(negotiated_version_id) X(negotiated_level)     \
 	X(cipher) X(cipher_id) X(cipher_sslv2) X(alert) X(alert_id) X(alert_level) X(alert_level_id)       \
 	X(alert_sender) X(established) X(resumed) X(hello_retry_request) X(starttls) X(l7_protocol)        \
-	X(risk_mask) X(outcome) X(flags) X(ja3) X(ja3s) X(ja4) X(ndpi_ja3) X(pkts_c2s) X(pkts_s2c)          \
+	X(risk_mask) X(outcome) X(flags) X(ja3) X(ja3s) X(ja4) X(ja4_hrr) X(ndpi_ja3) X(pkts_c2s) X(pkts_s2c)          \
 	X(bytes_c2s) X(bytes_s2c)
 
 enum conn_col {
@@ -948,6 +948,7 @@ int store_add_record(struct store *s, int64_t capture_id, const struct ta_record
 	bind_text(st, P(ja3), r->ja3, sizeof(r->ja3));
 	bind_text(st, P(ja3s), r->ja3s, sizeof(r->ja3s));
 	bind_text(st, P(ja4), r->ja4, sizeof(r->ja4));
+	bind_text(st, P(ja4_hrr), r->ja4_hrr, sizeof(r->ja4_hrr));
 	bind_text(st, P(ndpi_ja3), r->ndpi_ja3, sizeof(r->ndpi_ja3));
 	sqlite3_bind_int64(st, P(pkts_c2s), (int64_t)r->pkts[0]);
 	sqlite3_bind_int64(st, P(pkts_s2c), (int64_t)r->pkts[1]);
@@ -1052,6 +1053,7 @@ static void read_record(sqlite3_stmt *st, struct ta_record *r)
 	col_text(st, C(ja3), r->ja3, sizeof(r->ja3));
 	col_text(st, C(ja3s), r->ja3s, sizeof(r->ja3s));
 	col_text(st, C(ja4), r->ja4, sizeof(r->ja4));
+	col_text(st, C(ja4_hrr), r->ja4_hrr, sizeof(r->ja4_hrr));
 	col_text(st, C(ndpi_ja3), r->ndpi_ja3, sizeof(r->ndpi_ja3));
 	r->pkts[0] = (uint64_t)sqlite3_column_int64(st, C(pkts_c2s));
 	r->pkts[1] = (uint64_t)sqlite3_column_int64(st, C(pkts_s2c));
