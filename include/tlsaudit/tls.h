@@ -150,6 +150,11 @@ struct tls_dir_state {
 	uint32_t hs_after_ccs;    /* handshake records after this side's CCS (encrypted Finished) */
 	uint32_t alerts;          /* alert records (plaintext or not) */
 	uint32_t sslv2_records;
+	/* added by the TLS stage (state it needs; not part of the original contract) */
+	uint32_t hs_types;        /* bit n set: plaintext handshake message of type n (< 32) seen */
+	uint32_t hs_skip;         /* bytes left of a handshake message being skipped (not a hello, or too big) */
+	uint16_t hs_rec_version;  /* record version of the record that began the buffered message */
+	uint16_t hs_records;      /* records the buffered message has spanned so far */
 };
 
 struct tls_facts {
@@ -169,6 +174,10 @@ struct tls_facts {
 	bool resumed;                    /* session id echo, ticket or PSK accepted */
 	bool ch_sent_after_sh;           /* a ClientHello after the ServerHello (renegotiation) */
 	uint32_t anomalies;              /* TLS_AN_* for the connection */
+	uint16_t ch_records;             /* records the first ClientHello spanned (1 = one record) */
+	uint8_t ch_status;               /* enum tls_status of the first ClientHello's parse; when not
+					  * TLS_OK, have_ch is false and ch holds the fields read before
+					  * the error (e.g. legacy_version, SNI of a fuzzed hello) */
 	struct tls_dir_state dir[2];
 };
 
