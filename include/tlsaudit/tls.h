@@ -178,6 +178,8 @@ struct tls_facts {
 	uint8_t ch_status;               /* enum tls_status of the first ClientHello's parse; when not
 					  * TLS_OK, have_ch is false and ch holds the fields read before
 					  * the error (e.g. legacy_version, SNI of a fuzzed hello) */
+	bool have_ch2;                   /* a second ClientHello was parsed (after HRR, or a repeat) */
+	struct tls_client_hello ch2;     /* the second ClientHello */
 	struct tls_dir_state dir[2];
 };
 

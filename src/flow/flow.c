@@ -315,6 +315,8 @@ static void flow_build_record(const struct flow *f, bool cut, const struct class
 			r->flags |= REC_F_EARLY_DATA;
 		fp_ja3(ch, r->ja3, NULL, 0);
 		fp_ja4(ch, false, r->ja4, NULL, 0);
+		if (x->have_ch2)
+			fp_ja4(&x->ch2, false, r->ja4_hrr, NULL, 0);
 	}
 	if (x->have_sh) {
 		r->has_server_hello = true;

@@ -156,6 +156,14 @@ static void hs_message(struct tls_facts *f, enum tls_dir dir, uint8_t type, cons
 		       uint16_t rec_version, uint16_t records)
 {
 	if (dir == TLS_DIR_CLIENT && type == HS_CLIENT_HELLO) {
+		if (f->have_ch && f->n_client_hellos == 2 && !f->have_ch2) {
+			/* the second ClientHello (after a HelloRetryRequest): kept for its fingerprint */
+			if (tls_parse_client_hello(body, len, &f->ch2) == TLS_OK) {
+				f->ch2.record_version = rec_version;
+				f->have_ch2 = true;
+			}
+			return;
+		}
 		if (f->have_ch || f->n_client_hellos != 1)
 			return;
 		f->ch_status = (uint8_t)tls_parse_client_hello(body, len, &f->ch);
