@@ -46,6 +46,7 @@ enum {
 };
 
 #define VXLAN_PORT 4789
+#define GTPU_PORT 2152
 
 struct dctx {
 	bool frame_cut; /* caplen < wire_len: a short IP packet is a snaplen cut, not a lie */
@@ -108,7 +109,41 @@ static enum decode_status decode_tcp(struct dctx *c, struct br r, size_t wire_le
 	return DECODE_OK;
 }
 
-/* RFC 768 UDP header; only VXLAN (RFC 7348 section 5) is followed:
+/* 3GPP TS 29.281 section 5.1 GTP-U header (mobile networks):
+ *  | Ver |PT|R|E|S|PN|  Message Type  |            Length             |
+ *  |                 Tunnel Endpoint Identifier                       |
+ *  | Sequence Number (opt)            | N-PDU (opt)  | Next ext (opt)  |
+ * Only version 1 T-PDUs (type 255) carrying IPv4/IPv6 are followed; extension
+ * headers are walked by their length (in 4-byte units), at most 8 of them. */
+static enum decode_status decode_gtpu(struct dctx *c, struct br r)
+{
+	uint8_t flags = br_u8(&r), type = br_u8(&r);
+	br_skip(&r, 6); /* length, TEID */
+	if (!br_ok(&r))
+		return DECODE_TRUNCATED;
+	if ((flags >> 5) != 1 || !(flags & 0x10) || type != 255)
+		return DECODE_NOT_TCP;
+	if (flags & 0x07) {
+		br_skip(&r, 3); /* sequence number, N-PDU number */
+		uint8_t next = br_u8(&r);
+		for (unsigned i = 0; next != 0 && (flags & 0x04); i++) {
+			if (i == 8)
+				return DECODE_MALFORMED;
+			uint8_t units = br_u8(&r);
+			if (units == 0)
+				return DECODE_MALFORMED;
+			br_skip(&r, (size_t)units * 4 - 2);
+			next = br_u8(&r);
+		}
+		if (!br_ok(&r))
+			return DECODE_TRUNCATED;
+	}
+	if (!decode_enter_tunnel(c))
+		return DECODE_MALFORMED;
+	return decode_ip(c, r);
+}
+
+/* RFC 768 UDP header; GTP-U and VXLAN (RFC 7348 section 5) is followed:
  *  |R|R|R|R|I|R|R|R|            Reserved                           |
  *  |                VXLAN Network Identifier (VNI) |   Reserved    |
  * followed by the inner Ethernet frame. */
@@ -119,6 +154,8 @@ static enum decode_status decode_udp(struct dctx *c, struct br r)
 	br_skip(&r, 4); /* length, checksum */
 	if (!br_ok(&r))
 		return DECODE_TRUNCATED;
+	if (dport == GTPU_PORT)
+		return decode_gtpu(c, r);
 	if (dport != VXLAN_PORT)
 		return DECODE_NOT_TCP;
 	uint8_t vx_flags = br_u8(&r);

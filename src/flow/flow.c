@@ -37,6 +37,7 @@ struct flow_dir {
 	struct seg *ooo;   /* owned: out-of-order segments, sorted */
 	uint32_t n_ooo, ooo_bytes;
 	uint32_t next_seq; /* next expected sequence number */
+	uint64_t in_order; /* bytes delivered in order so far */
 	bool seq_init;     /* next_seq is known */
 	bool syn, fin, rst;
 	bool resync;       /* after a gap: skip to the next plausible record header */
@@ -290,7 +291,12 @@ static void flow_build_record(const struct flow *f, bool cut, const struct class
 	r->client_port = f->port[c];
 	r->server_port = f->port[s];
 
-	if (x->have_ch) {
+	/* A malformed first ClientHello still tells what was read before the damage
+	 * (legacy_version, often the SNI): report it, flagged malformed. */
+	bool partial_ch = !x->have_ch && x->n_client_hellos > 0;
+	if (partial_ch)
+		r->flags |= REC_F_MALFORMED;
+	if (x->have_ch || partial_ch) {
 		r->has_sni = ch->has_sni;
 		r->sni_len = ch->sni_len;
 		memcpy(r->sni, ch->sni, ch->sni_len);
@@ -313,8 +319,10 @@ static void flow_build_record(const struct flow *f, bool cut, const struct class
 			r->flags |= REC_F_ECH;
 		if (ch->has_early_data)
 			r->flags |= REC_F_EARLY_DATA;
-		fp_ja3(ch, r->ja3, NULL, 0);
-		fp_ja4(ch, false, r->ja4, NULL, 0);
+		if (x->have_ch) {
+			fp_ja3(ch, r->ja3, NULL, 0);
+			fp_ja4(ch, false, r->ja4, NULL, 0);
+		}
 		if (x->have_ch2)
 			fp_ja4(&x->ch2, false, r->ja4_hrr, NULL, 0);
 	}
@@ -385,7 +393,7 @@ static void flow_build_record(const struct flow *f, bool cut, const struct class
 
 static bool tls_seen(const struct tls_facts *x)
 {
-	return x && (x->have_ch || x->have_sh || x->hrr || x->have_alert);
+	return x && (x->have_ch || x->n_client_hellos > 0 || x->have_sh || x->hrr || x->have_alert);
 }
 
 static void dir_drain(struct flow_table *t, struct flow *f, int e);
@@ -609,6 +617,7 @@ static void dir_append(struct flow_table *t, struct flow *f, int e, const uint8_
 {
 	struct flow_dir *d = &f->d[e];
 	d->next_seq += (uint32_t)len;
+	d->in_order += len;
 	if (dir_closed_for_tls(f, e))
 		return;
 	if (!dir_reserve(t, d, (size_t)d->buf_len + len)) {
@@ -836,6 +845,16 @@ void flow_packet(struct flow_table *t, const struct pkt *p)
 			d->seq_init = true;
 		}
 		seq = p->seq + 1; /* data on a SYN (TCP Fast Open) follows the SYN's number */
+	}
+	/* Several SYN-ACKs with different numbers (or a SYN-ACK we missed): the
+	 * number the peer acknowledges is the one the connection uses. */
+	if ((p->tcp_flags & (TCP_ACK | TCP_SYN)) == TCP_ACK) {
+		struct flow_dir *o = &f->d[1 - e];
+		if (o->syn && o->in_order == 0 && o->next_seq != p->ack) {
+			o->next_seq = p->ack;
+			dir_drain(t, f, 1 - e);
+			dir_process(t, f, 1 - e);
+		}
 	}
 	if (p->payload_len > 0)
 		dir_data(t, f, e, seq, p->payload, p->payload_len);
