@@ -1,0 +1,45 @@
+/* starttls.h - which plaintext protocol upgraded to TLS in-band, told from the
+ * dialogue (not the port), and whether the upgrade was refused.
+ * specification: RFC 3207 (SMTP), RFC 3501 6.2.1 (IMAP), RFC 2595 (POP3 STLS),
+ * RFC 4217 (FTP AUTH TLS), RFC 4511 4.14 (LDAP StartTLS), RFC 6120 5 (XMPP),
+ * PostgreSQL protocol 53.2.9 (SSLRequest), MySQL Protocol::SSLRequest,
+ * IRCv3 tls extension (IRC), MS-RDPBCGR 2.2.1.1/2.2.1.2 (RDP negotiation). */
+#ifndef TLSAUDIT_STARTTLS_H
+#define TLSAUDIT_STARTTLS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum starttls_proto {
+	STARTTLS_NONE = 0,
+	STARTTLS_SMTP,
+	STARTTLS_IMAP,
+	STARTTLS_POP3,
+	STARTTLS_FTP,
+	STARTTLS_LDAP,
+	STARTTLS_XMPP,
+	STARTTLS_POSTGRESQL,
+	STARTTLS_MYSQL,
+	STARTTLS_IRC,
+	STARTTLS_RDP,
+	STARTTLS_COUNT_
+};
+
+struct starttls_result {
+	enum starttls_proto proto; /* STARTTLS_NONE: no upgrade dialogue recognised */
+	bool requested;            /* the client asked to upgrade */
+	bool accepted;             /* the server agreed */
+	bool refused;              /* the server said no (e.g. SMTP 454, POP3 -ERR, PostgreSQL 'N') */
+	char reply[64];            /* the server's answer line/code as sent (raw bytes, NUL-terminated) */
+};
+
+/* Look at the first plaintext bytes of each direction (borrowed; client =
+ * bytes the TLS client sent). Never reads outside the given lengths. */
+void starttls_detect(const uint8_t *client, size_t client_len, const uint8_t *server, size_t server_len,
+		     struct starttls_result *out);
+
+/* "smtp", "imap", ... (lower case, the NDJSON `starttls` value); NULL for NONE. */
+const char *starttls_name(enum starttls_proto p);
+
+#endif
