@@ -393,18 +393,19 @@ const char *tls_cipher_name(uint16_t id)
 	return NULL;
 }
 
-/* draft-hickman-netscape-ssl-00 appendix A: the seven SSLv2 CIPHER-KIND values
- * (Wireshark's tls.handshake.cipherspec also lists 0x080080 RC4_64, a non-standard kind). */
+/* draft-hickman-netscape-ssl-00 appendix A: the seven SSLv2 CIPHER-KIND values, named as
+ * Wireshark's tls.handshake.cipherspec names them (SSL2_*, not the draft's SSL_CK_*); Wireshark
+ * also lists 0x080080 SSL2_RC4_64_WITH_MD5, a non-standard kind. */
 const char *tls_sslv2_cipher_name(uint32_t kind)
 {
 	switch (kind) {
-	case 0x010080: return "SSL_CK_RC4_128_WITH_MD5";
-	case 0x020080: return "SSL_CK_RC4_128_EXPORT40_WITH_MD5";
-	case 0x030080: return "SSL_CK_RC2_128_CBC_WITH_MD5";
-	case 0x040080: return "SSL_CK_RC2_128_CBC_EXPORT40_WITH_MD5";
-	case 0x050080: return "SSL_CK_IDEA_128_CBC_WITH_MD5";
-	case 0x060040: return "SSL_CK_DES_64_CBC_WITH_MD5";
-	case 0x0700c0: return "SSL_CK_DES_192_EDE3_CBC_WITH_MD5";
+	case 0x010080: return "SSL2_RC4_128_WITH_MD5";
+	case 0x020080: return "SSL2_RC4_128_EXPORT40_WITH_MD5";
+	case 0x030080: return "SSL2_RC2_128_CBC_WITH_MD5";
+	case 0x040080: return "SSL2_RC2_128_CBC_EXPORT40_WITH_MD5";
+	case 0x050080: return "SSL2_IDEA_128_CBC_WITH_MD5";
+	case 0x060040: return "SSL2_DES_64_CBC_WITH_MD5";
+	case 0x0700c0: return "SSL2_DES_192_EDE3_CBC_WITH_MD5";
 	default: return NULL;
 	}
 }
