@@ -1,0 +1,467 @@
+#!/usr/bin/env python3
+"""Derive per-connection TLS ground truth from a capture WITH TSHARK (not tlsaudit).
+
+The output has the same shape as /work/shared/corpus/expected/*.json (see that
+corpus' MANIFEST.md): a top-level object with `capture`, `derived_with` and a
+`connections` list, each connection carrying client_ip, client_port, server_ip,
+server_port, sni, client_legacy_version, client_supported_versions (GREASE kept
+as "GREASE (0x1a1a)", like the corpus), negotiated_version, cipher, alert,
+established, starttls (always null here), tcp_stream, cipher_id,
+server_legacy_version, alert_level, alert_sender, features, plus `ts` (first
+packet of the TCP connection, RFC 3339 UTC with microseconds).
+
+Rules (same as the corpus MANIFEST):
+  * client = sender of the first ClientHello, else receiver of a ServerHello,
+    else sender of the SYN.
+  * sni / client_legacy_version / client_supported_versions: first ClientHello.
+  * negotiated_version: last non-HelloRetryRequest ServerHello, its
+    supported_versions value if present, else its legacy_version.
+  * cipher: that ServerHello's suite, Wireshark's value string (IANA name),
+    "0xC0FF" style when tshark has no name.
+  * alert: first PLAINTEXT alert in either direction (encrypted alerts only set
+    feature encrypted_alert).
+  * established: TLS <= 1.2: both sides sent ChangeCipherSpec after the
+    ServerHello with no fatal alert before; TLS 1.3: the client sent an
+    encrypted record after the ServerHello with no fatal alert before.
+    false: fatal alert, or the connection was closed (FIN/RST) before that.
+    null: only one direction captured, or the capture ends mid-handshake.
+  * features: hello_retry_request, resumed_psk (TLS 1.3 ServerHello carries
+    pre_shared_key), resumed_session_id (TLS <= 1.2, ServerHello echoes the
+    non-empty ClientHello session id), resumed_abbreviated (TLS <= 1.2, no
+    server Certificate but both CCS), no_server_hello, no_client_hello,
+    encrypted_alert, unidirectional, multiple_client_hellos(N).
+
+Usage:
+  tshark_expect.py CAPTURE                 print the JSON for one capture
+  tshark_expect.py --write DIR CAPTURE...  write DIR/<capture basename>.json
+  tshark_expect.py --check CHECKS CAPTURE...
+        CHECKS lines: sample|client|server|sni|legacy|max_offered|negotiated|
+        alert|established|feature   ("-" = null/none/empty; client may be
+        ip:*, ip:port or ip:lo-hi). Every connection must match exactly one
+        line and every line one connection. Exit 1 otherwise.
+Standard library only; needs tshark (tested with 4.0.17).
+"""
+from __future__ import annotations
+
+import argparse
+import functools
+import hashlib
+import json
+import os
+import subprocess
+import sys
+from datetime import datetime, timezone
+
+HRR_RANDOM = "cf21ad74e59a6111be1d8c021e65b891c2a211167abb8c5e079e09e2c8a8339c"
+
+ALERTS = {
+    0: "close_notify", 1: "end_of_early_data", 10: "unexpected_message", 20: "bad_record_mac",
+    21: "decryption_failed", 22: "record_overflow", 30: "decompression_failure",
+    40: "handshake_failure", 41: "no_certificate", 42: "bad_certificate",
+    43: "unsupported_certificate", 44: "certificate_revoked", 45: "certificate_expired",
+    46: "certificate_unknown", 47: "illegal_parameter", 48: "unknown_ca", 49: "access_denied",
+    50: "decode_error", 51: "decrypt_error", 60: "export_restriction", 70: "protocol_version",
+    71: "insufficient_security", 80: "internal_error", 86: "inappropriate_fallback",
+    90: "user_canceled", 100: "no_renegotiation", 109: "missing_extension",
+    110: "unsupported_extension", 111: "certificate_unobtainable", 112: "unrecognized_name",
+    113: "bad_certificate_status_response", 114: "bad_certificate_hash_value",
+    115: "unknown_psk_identity", 116: "certificate_required", 120: "no_application_protocol",
+    121: "ech_required",
+}
+
+DESCRIPTIONS = {
+    "tls10-rejected.pcap": "Exchange case: TLS 1.0-only clients (openssl s_client -tls1, gnutls-cli "
+                           "+VERS-TLS1.0) vs a TLS 1.2-only openssl s_server; fatal protocol_version alert",
+    "tls11.pcap": "TLS 1.1 negotiated (openssl s_client/s_server -tls1_1, SECLEVEL=0)",
+    "tls12-sni.pcap": "TLS 1.2 with SNI mail.example.test (curl and openssl s_client vs openssl s_server -tls1_2)",
+    "tls13.pcap": "TLS 1.3 (curl --tlsv1.3 and gnutls-cli --resume vs openssl s_server); last connection "
+                  "resumes with a PSK",
+    "multi-host.pcap": "clients 127.0.0.2/3/4, servers 127.0.0.10 (TLS 1.2+) and 127.0.0.11 (TLS 1.0-1.2); "
+                       "127.0.0.3 fails with TLS 1.0 then succeeds with TLS 1.2",
+    "before.pcap": "Exchange 127.0.0.5 -> cloud 127.0.0.20:443 (TLS 1.2+ only): 3 TLS 1.0 attempts, "
+                   "all rejected with protocol_version",
+    "after.pcap": "Exchange 127.0.0.5 -> cloud 127.0.0.20:443 after remediation: 3 TLS 1.2 connections (curl)",
+}
+
+TSHARK_CMD = ["tshark", "-n", "-o", "tcp.desegment_tcp_streams:TRUE", "-o", "tls.desegment_ssl_records:TRUE",
+              "-o", "tls.desegment_ssl_application_data:TRUE", "-T", "json", "--no-duplicate-keys",
+              "-J", "frame ip ipv6 tcp tls"]
+
+
+@functools.lru_cache(maxsize=None)
+def value_strings() -> dict[str, dict[int, str]]:
+    out = subprocess.run(["tshark", "-G", "values"], capture_output=True, text=True, check=True).stdout
+    want = {"tls.handshake.ciphersuite", "tls.handshake.extensions.supported_version"}
+    vs: dict[str, dict[int, str]] = {w: {} for w in want}
+    for line in out.splitlines():
+        parts = line.split("\t")
+        if len(parts) >= 4 and parts[0] == "V" and parts[1] in want:
+            try:
+                vs[parts[1]][int(parts[2], 0)] = parts[3]
+            except ValueError:
+                pass
+    return vs
+
+
+def version_name(v: int | None) -> str | None:
+    if v is None:
+        return None
+    if (v & 0x0F0F) == 0x0A0A and (v >> 8) == (v & 0xFF):
+        return f"GREASE (0x{v:04x})"
+    if v == 0x0002:
+        return "SSL 2.0"
+    name = value_strings()["tls.handshake.extensions.supported_version"].get(v)
+    return name if name else f"0x{v:04x}"
+
+
+def cipher_name(c: int | None) -> str | None:
+    if c is None:
+        return None
+    return value_strings()["tls.handshake.ciphersuite"].get(c) or f"0x{c:04X}"
+
+
+def walk(obj):
+    """Yield (key, scalar) pairs in document order; lists of scalars give one pair each."""
+    if isinstance(obj, dict):
+        for k, v in obj.items():
+            if isinstance(v, (dict, list)):
+                if isinstance(v, list) and all(not isinstance(x, (dict, list)) for x in v):
+                    for x in v:
+                        yield k, x
+                else:
+                    yield k, None          # marks a subtree (e.g. "tls.alert_message": {...})
+                    yield from walk(v)
+            else:
+                yield k, v
+    elif isinstance(obj, list):
+        for x in obj:
+            yield from walk(x)
+
+
+def first(layers: dict, key: str):
+    v = layers.get(key)
+    if isinstance(v, list):
+        v = v[0] if v else None
+    return v
+
+
+def rfc3339(epoch: str) -> str:
+    sec, _, frac = epoch.partition(".")
+    frac = (frac + "000000")[:6]
+    return datetime.fromtimestamp(int(sec), tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%S") + f".{frac}Z"
+
+
+class Stream:
+    def __init__(self, idx: int):
+        self.idx = idx
+        self.ts = None
+        self.syn_from = None
+        self.first_from = None
+        self.endpoints: set = set()
+        self.closed = False
+        self.events: list = []      # (frame, sender_endpoint, kind, data)
+
+
+def parse_packets(pcap: str, extra_opts: list[str] | None = None) -> dict[int, Stream]:
+    cmd = TSHARK_CMD + (extra_opts or []) + ["-r", pcap]
+    res = subprocess.run(cmd, capture_output=True, text=True)
+    if res.returncode != 0:
+        raise RuntimeError(f"tshark failed on {pcap}: {res.stderr.strip()}")
+    packets = json.loads(res.stdout or "[]")
+    streams: dict[int, Stream] = {}
+    for pkt in packets:
+        L = pkt["_source"]["layers"]
+        tcp = L.get("tcp")
+        if not isinstance(tcp, dict):
+            continue
+        # innermost IP header (6in4 and other tunnels: the last ip/ipv6 layer wins)
+        ipkeys = [k for k in L if k in ("ip", "ipv6")]
+        ip = L[ipkeys[-1]] if ipkeys else None
+        if isinstance(ip, list):
+            ip = ip[-1]
+        if not isinstance(ip, dict):
+            continue
+        src = first(ip, "ip.src") or first(ip, "ipv6.src")
+        dst = first(ip, "ip.dst") or first(ip, "ipv6.dst")
+        sport, dport = int(tcp["tcp.srcport"]), int(tcp["tcp.dstport"])
+        sidx = int(tcp["tcp.stream"])
+        st = streams.setdefault(sidx, Stream(sidx))
+        frame = L["frame"]
+        fno = int(frame["frame.number"])
+        if st.ts is None:
+            st.ts = rfc3339(frame["frame.time_epoch"])
+        me = (src, sport)
+        st.endpoints.add(me)
+        if st.first_from is None:
+            st.first_from = (me, (dst, dport))
+        flags = tcp.get("tcp.flags_tree", {})
+        syn = flags.get("tcp.flags.syn") == "1"
+        ack = flags.get("tcp.flags.ack") == "1"
+        if syn and not ack and st.syn_from is None:
+            st.syn_from = (me, (dst, dport))
+        if flags.get("tcp.flags.fin") == "1" or flags.get("tcp.flags.reset") == "1":
+            st.closed = True
+        tls = L.get("tls")
+        if tls is None:
+            continue
+        msg = None
+        rec_type = None
+        for k, v in walk(tls):
+            if k in ("tls.record.content_type", "tls.record.opaque_type"):
+                rec_type = int(v)
+                msg = None
+                st.events.append((fno, me, "record", rec_type))
+            elif k == "tls.record.version" and v == "0x0002":
+                st.events.append((fno, me, "sslv2", None))
+            elif k == "tls.handshake.type":
+                msg = {"type": int(v), "exts": [], "sv": []}
+                st.events.append((fno, me, "hs", msg))
+            elif msg is not None and k == "tls.handshake.version":
+                msg["version"] = int(v, 16)
+            elif msg is not None and k == "tls.handshake.random":
+                msg["random"] = v.replace(":", "").lower()
+            elif msg is not None and k == "tls.handshake.session_id":
+                msg["session_id"] = v
+            elif msg is not None and k == "tls.handshake.ciphersuite":
+                msg.setdefault("ciphers", []).append(int(v, 16))
+            elif msg is not None and k == "tls.handshake.cipherspec":
+                msg.setdefault("cipherspec", []).append(int(v, 16) if isinstance(v, str) and v.startswith("0x") else int(v))
+            elif msg is not None and k == "tls.handshake.extension.type":
+                msg["exts"].append(int(v))
+            elif msg is not None and k == "tls.handshake.extensions.supported_version":
+                msg["sv"].append(int(v, 16))
+            elif msg is not None and k == "tls.handshake.extensions_server_name" and "sni" not in msg:
+                msg["sni"] = v
+            elif k == "tls.alert_message":
+                if isinstance(v, str):      # "Encrypted Alert"
+                    st.events.append((fno, me, "enc_alert", None))
+                else:
+                    st.events.append((fno, me, "alert", {}))
+            elif k == "tls.alert_message.level" and st.events and st.events[-1][2] == "alert":
+                st.events[-1][3]["level"] = int(v)
+            elif k == "tls.alert_message.desc" and st.events and st.events[-1][2] == "alert":
+                st.events[-1][3]["desc"] = int(v)
+    return streams
+
+
+def connection(st: Stream) -> dict | None:
+    hs = [(f, who, m) for f, who, kind, m in st.events if kind == "hs"]
+    chs = [(f, who, m) for f, who, m in hs if m["type"] == 1]
+    shs_all = [(f, who, m) for f, who, m in hs if m["type"] == 2]
+    alerts = [(f, who, a) for f, who, kind, a in st.events if kind == "alert"]
+    if not chs and not shs_all and not alerts:
+        return None
+    if chs:
+        client = chs[0][1]
+        server = next((e for e in st.endpoints if e != client), None)
+        if server is None and st.first_from:
+            server = st.first_from[1] if st.first_from[0] == client else st.first_from[0]
+    elif shs_all:
+        server = shs_all[0][1]
+        client = next((e for e in st.endpoints if e != server), None)
+        if client is None and st.first_from:
+            client = st.first_from[1] if st.first_from[0] == server else st.first_from[0]
+    elif st.syn_from:
+        client, server = st.syn_from
+    else:
+        client, server = st.first_from
+    features: list[str] = []
+    ch = chs[0][2] if chs else None
+    hrr = [(f, w, m) for f, w, m in shs_all if m.get("random") == HRR_RANDOM]
+    shs = [(f, w, m) for f, w, m in shs_all if m.get("random") != HRR_RANDOM]
+    sh = shs[-1][2] if shs else None
+    sh_frame = shs[-1][0] if shs else None
+    if hrr:
+        features.append("hello_retry_request")
+    if len(chs) > 1:
+        features.append(f"multiple_client_hellos({len(chs)})")
+    negotiated = None
+    cipher_id = None
+    v = None
+    if sh:
+        v = sh["sv"][0] if sh["sv"] else sh.get("version")
+        negotiated = version_name(v)
+        if sh.get("ciphers"):
+            cipher_id = sh["ciphers"][0]
+    # first plaintext alert
+    alert = alert_level = alert_sender = None
+    fatal_frame = None
+    if alerts:
+        f, who, a = alerts[0]
+        alert = ALERTS.get(a.get("desc"), f"unknown_{a.get('desc')}") if "desc" in a else None
+        alert_level = {1: "warning", 2: "fatal"}.get(a.get("level"))
+        alert_sender = "client" if who == client else "server"
+    for f, who, a in alerts:
+        if a.get("level") == 2:
+            fatal_frame = f
+            break
+    if any(kind == "enc_alert" for _, _, kind, _ in st.events):
+        features.append("encrypted_alert")
+    # resumption
+    # TLS 1.3 or one of its drafts (0x7fNN, Facebook 0xfbNN)
+    is13 = v is not None and (v == 0x0304 or (v >> 8) in (0x7F, 0xFB))
+    if sh:
+        if is13:
+            if 41 in sh["exts"]:
+                features.append("resumed_psk")
+        else:
+            sid_c = (ch or {}).get("session_id")
+            sid_s = sh.get("session_id")
+            server_cert = any(m["type"] == 11 and w == server for f, w, m in hs)
+            ccs_both = all(any(kind == "record" and d == 20 and w == who and f >= sh_frame
+                               for f, w, kind, d in st.events) for who in (client, server))
+            if sid_c and sid_s and sid_c == sid_s:
+                features.append("resumed_session_id")
+            elif not server_cert and ccs_both:
+                features.append("resumed_abbreviated")
+    # established
+    established = None
+    unidirectional = len(st.endpoints) < 2
+    if unidirectional:
+        features.append("unidirectional")
+    if sh is None:
+        features.append("no_server_hello")
+    if ch is None:
+        features.append("no_client_hello")
+    if not unidirectional:
+        done_frame = None
+        if sh is not None:
+            if is13:
+                done_frame = next((f for f, w, kind, d in st.events
+                                   if kind == "record" and d == 23 and w == client and f >= sh_frame), None)
+            else:
+                ccs = []
+                for who in (client, server):
+                    ccs.append(next((f for f, w, kind, d in st.events
+                                     if kind == "record" and d == 20 and w == who and f >= sh_frame), None))
+                if None not in ccs:
+                    done_frame = max(ccs)
+        if done_frame is not None and (fatal_frame is None or fatal_frame > done_frame):
+            established = True
+        elif fatal_frame is not None or st.closed:
+            established = False
+    sslv2 = any(kind == "sslv2" for _, _, kind, _ in st.events)
+    if sslv2:
+        features.append("sslv2_record")
+    return {
+        "ts": st.ts,
+        "client_ip": client[0], "client_port": client[1],
+        "server_ip": server[0], "server_port": server[1],
+        "sni": (ch or {}).get("sni"),
+        "client_legacy_version": version_name(ch.get("version")) if ch else None,
+        "client_supported_versions": [version_name(v) for v in ch["sv"]] if ch else [],
+        "negotiated_version": negotiated,
+        "cipher": cipher_name(cipher_id),
+        "alert": alert,
+        "established": established,
+        "starttls": None,
+        "tcp_stream": st.idx,
+        "cipher_id": f"0x{cipher_id:04x}" if cipher_id is not None else None,
+        "server_legacy_version": version_name(sh.get("version")) if sh else None,
+        "alert_level": alert_level,
+        "alert_sender": alert_sender,
+        "features": features,
+    }
+
+
+def expect(pcap: str, rel_name: str | None = None) -> dict:
+    streams = parse_packets(pcap)
+    conns = [c for c in (connection(streams[i]) for i in sorted(streams)) if c]
+    data = open(pcap, "rb").read()
+    magic = data[:4]
+    fmt = "pcapng" if magic == b"\x0a\x0d\x0d\x0a" else "pcap"
+    ver = subprocess.run(["tshark", "--version"], capture_output=True, text=True).stdout.splitlines()[0]
+    return {
+        "source": "tlsaudit scripts/make-samples.sh (real TLS stacks over loopback)",
+        "description": DESCRIPTIONS.get(os.path.basename(pcap)),
+        "capture": {"file": rel_name or os.path.basename(pcap), "bytes": len(data),
+                    "sha256": hashlib.sha256(data).hexdigest(), "file_format": fmt},
+        "derived_with": {"tool": ver, "script": "tests/golden/tshark_expect.py",
+                         "command": " ".join(TSHARK_CMD + ["-r", os.path.basename(pcap)])},
+        "note": None,
+        "connections": conns,
+    }
+
+
+def fmt_row(c: dict) -> str:
+    sv = [v for v in c["client_supported_versions"] if not v.startswith("GREASE")]
+    return (f"{c['client_ip']}:{c['client_port']} -> {c['server_ip']}:{c['server_port']} sni={c['sni']} "
+            f"legacy={c['client_legacy_version']} sv={sv} neg={c['negotiated_version']} "
+            f"cipher={c['cipher']} alert={c['alert']}/{c['alert_level']}/{c['alert_sender']} "
+            f"est={c['established']} feat={c['features']}")
+
+
+def row_matches(c: dict, spec: list[str]) -> bool:
+    client, server, sni, legacy, maxv, neg, alert, est, feat = spec
+    ip, _, port = client.rpartition(":")
+    if c["client_ip"] != ip:
+        return False
+    if port != "*":
+        lo, _, hi = port.partition("-")
+        if not int(lo) <= c["client_port"] <= int(hi or lo):
+            return False
+    none = lambda s: None if s == "-" else s  # noqa: E731
+    sv = [v for v in c["client_supported_versions"] if not v.startswith("GREASE")]
+    return (f"{c['server_ip']}:{c['server_port']}" == server and c["sni"] == none(sni)
+            and c["client_legacy_version"] == legacy
+            and (maxv == "-" and sv == [] or maxv != "-" and maxv in sv)
+            and c["negotiated_version"] == none(neg) and c["alert"] == none(alert)
+            and str(c["established"]).lower() == est
+            and (feat == "-" and not any(f.startswith("resumed") for f in c["features"])
+                 or feat != "-" and feat in c["features"]))
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("captures", nargs="+")
+    ap.add_argument("--write", metavar="DIR")
+    ap.add_argument("--check", metavar="CHECKS")
+    ap.add_argument("--relative-to", default=None,
+                    help="store capture.file relative to this dir (default: repo root guess)")
+    a = ap.parse_args()
+    if a.check:
+        specs: dict[str, list[list[str]]] = {}
+        for line in open(a.check):
+            line = line.strip()
+            if line and not line.startswith("#"):
+                parts = line.split("|")
+                specs.setdefault(parts[0], []).append(parts[1:])
+        bad = 0
+        for pcap in a.captures:
+            name = os.path.basename(pcap)
+            conns = expect(pcap)["connections"]
+            want = list(specs.get(name, []))
+            for c in conns:
+                hit = next((s for s in want if row_matches(c, s)), None)
+                if hit is None:
+                    print(f"CHECK FAIL {name}: unexpected connection {fmt_row(c)}", file=sys.stderr)
+                    bad += 1
+                else:
+                    want.remove(hit)
+                    print(f"ok {name}: {fmt_row(c)}", file=sys.stderr)
+            for s in want:
+                print(f"CHECK FAIL {name}: missing connection {'|'.join(s)}", file=sys.stderr)
+                bad += 1
+            if name not in specs:
+                print(f"CHECK FAIL {name}: no checks defined", file=sys.stderr)
+                bad += 1
+        return 1 if bad else 0
+    for pcap in a.captures:
+        base = a.relative_to
+        if base is None:
+            here = os.path.dirname(os.path.abspath(__file__))
+            base = os.path.abspath(os.path.join(here, "..", ".."))
+        rel = os.path.relpath(os.path.abspath(pcap), base)
+        doc = expect(pcap, rel)
+        text = json.dumps(doc, indent=1) + "\n"
+        if a.write:
+            os.makedirs(a.write, exist_ok=True)
+            with open(os.path.join(a.write, os.path.basename(pcap) + ".json"), "w") as f:
+                f.write(text)
+        else:
+            sys.stdout.write(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
