@@ -85,10 +85,13 @@ int analyze_file(const char *path, const struct read_opts *o, struct store *st, 
 		status = EXIT_USAGE;
 		goto out;
 	}
-	if (!o->no_ndpi && classify_new(&cls, err, sizeof(err)) < 0) {
-		fprintf(stderr, "tlsaudit: nDPI: %s\n", err);
-		status = EXIT_INTERNAL;
-		goto out;
+	if (!o->no_ndpi) {
+		if (classify_new(&cls, err, sizeof(err)) < 0) {
+			fprintf(stderr, "tlsaudit: nDPI: %s\n", err);
+			status = EXIT_INTERNAL;
+			goto out;
+		}
+		classify_set_max_packets(cls, o->ndpi_packets);
 	}
 
 	snprintf(c->path, sizeof(c->path), "%s", path);

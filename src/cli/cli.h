@@ -26,6 +26,7 @@ struct read_opts {
 	bool quiet;
 	bool no_ndpi;
 	unsigned jobs;
+	uint32_t ndpi_packets; /* packets per flow given to nDPI at most */
 	struct flow_limits lim;
 };
 

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "tlsaudit/classify.h"
 #include "tlsaudit/output.h"
 #include "tlsaudit/store.h"
 
@@ -32,6 +33,7 @@ static void read_usage(FILE *fp)
 	      "  --max-plaintext N    plaintext searched for TLS after STARTTLS/proxies (default 65536)\n"
 	      "  --max-memory N       all reassembly buffers together, bytes (default 536870912)\n"
 	      "  --idle-timeout S     seconds of packet time before an idle flow is finished (default 300)\n"
+	      "  --ndpi-packets N     packets per flow given to nDPI at most (default 32)\n"
 	      "\n"
 	      "exit status: 0 all inputs read; 1 bad command line; 2 an input could not be\n"
 	      "opened or is not a capture; 3 an input was cut or damaged (everything before\n"
@@ -67,6 +69,7 @@ enum {
 	OPT_MAX_PLAIN,
 	OPT_MAX_MEM,
 	OPT_IDLE,
+	OPT_NDPI_PACKETS,
 };
 
 static int print_record(const struct ta_record *r, void *ctx)
@@ -97,10 +100,11 @@ int cmd_read(int argc, char **argv)
 		{ "max-plaintext", required_argument, NULL, OPT_MAX_PLAIN },
 		{ "max-memory", required_argument, NULL, OPT_MAX_MEM },
 		{ "idle-timeout", required_argument, NULL, OPT_IDLE },
+		{ "ndpi-packets", required_argument, NULL, OPT_NDPI_PACKETS },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct read_opts o = { .db_path = "tlsaudit.db", .jobs = 1 };
+	struct read_opts o = { .db_path = "tlsaudit.db", .jobs = 1, .ndpi_packets = CLASSIFY_MAX_PACKETS_DEFAULT };
 	flow_limits_default(&o.lim);
 	uint64_t v;
 	int c;
@@ -146,6 +150,11 @@ int cmd_read(int argc, char **argv)
 			if (!cli_parse_u64("--idle-timeout", optarg, 86400 * 365, &v) || v == 0)
 				return EXIT_USAGE;
 			o.lim.idle_ns = (int64_t)v * 1000000000;
+			break;
+		case OPT_NDPI_PACKETS:
+			if (!cli_parse_u64("--ndpi-packets", optarg, 1000, &v) || v == 0)
+				return EXIT_USAGE;
+			o.ndpi_packets = (uint32_t)v;
 			break;
 		case 'h': read_usage(stdout); return EXIT_OK;
 		default: read_usage(stderr); return EXIT_USAGE;
