@@ -30,6 +30,7 @@
 #include "tlsaudit/stats.h"
 #include "tlsaudit/store.h"
 #include "tlsaudit/tls.h"
+#include "store_internal.h"
 
 #define STORE_BATCH_ROWS 1000          /* rows per write transaction in store_add_record */
 #define STORE_BUSY_TIMEOUT_MS 5000     /* wait this long for another writer's lock */
@@ -250,9 +251,11 @@ struct store {
 	unsigned pending;            /* rows inserted in the open batch */
 };
 
+sqlite3 *store_db(struct store *s) { return s->db; }
+
 /* ---- errors ---------------------------------------------------------------------------------- */
 
-__attribute__((format(printf, 3, 4))) static void set_err(char *err, size_t errlen, const char *fmt, ...)
+void store_set_err(char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -263,7 +266,7 @@ __attribute__((format(printf, 3, 4))) static void set_err(char *err, size_t errl
 	va_end(ap);
 }
 
-static int map_rc(int rc)
+int store_map_rc(int rc)
 {
 	switch (rc & 0xff) {
 	case SQLITE_BUSY:
@@ -292,13 +295,13 @@ static int map_rc(int rc)
 }
 
 /* Put "what: sqlite message" into err; returns the errno-style code for rc. */
-static int db_err(sqlite3 *db, int rc, const char *what, char *err, size_t errlen)
+int store_db_err(sqlite3 *db, int rc, const char *what, char *err, size_t errlen)
 {
 	if ((rc & 0xff) == SQLITE_NOTADB)
-		set_err(err, errlen, "%s: not a database (%s)", what, db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+		store_set_err(err, errlen, "%s: not a database (%s)", what, db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
 	else
-		set_err(err, errlen, "%s: %s", what, db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
-	return map_rc(rc);
+		store_set_err(err, errlen, "%s: %s", what, db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+	return store_map_rc(rc);
 }
 
 /* ---- small helpers --------------------------------------------------------------------------- */
@@ -416,7 +419,7 @@ static int step_done(struct store *s, sqlite3_stmt *st, const char *what, char *
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
 	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
-		return db_err(s->db, rc, what, err, errlen);
+		return store_db_err(s->db, rc, what, err, errlen);
 	return 0;
 }
 
@@ -500,7 +503,7 @@ static int pragma_int(sqlite3 *db, const char *sql, int64_t *ret, char *err, siz
 	}
 	sqlite3_finalize(st);
 	if (rc != SQLITE_OK)
-		return db_err(db, rc, sql, err, errlen);
+		return store_db_err(db, rc, sql, err, errlen);
 	return 0;
 }
 
@@ -509,7 +512,7 @@ static int exec_sql(sqlite3 *db, const char *sql, const char *what, char *err, s
 	int rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
 
 	if (rc != SQLITE_OK)
-		return db_err(db, rc, what, err, errlen);
+		return store_db_err(db, rc, what, err, errlen);
 	return 0;
 }
 
@@ -556,19 +559,19 @@ static int migrate(sqlite3 *db, const char *path, char *err, size_t errlen)
 	    (ret = pragma_int(db, "SELECT count(*) FROM sqlite_schema", &tables, err, errlen)) < 0)
 		goto cleanup;
 	if (app_id != STORE_APPLICATION_ID && (tables != 0 || version != 0 || app_id != 0)) {
-		set_err(err, errlen, "%s: an SQLite database that is not a tlsaudit database (refusing to touch it)",
+		store_set_err(err, errlen, "%s: an SQLite database that is not a tlsaudit database (refusing to touch it)",
 			path);
 		ret = -EINVAL;
 		goto cleanup;
 	}
 	if (version > STORE_SCHEMA_VERSION) {
-		set_err(err, errlen, "%s: database schema %" PRId64 " is newer than this tlsaudit (%d)", path,
+		store_set_err(err, errlen, "%s: database schema %" PRId64 " is newer than this tlsaudit (%d)", path,
 			version, STORE_SCHEMA_VERSION);
 		ret = -EINVAL;
 		goto cleanup;
 	}
 	if (version < 0) {
-		set_err(err, errlen, "%s: database schema %" PRId64 " is not valid", path, version);
+		store_set_err(err, errlen, "%s: database schema %" PRId64 " is not valid", path, version);
 		ret = -EINVAL;
 		goto cleanup;
 	}
@@ -604,21 +607,21 @@ int store_open(const char *path, struct store **ret, char *err, size_t errlen)
 	int rc, r = 0;
 
 	if (s == NULL) {
-		set_err(err, errlen, "%s: out of memory", path);
+		store_set_err(err, errlen, "%s: out of memory", path);
 		return -ENOMEM;
 	}
 	rc = sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
 	if (rc != SQLITE_OK) {
 		int sys = s->db ? sqlite3_system_errno(s->db) : 0;
-		set_err(err, errlen, "%s: cannot open database: %s%s%s", path,
+		store_set_err(err, errlen, "%s: cannot open database: %s%s%s", path,
 			s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc), sys ? ": " : "", sys ? strerror(sys) : "");
-		r = map_rc(rc);
+		r = store_map_rc(rc);
 		goto cleanup;
 	}
 	sqlite3_extended_result_codes(s->db, 1);
 	sqlite3_busy_timeout(s->db, STORE_BUSY_TIMEOUT_MS);
 	if (sqlite3_db_readonly(s->db, "main") == 1) {
-		set_err(err, errlen, "%s: database is not writable", path);
+		store_set_err(err, errlen, "%s: database is not writable", path);
 		r = -EACCES;
 		goto cleanup;
 	}
@@ -633,7 +636,7 @@ int store_open(const char *path, struct store **ret, char *err, size_t errlen)
 	for (int i = 0; i < ST_COUNT_; i++) {
 		rc = sqlite3_prepare_v3(s->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &s->st[i], NULL);
 		if (rc != SQLITE_OK) {
-			r = db_err(s->db, rc, "prepare statement", err, errlen);
+			r = store_db_err(s->db, rc, "prepare statement", err, errlen);
 			goto cleanup;
 		}
 	}
@@ -642,7 +645,7 @@ int store_open(const char *path, struct store **ret, char *err, size_t errlen)
 
 cleanup:
 	if (r < 0 && err && errlen && err[0] == '\0')
-		set_err(err, errlen, "%s: cannot open database", path);
+		store_set_err(err, errlen, "%s: cannot open database", path);
 	store_close(s);
 	return r;
 }
@@ -731,7 +734,7 @@ static int find_id(struct store *s, sqlite3_stmt *st, const char *hex, int64_t o
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return db_err(s->db, rc, "look up capture", err, errlen);
+		return store_db_err(s->db, rc, "look up capture", err, errlen);
 	return 0;
 }
 
@@ -798,7 +801,7 @@ int store_capture_end(struct store *s, int64_t id, const struct store_capture *c
 	if ((ret = step_done(s, st, "update capture", err, errlen)) < 0)
 		goto cleanup;
 	if (sqlite3_changes(s->db) != 1) {
-		set_err(err, errlen, "update capture: no capture with id %" PRId64, id);
+		store_set_err(err, errlen, "update capture: no capture with id %" PRId64, id);
 		ret = -ENOENT;
 		goto cleanup;
 	}
@@ -836,7 +839,7 @@ int store_add_record(struct store *s, int64_t capture_id, const struct ta_record
 	int ret;
 
 	if (r->family != 4 && r->family != 6) {
-		set_err(err, errlen, "insert connection: address family %u is not 4 or 6", r->family);
+		store_set_err(err, errlen, "insert connection: address family %u is not 4 or 6", r->family);
 		return -EINVAL;
 	}
 	if ((ret = tx_begin(s, err, errlen)) < 0)
@@ -1079,7 +1082,7 @@ static int foreach_row(struct store *s, enum stmt_id which, int64_t capture_id,
 			break;
 	}
 	if (ret == 0 && rc != SQLITE_DONE)
-		ret = db_err(s->db, rc, what, err, errlen);
+		ret = store_db_err(s->db, rc, what, err, errlen);
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
 	return ret;
@@ -1150,18 +1153,18 @@ int store_check(struct store *s, char *err, size_t errlen)
 		int rc = sqlite3_prepare_v2(s->db, checks[i], -1, &st, NULL);
 
 		if (rc != SQLITE_OK)
-			return db_err(s->db, rc, checks[i], err, errlen);
+			return store_db_err(s->db, rc, checks[i], err, errlen);
 		rc = sqlite3_step(st);
 		if (rc == SQLITE_ROW) {
 			const unsigned char *t = sqlite3_column_text(st, 0);
 			bool ok = i == 0 && t && strcmp((const char *)t, "ok") == 0;
 
 			if (!ok) {
-				set_err(err, errlen, "%s: %s", checks[i], t ? (const char *)t : "problem found");
+				store_set_err(err, errlen, "%s: %s", checks[i], t ? (const char *)t : "problem found");
 				ret = -EIO;
 			}
 		} else if (rc != SQLITE_DONE) {
-			ret = db_err(s->db, rc, checks[i], err, errlen);
+			ret = store_db_err(s->db, rc, checks[i], err, errlen);
 		}
 		sqlite3_finalize(st);
 		if (ret < 0)
