@@ -31,7 +31,8 @@ struct starttls_result {
 	bool requested;            /* the client asked to upgrade */
 	bool accepted;             /* the server agreed */
 	bool refused;              /* the server said no (e.g. SMTP 454, POP3 -ERR, PostgreSQL 'N') */
-	char reply[64];            /* the server's answer line/code as sent (raw bytes, NUL-terminated) */
+	char reply[64];            /* the server's answer: text protocols the line as sent (raw bytes),
+	                            * binary ones a short decimal/char code; NUL-terminated */
 };
 
 /* Look at the first plaintext bytes of each direction (borrowed; client =

@@ -25,7 +25,7 @@
 #define TLS_MAX_SNI 255       /* RFC 6066: HostName is at most 2^8-1 here (DNS limit) */
 #define TLS_MAX_ALPN_BYTES 256 /* raw ProtocolNameList body, capped */
 #define TLS_MAX_RECORD 18432   /* 2^14 + 2048: RFC 5246 6.2.3 TLSCiphertext.length limit */
-#define TLS_PLAINTEXT_KEEP 512 /* plaintext bytes kept per direction for STARTTLS detection */
+#define TLS_PLAINTEXT_KEEP 1024 /* plaintext bytes kept per direction for STARTTLS detection */
 
 enum tls_status {
 	TLS_OK = 0,

@@ -12,6 +12,7 @@
  * stays as a small tombstone so later packets cost one hash lookup.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -21,6 +22,7 @@
 #include "tlsaudit/fingerprint.h"
 #include "tlsaudit/flow.h"
 #include "tlsaudit/reader.h"
+#include "tlsaudit/starttls.h"
 #include "tlsaudit/tls.h"
 
 /* an out-of-order segment waiting for the bytes before it */
@@ -275,7 +277,7 @@ static enum rec_outcome flow_outcome(const struct flow *f, bool cut)
 static void ip_copy(uint8_t dst[16], const uint8_t src[16]) { memcpy(dst, src, 16); }
 
 static void flow_build_record(const struct flow *f, bool cut, const struct classify_result *cr,
-			      struct ta_record *r)
+			      const struct starttls_result *stls, struct ta_record *r)
 {
 	const struct tls_facts *x = f->tls;
 	const struct tls_client_hello *ch = &x->ch;
@@ -383,7 +385,12 @@ static void flow_build_record(const struct flow *f, bool cut, const struct class
 		r->flags |= REC_F_UNIDIRECTIONAL;
 	if (cut)
 		r->flags |= REC_F_TRUNCATED;
+	const char *sname = starttls_name(stls->proto);
+	if (sname && stls->requested)
+		snprintf(r->starttls, sizeof(r->starttls), "%s", sname);
 	r->outcome = flow_outcome(f, cut);
+	if (sname && stls->refused && !x->have_ch)
+		r->outcome = OUT_STARTTLS_REFUSED;
 	for (int e = 0; e < 2; e++) {
 		int k = e == c ? 0 : 1;
 		r->pkts[k] = f->d[e].pkts;
@@ -420,11 +427,18 @@ static void flow_finish(struct flow_table *t, struct flow *f, bool cut)
 	memset(&cr, 0, sizeof(cr));
 	if (t->cls && f->cls)
 		classify_finish(t->cls, &f->cls, &cr);
-	if (tls_seen(f->tls)) {
+	/* the plaintext before TLS tells whether (and which) in-band upgrade happened */
+	struct starttls_result stls;
+	memset(&stls, 0, sizeof(stls));
+	if (f->tls && (f->tls->dir[TLS_DIR_CLIENT].plain_len || f->tls->dir[TLS_DIR_SERVER].plain_len)) {
+		const struct tls_dir_state *cd = &f->tls->dir[TLS_DIR_CLIENT], *sd = &f->tls->dir[TLS_DIR_SERVER];
+		starttls_detect(cd->plain, cd->plain_len, sd->plain, sd->plain_len, &stls);
+	}
+	if (tls_seen(f->tls) || (stls.proto != STARTTLS_NONE && stls.requested)) {
 		if (f->client < 0)
 			f->client = 0;
 		struct ta_record r;
-		flow_build_record(f, cut, &cr, &r);
+		flow_build_record(f, cut, &cr, &stls, &r);
 		t->stats->flows_tls++;
 		if (t->emit)
 			t->emit(&r, t->emit_ctx);

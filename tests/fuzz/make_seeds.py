@@ -104,6 +104,21 @@ def main():
     hole = bytes([0x04, 0x18, 0x01, 0x00, 0x03]) + b"abc"
     rst = bytes([0x04, 0x04, 0x00, 0x00, 0x00])
     write("flow", "overlap-hole-rst", syn + data + dup + hole + rst)
+    # STARTTLS dialogues: <split u16 big-endian> client bytes, server bytes
+    dialogues = {
+        "smtp": (b"EHLO a.example\r\nSTARTTLS\r\n", b"220 mx ESMTP\r\n250-mx\r\n250 STARTTLS\r\n220 2.0.0 Ready\r\n"),
+        "smtp-refused": (b"EHLO a\r\nSTARTTLS\r\n", b"220 mx\r\n250 mx\r\n454 4.7.0 TLS not available\r\n"),
+        "imap": (b"a1 CAPABILITY\r\na2 STARTTLS\r\n", b"* OK ready\r\n* CAPABILITY IMAP4rev1 STARTTLS\r\na1 OK\r\na2 OK Begin TLS\r\n"),
+        "pop3": (b"STLS\r\n", b"+OK POP3 ready\r\n+OK Begin TLS\r\n"),
+        "ftp": (b"AUTH TLS\r\n", b"220 FTP ready\r\n234 AUTH TLS ok\r\n"),
+        "xmpp": (b"<stream:stream to='x'><starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>",
+                 b"<stream:stream><stream:features><starttls/></stream:features><proceed xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>"),
+        "pgsql": (b"\x00\x00\x00\x08\x04\xd2\x16\x2f", b"S"),
+        "ldap": (b"\x30\x1d\x02\x01\x01\x77\x18\x80\x16" + b"1.3.6.1.4.1.1466.20037",
+                 b"\x30\x0c\x02\x01\x01\x78\x07\x0a\x01\x00\x04\x00\x04\x00"),
+    }
+    for name, (c, sv) in dialogues.items():
+        write("starttls", name, struct.pack(">H", len(c)) + c + sv)
     # damaged captures
     write("capture", "empty", b"")
     write("capture", "bad-magic", b"GIF89a" + b"\x00" * 40)
