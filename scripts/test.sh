@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # test.sh - set up, build and run every test: the normal build and a clang
 # ASan+UBSan build both run the whole meson suite (unit, golden, conformance,
-# fuzz-corpus replay). Ends with the line "N passed, N failed".
+# fuzz-corpus replay), then runs every libFuzzer target for FUZZ_SECONDS
+# (default 60, 0 skips). Ends with the line "N passed, N failed".
 set -uo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh --test || exit 1
@@ -41,6 +42,18 @@ export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 CC=clang run_suite "clang ASan+UBSan build" build-asan -Db_sanitize=address,undefined -Db_lundef=false \
 	-Dc_args=-fno-sanitize-recover=all -Dwerror=true
+
+# libFuzzer: every target for FUZZ_SECONDS (default 60; 0 skips), counted as one test each
+fuzz_secs=${FUZZ_SECONDS:-60}
+if [ "$fuzz_secs" -gt 0 ]; then
+	while read -r line; do
+		echo "$line"
+		case "$line" in
+		*executions*) passed=$((passed + 1)) ;;
+		*FINDING*) failed=$((failed + 1)) ;;
+		esac
+	done < <(scripts/fuzz.sh "$fuzz_secs" 2>&1)
+fi
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
