@@ -25,6 +25,7 @@ struct flow_limits {
 	size_t max_segments;     /* out-of-order segments queued per direction */
 	size_t max_handshake;    /* one handshake message reassembled across records */
 	size_t max_plaintext;    /* plaintext (STARTTLS dialogue, proxy) searched for the first record */
+	size_t max_cert_bytes;   /* server leaf certificate (DER) kept for decoding; larger ones are counted */
 	size_t max_memory;       /* all reassembly + TLS buffers together */
 	int64_t idle_ns;         /* a flow idle this long (packet time) is finished */
 };
@@ -34,6 +35,7 @@ struct flow_limits {
 #define FLOW_DEF_MAX_SEGMENTS 64
 #define FLOW_DEF_MAX_HANDSHAKE (64 * 1024)
 #define FLOW_DEF_MAX_PLAINTEXT (64 * 1024)
+#define FLOW_DEF_MAX_CERT_BYTES (64 * 1024)
 #define FLOW_DEF_MAX_MEMORY ((size_t)512 * 1024 * 1024)
 #define FLOW_DEF_IDLE_S 300
 
@@ -52,8 +54,13 @@ int flow_table_new(const struct flow_limits *lim, struct classify *cls, struct t
 void flow_table_flush(struct flow_table *t, bool cut);
 void flow_table_free(struct flow_table *t); /* flushes nothing; accepts NULL */
 
-/* Feed one decoded TCP packet. */
-void flow_packet(struct flow_table *t, const struct pkt *p);
+/* Feed one decoded TCP packet. Returns true when the packet belongs to a flow
+ * whose handshake was still undecided when it arrived (its record not yet
+ * emitted): the packets worth keeping as evidence. */
+bool flow_packet(struct flow_table *t, const struct pkt *p);
+/* Finish flows idle since before now_ns - idle timeout (live capture: wall
+ * clock, so an idle link still ends its flows). */
+void flow_table_expire(struct flow_table *t, int64_t now_ns);
 /* Count an IP fragment against its flow (if the flow exists). */
 void flow_fragment(struct flow_table *t, const struct pkt *p);
 /* Mark every open flow as having lost bytes to snaplen. */

@@ -16,6 +16,8 @@
 #define REC_MAX_GROUPS 32
 #define REC_MAX_SNI 255
 #define REC_MAX_ALPN 256
+#define REC_MAX_CERT_NAME 255   /* = CERT_MAX_NAME */
+#define REC_MAX_CERT_SANS 2048  /* = CERT_MAX_SANS_BYTES */
 
 enum rec_outcome {
 	OUT_ESTABLISHED = 0, /* handshake completed */
@@ -51,6 +53,7 @@ enum {
 	REC_F_EARLY_DATA = 1u << 16,
 	REC_F_UNIDIRECTIONAL = 1u << 17,/* only one direction seen */
 	REC_F_MALFORMED = 1u << 18,    /* a hello or record was malformed */
+	REC_F_CERT_CAPPED = 1u << 19,  /* server leaf certificate over --max-cert-bytes: not decoded */
 };
 
 struct ta_record {
@@ -91,6 +94,25 @@ struct ta_record {
 	char ndpi_ja3[33];            /* nDPI's JA3 client hash, "" if none */
 	char ja3[33], ja3s[33], ja4[40]; /* our fingerprints, "" if not computed */
 	char ja4_hrr[40];             /* JA4 of the second ClientHello (after a HelloRetryRequest) */
+	/* the server's leaf certificate (sent in clear: TLS <= 1.2, SSLv2); RFC 5280 */
+	bool has_cert;                /* a leaf was captured and decoded; the cert_* fields below are set */
+	uint32_t cert_chain_len;      /* entries in the Certificate message (also when has_cert is false) */
+	uint16_t cert_subject_cn_len;
+	char cert_subject_cn[REC_MAX_CERT_NAME + 1]; /* raw UTF-8 bytes + NUL; may hold any byte */
+	bool cert_has_subject_cn;
+	uint16_t cert_issuer_cn_len;
+	char cert_issuer_cn[REC_MAX_CERT_NAME + 1];
+	bool cert_has_issuer_cn;
+	uint16_t cert_sans_len;
+	uint8_t cert_sans[REC_MAX_CERT_SANS]; /* (u8 len, bytes)*: DNS names and IP addresses (text), capped */
+	int64_t cert_not_before, cert_not_after; /* seconds since the epoch, UTC */
+	char cert_key_type[32];       /* "RSA", "EC", "Ed25519", ... */
+	char cert_key_curve[32];      /* EC group name, "" otherwise */
+	uint32_t cert_key_bits;
+	char cert_sig_alg[64];        /* "sha256WithRSAEncryption", ... */
+	char cert_sha256[65];         /* lowercase hex of the DER's SHA-256 */
+	bool cert_self_signed;        /* issuer == subject and the signature verifies with its own key */
+	bool cert_expired;            /* notAfter before the connection's first packet */
 	enum rec_outcome outcome;
 	uint32_t flags;               /* REC_F_* */
 	uint64_t pkts[2], bytes[2];   /* [0] client->server, [1] server->client (payload bytes) */

@@ -26,6 +26,8 @@
 	X(reasm_overlap_conflicts, "overlapping segments with different bytes")         \
 	X(mem_capped, "allocations refused at the total memory cap")                    \
 	X(hs_too_big, "handshake messages over the reassembly cap")                     \
+	X(certs_capped, "server certificates over the --max-cert-bytes cap (not decoded)") \
+	X(pcap_received, "packets received by libpcap (live capture)")                 \
 	X(kernel_drops, "packets dropped by the kernel (live capture)")                 \
 	X(if_drops, "packets dropped by the interface (live capture)")
 

@@ -15,7 +15,7 @@
 
 struct store;
 
-#define STORE_SCHEMA_VERSION 1
+#define STORE_SCHEMA_VERSION 2
 
 struct store_capture {
 	char path[1024];           /* as given on the command line ("-" for stdin) */
@@ -75,5 +75,13 @@ typedef int (*store_summary_cb)(const struct store_host_summary *h, void *ctx);
 /* capture_id 0 = whole database */
 int store_foreach_summary(struct store *s, int64_t capture_id, store_summary_cb cb, void *ctx, char *err,
 			  size_t errlen);
+
+/* Live capture (store_live.c): commit what is pending, then write capture id's
+ * current counters, link types, times, status and warnings (a sensor calls this
+ * every commit interval, so a crash leaves them at most one interval old). With
+ * watermark non-NULL, also rebuild the host summary of every host seen in rows
+ * of this capture with connections.id > *watermark, and advance *watermark. */
+int store_live_progress(struct store *s, int64_t id, const struct store_capture *c, int64_t *watermark,
+			char *err, size_t errlen);
 
 #endif

@@ -6,7 +6,8 @@
  * Contract: the flow stage hands each direction's in-order stream bytes to
  * tls_feed(); the TLS stage parses whole records, reassembles handshake
  * messages across records (bounded), and fills struct tls_facts. Nothing here
- * logs, exits or allocates except the bounded per-direction handshake buffer.
+ * logs, exits or allocates except the bounded per-direction handshake buffer
+ * and the bounded copy of the server's leaf certificate.
  */
 #ifndef TLSAUDIT_TLS_H
 #define TLSAUDIT_TLS_H
@@ -53,6 +54,8 @@ enum {
 	TLS_AN_GROUPS_CAPPED = 1u << 13,
 	TLS_AN_SIGALGS_CAPPED = 1u << 14,
 	TLS_AN_ALPN_CAPPED = 1u << 15,
+	TLS_AN_CERT_CAPPED = 1u << 16,     /* leaf certificate larger than tls_limits.max_cert_bytes: not kept */
+	TLS_AN_CERT_MALFORMED = 1u << 17,  /* Certificate message lengths contradict each other */
 };
 
 /* RFC 8446 section 4.1.2:
@@ -130,6 +133,29 @@ enum tls_dir { TLS_DIR_CLIENT = 0, TLS_DIR_SERVER = 1 }; /* who sent the bytes *
 struct tls_limits {
 	size_t max_handshake; /* largest handshake message reassembled across records (default 65536) */
 	size_t max_plaintext; /* plaintext bytes searched for the first record before giving up (default 65536) */
+	size_t max_cert_bytes; /* largest server leaf certificate (DER) kept (default 65536) */
+};
+
+/* The server's Certificate message (RFC 5246 section 7.4.2), TLS <= 1.2 only (TLS 1.3
+ * encrypts it), read as it streams past without buffering the message:
+ *   opaque ASN.1Cert<1..2^24-1>;
+ *   struct { ASN.1Cert certificate_list<0..2^24-1>; } Certificate;
+ * Only the first entry (the sender's own certificate) is kept, up to max_cert_bytes;
+ * every entry is counted. The SSLv2 SERVER-HELLO's certificate fills the same fields. */
+struct tls_cert_capture {
+	uint8_t *der;            /* owned: the leaf's DER once complete (NULL if none, capped or cut) */
+	size_t der_len;          /* bytes of der received so far */
+	size_t der_want;         /* the leaf's length on the wire */
+	uint32_t chain_len;      /* entries in certificate_list, including those past any cap */
+	bool seen;               /* a server Certificate message (or SSLv2 certificate) began */
+	bool leaf_done;          /* der holds the whole leaf */
+	/* streaming state, private to the TLS stage */
+	uint8_t phase;           /* what the next byte belongs to */
+	uint8_t hdr_len;         /* bytes of a 3-byte length read so far */
+	uint32_t hdr;            /* the length being assembled */
+	uint32_t msg_left;       /* message body bytes not yet seen */
+	uint32_t list_left;      /* certificate_list bytes not yet seen */
+	uint32_t entry_left;     /* bytes of the current entry not yet seen */
 };
 
 /* per-direction record-layer state */
@@ -180,12 +206,14 @@ struct tls_facts {
 					  * the error (e.g. legacy_version, SNI of a fuzzed hello) */
 	bool have_ch2;                   /* a second ClientHello was parsed (after HRR, or a repeat) */
 	struct tls_client_hello ch2;     /* the second ClientHello */
+	struct tls_cert_capture cert;    /* the server's leaf certificate (TLS <= 1.2, SSLv2) */
 	struct tls_dir_state dir[2];
 };
 
 /* Zero a tls_facts (no allocation). */
 void tls_facts_init(struct tls_facts *f);
-/* Free what tls_facts owns (the handshake buffers); accepts a zeroed struct. */
+/* Free what tls_facts owns (the handshake buffers and the leaf certificate); accepts a
+ * zeroed struct. Call it once the record is built. */
 void tls_facts_done(struct tls_facts *f);
 
 /* Feed in-order stream bytes of one direction. data is borrowed for the call.

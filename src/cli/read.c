@@ -31,6 +31,7 @@ static void read_usage(FILE *fp)
 	      "  --max-segments N     out-of-order segments queued per direction (default 64)\n"
 	      "  --max-handshake N    largest handshake message reassembled (default 65536)\n"
 	      "  --max-plaintext N    plaintext searched for TLS after STARTTLS/proxies (default 65536)\n"
+	      "  --max-cert-bytes N   largest server certificate (DER) kept and decoded (default 65536)\n"
 	      "  --max-memory N       all reassembly buffers together, bytes (default 536870912)\n"
 	      "  --idle-timeout S     seconds of packet time before an idle flow is finished (default 300)\n"
 	      "  --ndpi-packets N     packets per flow given to nDPI at most (default 32)\n"
@@ -70,6 +71,7 @@ enum {
 	OPT_MAX_MEM,
 	OPT_IDLE,
 	OPT_NDPI_PACKETS,
+	OPT_MAX_CERT,
 };
 
 static int print_record(const struct ta_record *r, void *ctx)
@@ -101,6 +103,7 @@ int cmd_read(int argc, char **argv)
 		{ "max-memory", required_argument, NULL, OPT_MAX_MEM },
 		{ "idle-timeout", required_argument, NULL, OPT_IDLE },
 		{ "ndpi-packets", required_argument, NULL, OPT_NDPI_PACKETS },
+		{ "max-cert-bytes", required_argument, NULL, OPT_MAX_CERT },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -155,6 +158,11 @@ int cmd_read(int argc, char **argv)
 			if (!cli_parse_u64("--ndpi-packets", optarg, 1000, &v) || v == 0)
 				return EXIT_USAGE;
 			o.ndpi_packets = (uint32_t)v;
+			break;
+		case OPT_MAX_CERT:
+			if (!cli_parse_u64("--max-cert-bytes", optarg, 1u << 24, &v) || v == 0)
+				return EXIT_USAGE;
+			o.lim.max_cert_bytes = v;
 			break;
 		case 'h': read_usage(stdout); return EXIT_OK;
 		default: read_usage(stderr); return EXIT_USAGE;

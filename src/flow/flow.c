@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "tlsaudit/cert.h"
 #include "tlsaudit/classify.h"
 #include "tlsaudit/fingerprint.h"
 #include "tlsaudit/flow.h"
@@ -90,6 +91,7 @@ void flow_limits_default(struct flow_limits *l)
 	l->max_segments = FLOW_DEF_MAX_SEGMENTS;
 	l->max_handshake = FLOW_DEF_MAX_HANDSHAKE;
 	l->max_plaintext = FLOW_DEF_MAX_PLAINTEXT;
+	l->max_cert_bytes = FLOW_DEF_MAX_CERT_BYTES;
 	l->max_memory = FLOW_DEF_MAX_MEMORY;
 	l->idle_ns = (int64_t)FLOW_DEF_IDLE_S * 1000000000;
 }
@@ -186,6 +188,7 @@ int flow_table_new(const struct flow_limits *lim, struct classify *cls, struct t
 	t->emit_ctx = emit_ctx;
 	t->tls_lim.max_handshake = t->lim.max_handshake;
 	t->tls_lim.max_plaintext = t->lim.max_plaintext;
+	t->tls_lim.max_cert_bytes = t->lim.max_cert_bytes;
 	*ret = t;
 	return 0;
 }
@@ -276,6 +279,47 @@ static enum rec_outcome flow_outcome(const struct flow *f, bool cut)
 
 static void ip_copy(uint8_t dst[16], const uint8_t src[16]) { memcpy(dst, src, 16); }
 
+/* floor(ns / 1e9) */
+static int64_t ns_to_s(int64_t ns) { return ns >= 0 ? ns / 1000000000 : -((-(ns + 1)) / 1000000000) - 1; }
+
+/* The server's leaf certificate (borrowed from the TLS stage, freed with it) -> record. */
+static void flow_cert_record(const struct flow *f, struct ta_record *r)
+{
+	const struct tls_cert_capture *cc = &f->tls->cert;
+	struct cert_info ci;
+	static const char hex[] = "0123456789abcdef";
+
+	r->cert_chain_len = cc->chain_len;
+	if (cc->der_want > 0 && !cc->leaf_done && (f->tls->anomalies & TLS_AN_CERT_CAPPED))
+		r->flags |= REC_F_CERT_CAPPED;
+	if (!cc->leaf_done || cert_parse(cc->der, cc->der_len, &ci) != CERT_OK)
+		return;
+	_Static_assert(REC_MAX_CERT_NAME == CERT_MAX_NAME && REC_MAX_CERT_SANS == CERT_MAX_SANS_BYTES,
+		       "record and cert stage caps agree");
+	r->has_cert = true;
+	r->cert_has_subject_cn = ci.has_subject_cn;
+	r->cert_subject_cn_len = ci.subject_cn_len;
+	memcpy(r->cert_subject_cn, ci.subject_cn, sizeof(r->cert_subject_cn));
+	r->cert_has_issuer_cn = ci.has_issuer_cn;
+	r->cert_issuer_cn_len = ci.issuer_cn_len;
+	memcpy(r->cert_issuer_cn, ci.issuer_cn, sizeof(r->cert_issuer_cn));
+	r->cert_sans_len = ci.sans_len;
+	memcpy(r->cert_sans, ci.sans, ci.sans_len);
+	r->cert_not_before = ci.not_before;
+	r->cert_not_after = ci.not_after;
+	memcpy(r->cert_key_type, ci.key_type, sizeof(r->cert_key_type));
+	memcpy(r->cert_key_curve, ci.key_curve, sizeof(r->cert_key_curve));
+	r->cert_key_bits = ci.key_bits;
+	memcpy(r->cert_sig_alg, ci.sig_alg, sizeof(r->cert_sig_alg));
+	for (size_t i = 0; i < sizeof(ci.sha256); i++) {
+		r->cert_sha256[2 * i] = hex[ci.sha256[i] >> 4];
+		r->cert_sha256[2 * i + 1] = hex[ci.sha256[i] & 15];
+	}
+	r->cert_sha256[64] = '\0';
+	r->cert_self_signed = ci.self_signed;
+	r->cert_expired = cert_expired(&ci, ns_to_s(f->first_ns));
+}
+
 static void flow_build_record(const struct flow *f, bool cut, const struct classify_result *cr,
 			      const struct starttls_result *stls, struct ta_record *r)
 {
@@ -350,6 +394,7 @@ static void flow_build_record(const struct flow *f, bool cut, const struct class
 		r->alert_desc = x->alert_desc;
 		r->alert_sender = (uint8_t)x->alert_sender;
 	}
+	flow_cert_record(f, r);
 	r->established = tls_established(x);
 	r->resumed = x->resumed;
 	r->hello_retry_request = x->hrr;
@@ -440,6 +485,8 @@ static void flow_finish(struct flow_table *t, struct flow *f, bool cut)
 		struct ta_record r;
 		flow_build_record(f, cut, &cr, &stls, &r);
 		t->stats->flows_tls++;
+		if (r.flags & REC_F_CERT_CAPPED)
+			t->stats->certs_capped++;
 		if (t->emit)
 			t->emit(&r, t->emit_ctx);
 	}
@@ -807,7 +854,7 @@ void flow_note_snaplen(struct flow_table *t, const struct pkt *p)
 		f->flags |= REC_F_TRUNCATED;
 }
 
-void flow_packet(struct flow_table *t, const struct pkt *p)
+bool flow_packet(struct flow_table *t, const struct pkt *p)
 {
 	flow_expire(t, p->ts_ns);
 	uint32_t h = flow_hash(t, p);
@@ -815,12 +862,12 @@ void flow_packet(struct flow_table *t, const struct pkt *p)
 	struct flow *f = flow_lookup(t, p, h, &e);
 	if (!f) {
 		if (p->tcp_flags & TCP_RST)
-			return;
+			return false;
 		if (!(p->tcp_flags & TCP_SYN) && p->payload_len == 0)
-			return; /* a bare ACK or FIN of a connection we never saw: nothing to learn */
+			return false; /* a bare ACK or FIN of a connection we never saw: nothing to learn */
 		f = flow_create(t, p, h);
 		if (!f)
-			return;
+			return false;
 		e = 0;
 	}
 	if (p->ts_ns > f->last_ns)
@@ -837,7 +884,7 @@ void flow_packet(struct flow_table *t, const struct pkt *p)
 			flow_remove(t, f);
 		else if (p->tcp_flags & TCP_FIN)
 			d->fin = true;
-		return;
+		return false;
 	}
 
 	if (f->cls_active && t->cls)
@@ -884,15 +931,18 @@ void flow_packet(struct flow_table *t, const struct pkt *p)
 		d->rst = true;
 		flow_finish(t, f, false);
 		flow_remove(t, f);
-		return;
+		return true;
 	}
 	if (p->tcp_flags & TCP_FIN) {
 		d->fin = true;
 		if (f->d[1 - e].fin) {
 			flow_finish(t, f, false);
-			return;
+			return true;
 		}
 	}
 	if (f->tls && tls_done(f->tls) && !f->cls_active)
 		flow_finish(t, f, false);
+	return true;
 }
+
+void flow_table_expire(struct flow_table *t, int64_t now_ns) { flow_expire(t, now_ns); }

@@ -62,8 +62,60 @@ static const char *const flag_names[] = {
 	"truncated", "gap_client", "gap_server", "rst_client", "rst_server", "fin_client", "fin_server",
 	"sslv2_client_hello", "reassembly_cap", "evicted", "idle_timeout", "multiple_client_hellos",
 	"plaintext_before_tls", "ip_fragments", "no_tcp_handshake", "ech", "early_data", "unidirectional",
-	"malformed",
+	"malformed", "cert_capped",
 };
+
+/* Packed (u8 len, bytes)* list -> ["a","b"] (SANs) */
+static void packed_list_value(FILE *fp, const uint8_t *b, size_t n) { alpn_value(fp, b, n); }
+
+/* "cert": the server's leaf (RFC 5280 fields), or null */
+static void cert_value(FILE *fp, const struct ta_record *r)
+{
+	char t[64];
+
+	if (!r->has_cert) {
+		fputs("null", fp);
+		return;
+	}
+	fputs("{\"subject_cn\":", fp);
+	if (r->cert_has_subject_cn)
+		out_json_string(fp, r->cert_subject_cn, r->cert_subject_cn_len);
+	else
+		fputs("null", fp);
+	key(fp, "issuer_cn");
+	if (r->cert_has_issuer_cn)
+		out_json_string(fp, r->cert_issuer_cn, r->cert_issuer_cn_len);
+	else
+		fputs("null", fp);
+	key(fp, "sans");
+	packed_list_value(fp, r->cert_sans, r->cert_sans_len);
+	out_rfc3339_s(r->cert_not_before, t);
+	key(fp, "not_before");
+	out_json_string(fp, t, strlen(t));
+	out_rfc3339_s(r->cert_not_after, t);
+	key(fp, "not_after");
+	out_json_string(fp, t, strlen(t));
+	key(fp, "key_type");
+	str_or_null(fp, r->cert_key_type);
+	key(fp, "key_curve");
+	str_or_null(fp, r->cert_key_curve);
+	key(fp, "key_bits");
+	if (r->cert_key_bits)
+		fprintf(fp, "%u", (unsigned)r->cert_key_bits);
+	else
+		fputs("null", fp);
+	key(fp, "sig_alg");
+	str_or_null(fp, r->cert_sig_alg);
+	key(fp, "sha256");
+	str_or_null(fp, r->cert_sha256);
+	key(fp, "self_signed");
+	bool_value(fp, r->cert_self_signed);
+	key(fp, "expired");
+	bool_value(fp, r->cert_expired);
+	key(fp, "chain_len");
+	fprintf(fp, "%u", (unsigned)r->cert_chain_len);
+	fputc('}', fp);
+}
 
 int out_ndjson_record(FILE *fp, const struct ta_record *r)
 {
@@ -167,6 +219,8 @@ int out_ndjson_record(FILE *fp, const struct ta_record *r)
 	}
 	key(fp, "ndpi_ja3");
 	str_or_null(fp, r->ndpi_ja3);
+	key(fp, "cert");
+	cert_value(fp, r);
 	key(fp, "flags");
 	fputc('[', fp);
 	first = true;

@@ -131,9 +131,33 @@ static const char *const migrations[] = {
 	" last_ns INTEGER NOT NULL,"
 	" PRIMARY KEY (ip, role)"
 	") WITHOUT ROWID;",
+	/* 1 -> 2: server leaf certificates (issue 3), one row per distinct DER; per-connection facts
+	 * (chain length, expired at that connection's time) stay in connections */
+	"CREATE TABLE certificates ("
+	" id INTEGER PRIMARY KEY,"
+	" sha256 TEXT NOT NULL UNIQUE,"    /* lowercase hex of the DER */
+	" subject_cn,"                     /* TEXT if valid UTF-8 without NUL, else BLOB; NULL = no CN */
+	" issuer_cn,"
+	" sans BLOB,"                      /* (u8 len, bytes)*: DNS names, IP addresses as text */
+	" not_before INTEGER NOT NULL,"    /* seconds since the epoch */
+	" not_after INTEGER NOT NULL,"
+	" not_before_ts TEXT NOT NULL,"    /* RFC 3339 UTC */
+	" not_after_ts TEXT NOT NULL,"
+	" key_type TEXT,"
+	" key_curve TEXT,"
+	" key_bits INTEGER,"
+	" sig_alg TEXT,"
+	" self_signed INTEGER NOT NULL"
+	");"
+	"ALTER TABLE connections ADD COLUMN cert_id INTEGER REFERENCES certificates(id);"
+	"ALTER TABLE connections ADD COLUMN cert_chain_len INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE connections ADD COLUMN cert_expired INTEGER;"
+	"CREATE INDEX connections_cert ON connections(cert_id);",
 };
 #define N_MIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))
 _Static_assert(N_MIGRATIONS == STORE_SCHEMA_VERSION, "one migration per schema version");
+
+const char *store_migration_sql(size_t from) { return from < N_MIGRATIONS ? migrations[from] : NULL; }
 
 /* connections columns after capture_id, in INSERT/SELECT order */
 #define CONN_COLS(X)                                                                                    \
@@ -145,7 +169,7 @@ _Static_assert(N_MIGRATIONS == STORE_SCHEMA_VERSION, "one migration per schema v
 	X(cipher) X(cipher_id) X(cipher_sslv2) X(alert) X(alert_id) X(alert_level) X(alert_level_id)       \
 	X(alert_sender) X(established) X(resumed) X(hello_retry_request) X(starttls) X(l7_protocol)        \
 	X(risk_mask) X(outcome) X(flags) X(ja3) X(ja3s) X(ja4) X(ja4_hrr) X(ndpi_ja3) X(pkts_c2s) X(pkts_s2c)          \
-	X(bytes_c2s) X(bytes_s2c)
+	X(bytes_c2s) X(bytes_s2c) X(cert_id) X(cert_chain_len) X(cert_expired)
 
 enum conn_col {
 #define CONN_ENUM(name) CC_##name,
@@ -155,34 +179,6 @@ enum conn_col {
 };
 #define CONN_NAME(name) ", " #name
 #define CONN_PARAM(name) ", ?"
-
-/* Per-host-per-role aggregation over the rows of CTE r (family, ip, role, ...). */
-#define R_COLS                                                                                          \
-	"established, outcome, alert, negotiated_version, negotiated_version_id, negotiated_level, "      \
-	"client_max_level, ts_ns, last_ns"
-#define SUMMARY_TAIL                                                                                    \
-	"agg AS (SELECT family, ip, role, count(*) AS connections, sum(established) AS established,"      \
-	" sum(outcome <> 'established') AS failed, max(client_max_level) AS max_offered,"                  \
-	" min(negotiated_level) AS min_negotiated, max(negotiated_level) AS max_negotiated,"               \
-	" min(ts_ns) AS first_ns, max(last_ns) AS last_ns FROM r GROUP BY family, ip, role),"             \
-	"vc AS (SELECT family, ip, role, coalesce(min(negotiated_version), 'none') AS v,"                  \
-	" coalesce(negotiated_version_id, -1) AS k, count(*) AS n FROM r"                                  \
-	" GROUP BY family, ip, role, negotiated_version_id),"                                              \
-	"vs AS (SELECT family, ip, role, group_concat(v || ' x' || n, ', ') AS versions"                    \
-	" FROM (SELECT * FROM vc ORDER BY family, ip, role, k) GROUP BY family, ip, role),"                 \
-	"fc AS (SELECT family, ip, role,"                                                                  \
-	" CASE WHEN outcome = 'alert' AND alert IS NOT NULL THEN alert ELSE outcome END AS f,"             \
-	" count(*) AS n FROM r WHERE outcome <> 'established' GROUP BY 1, 2, 3, 4),"                        \
-	"fs AS (SELECT family, ip, role, group_concat(f || ' x' || n, ', ') AS failures"                    \
-	" FROM (SELECT * FROM fc ORDER BY family, ip, role, n DESC, f) GROUP BY family, ip, role) "        \
-	"SELECT agg.family, agg.ip, agg.role, agg.connections, agg.established, agg.failed,"               \
-	" agg.max_offered, agg.min_negotiated, agg.max_negotiated, vs.versions,"                           \
-	" coalesce(fs.failures, ''), agg.first_ns, agg.last_ns"                                            \
-	" FROM agg JOIN vs USING (family, ip, role) LEFT JOIN fs USING (family, ip, role)"
-
-#define SUMMARY_COLS                                                                                    \
-	"family, ip, role, connections, established, failed, max_offered, min_negotiated, max_negotiated," \
-	" versions, failures, first_ns, last_ns"
 
 enum stmt_id {
 	ST_BEGIN,
@@ -200,8 +196,22 @@ enum stmt_id {
 	ST_SUMMARY_REFRESH,
 	ST_SUMMARY_ALL,
 	ST_SUMMARY_CAPTURE,
+	ST_INSERT_CERT,
+	ST_FIND_CERT,
 	ST_COUNT_
 };
+
+/* certificates columns read back with each connection (LEFT JOIN), after CONN_COLS */
+#define CERT_COLS(X)                                                                                    \
+	X(subject_cn) X(issuer_cn) X(sans) X(not_before) X(not_after) X(key_type) X(key_curve) X(key_bits) \
+	X(sig_alg) X(self_signed) X(sha256)
+enum cert_col {
+#define CERT_ENUM(name) CE_##name,
+	CERT_COLS(CERT_ENUM)
+#undef CERT_ENUM
+	CE_COUNT_
+};
+#define CERT_SEL(name) ", cert." #name
 
 #define STAT_SET(name, desc) #name " = ?, "
 
@@ -223,8 +233,13 @@ static const char *const stmt_sql[ST_COUNT_] = {
 	[ST_DELETE_CAPTURE] = "DELETE FROM captures WHERE id = ?1",
 	[ST_INSERT_CONN] = "INSERT INTO connections (capture_id" CONN_COLS(CONN_NAME) ") VALUES (?" CONN_COLS(
 		CONN_PARAM) ")",
-	[ST_SELECT_CONNS] = "SELECT capture_id" CONN_COLS(CONN_NAME) " FROM connections"
+	[ST_SELECT_CONNS] = "SELECT capture_id" CONN_COLS(CONN_NAME) CERT_COLS(CERT_SEL) " FROM connections"
+			    " LEFT JOIN certificates AS cert ON cert.id = connections.cert_id"
 			    " WHERE ?1 = 0 OR capture_id = ?1 ORDER BY ts_ns, seq, capture_id",
+	[ST_INSERT_CERT] = "INSERT OR IGNORE INTO certificates (sha256, subject_cn, issuer_cn, sans, not_before,"
+			   " not_after, not_before_ts, not_after_ts, key_type, key_curve, key_bits, sig_alg,"
+			   " self_signed) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+	[ST_FIND_CERT] = "SELECT id FROM certificates WHERE sha256 = ?1",
 	/* refresh: every host the capture touched, in both roles, over every capture that is not
 	 * still 'reading' (rows of an interrupted run stay out of the summary) */
 	[ST_SUMMARY_DELETE] = "DELETE FROM host_summary WHERE ip IN (SELECT client_ip FROM connections"
@@ -829,6 +844,75 @@ cleanup:
 
 /* ---- connections ----------------------------------------------------------------------------- */
 
+/* TEXT when valid UTF-8 without NUL, else BLOB (names from the wire: SNI, certificate CNs) */
+static void bind_wire_text(sqlite3_stmt *st, int i, const char *s, size_t n)
+{
+	if (utf8_text_ok((const uint8_t *)s, n))
+		sqlite3_bind_text(st, i, s, (int)n, SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_blob(st, i, s, (int)n, SQLITE_TRANSIENT);
+}
+
+static void format_s(int64_t sec, char *buf, size_t len)
+{
+	struct tm tm;
+	time_t t = (time_t)sec;
+
+	if ((int64_t)t != sec || gmtime_r(&t, &tm) == NULL) {
+		snprintf(buf, len, "%" PRId64 "s", sec);
+		return;
+	}
+	snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+		 tm.tm_hour, tm.tm_min, tm.tm_sec);
+}
+
+/* The record's leaf certificate: insert it once (content-addressed by SHA-256), return its id. */
+static int cert_row(struct store *s, const struct ta_record *r, int64_t *ret_id, char *err, size_t errlen)
+{
+	sqlite3_stmt *st = s->st[ST_INSERT_CERT];
+	char nb[TS_LEN], na[TS_LEN];
+	size_t n;
+	int ret, rc;
+
+	sqlite3_bind_text(st, 1, r->cert_sha256, (int)strnlen(r->cert_sha256, 64), SQLITE_TRANSIENT);
+	if (r->cert_has_subject_cn) {
+		n = r->cert_subject_cn_len > REC_MAX_CERT_NAME ? REC_MAX_CERT_NAME : r->cert_subject_cn_len;
+		bind_wire_text(st, 2, r->cert_subject_cn, n);
+	}
+	if (r->cert_has_issuer_cn) {
+		n = r->cert_issuer_cn_len > REC_MAX_CERT_NAME ? REC_MAX_CERT_NAME : r->cert_issuer_cn_len;
+		bind_wire_text(st, 3, r->cert_issuer_cn, n);
+	}
+	n = r->cert_sans_len > REC_MAX_CERT_SANS ? REC_MAX_CERT_SANS : r->cert_sans_len;
+	sqlite3_bind_blob(st, 4, r->cert_sans, (int)n, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 5, r->cert_not_before);
+	sqlite3_bind_int64(st, 6, r->cert_not_after);
+	format_s(r->cert_not_before, nb, sizeof(nb));
+	format_s(r->cert_not_after, na, sizeof(na));
+	sqlite3_bind_text(st, 7, nb, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 8, na, -1, SQLITE_TRANSIENT);
+	bind_text(st, 9, r->cert_key_type, sizeof(r->cert_key_type));
+	bind_text(st, 10, r->cert_key_curve, sizeof(r->cert_key_curve));
+	if (r->cert_key_bits)
+		sqlite3_bind_int64(st, 11, r->cert_key_bits);
+	bind_text(st, 12, r->cert_sig_alg, sizeof(r->cert_sig_alg));
+	sqlite3_bind_int(st, 13, r->cert_self_signed);
+	if ((ret = step_done(s, st, "insert certificate", err, errlen)) < 0)
+		return ret;
+
+	st = s->st[ST_FIND_CERT];
+	sqlite3_bind_text(st, 1, r->cert_sha256, (int)strnlen(r->cert_sha256, 64), SQLITE_TRANSIENT);
+	rc = sqlite3_step(st);
+	int64_t id = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	if (rc != SQLITE_ROW)
+		return rc == SQLITE_DONE ? (store_set_err(err, errlen, "insert certificate: row not found"), -EIO)
+					 : store_db_err(s->db, rc, "look up certificate", err, errlen);
+	*ret_id = id;
+	return 0;
+}
+
 #define P(col) (CC_##col + 2) /* parameter index: ?1 is capture_id */
 
 int store_add_record(struct store *s, int64_t capture_id, const struct ta_record *r, char *err, size_t errlen)
@@ -843,6 +927,9 @@ int store_add_record(struct store *s, int64_t capture_id, const struct ta_record
 		return -EINVAL;
 	}
 	if ((ret = tx_begin(s, err, errlen)) < 0)
+		return ret;
+	int64_t cert_id = 0;
+	if (r->has_cert && (ret = cert_row(s, r, &cert_id, err, errlen)) < 0)
 		return ret;
 
 	sqlite3_bind_int64(st, 1, capture_id);
@@ -859,13 +946,8 @@ int store_add_record(struct store *s, int64_t capture_id, const struct ta_record
 	sqlite3_bind_text(st, P(server_ip), ip, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int(st, P(server_port), r->server_port);
 
-	if (r->has_sni) {
-		size_t n = r->sni_len > REC_MAX_SNI ? REC_MAX_SNI : r->sni_len;
-		if (utf8_text_ok((const uint8_t *)r->sni, n))
-			sqlite3_bind_text(st, P(sni), r->sni, (int)n, SQLITE_TRANSIENT);
-		else
-			sqlite3_bind_blob(st, P(sni), r->sni, (int)n, SQLITE_TRANSIENT);
-	}
+	if (r->has_sni)
+		bind_wire_text(st, P(sni), r->sni, r->sni_len > REC_MAX_SNI ? REC_MAX_SNI : r->sni_len);
 	if (r->alpn_len)
 		sqlite3_bind_blob(st, P(alpn), r->alpn, r->alpn_len > REC_MAX_ALPN ? REC_MAX_ALPN : r->alpn_len,
 				  SQLITE_TRANSIENT);
@@ -957,6 +1039,11 @@ int store_add_record(struct store *s, int64_t capture_id, const struct ta_record
 	sqlite3_bind_int64(st, P(pkts_s2c), (int64_t)r->pkts[1]);
 	sqlite3_bind_int64(st, P(bytes_c2s), (int64_t)r->bytes[0]);
 	sqlite3_bind_int64(st, P(bytes_s2c), (int64_t)r->bytes[1]);
+	if (cert_id) {
+		sqlite3_bind_int64(st, P(cert_id), cert_id);
+		sqlite3_bind_int(st, P(cert_expired), r->cert_expired);
+	}
+	sqlite3_bind_int64(st, P(cert_chain_len), r->cert_chain_len);
 
 	if ((ret = step_done(s, st, "insert connection", err, errlen)) < 0)
 		return ret; /* the batch stays open: rows already inserted are kept */
@@ -969,6 +1056,58 @@ int store_add_record(struct store *s, int64_t capture_id, const struct ta_record
 #define C(col) (CC_##col + 1) /* result column: 0 is capture_id */
 
 static bool col_null(sqlite3_stmt *st, int i) { return sqlite3_column_type(st, i) == SQLITE_NULL; }
+
+/* Copy a TEXT or BLOB column (wire bytes) into dst[0..max) + NUL; returns the length. */
+static uint16_t col_bytes(sqlite3_stmt *st, int i, char *dst, size_t max)
+{
+	const void *b = sqlite3_column_blob(st, i);
+	size_t n = b ? (size_t)sqlite3_column_bytes(st, i) : 0;
+
+	if (n > max)
+		n = max;
+	if (n)
+		memcpy(dst, b, n);
+	dst[n] = '\0';
+	return (uint16_t)n;
+}
+
+#define E(col) (CC_COUNT_ + 1 + CE_##col) /* certificates column after the connections columns */
+
+/* The joined certificates row of the current ST_SELECT_CONNS row, if any. */
+static void read_cert(sqlite3_stmt *st, struct ta_record *r)
+{
+	r->cert_chain_len = (uint32_t)sqlite3_column_int64(st, CC_cert_chain_len + 1);
+	if (col_null(st, CC_cert_id + 1) || col_null(st, E(sha256)))
+		return;
+	r->has_cert = true;
+	r->cert_expired = sqlite3_column_int(st, CC_cert_expired + 1) != 0;
+	if (!col_null(st, E(subject_cn))) {
+		r->cert_has_subject_cn = true;
+		r->cert_subject_cn_len = col_bytes(st, E(subject_cn), r->cert_subject_cn, REC_MAX_CERT_NAME);
+	}
+	if (!col_null(st, E(issuer_cn))) {
+		r->cert_has_issuer_cn = true;
+		r->cert_issuer_cn_len = col_bytes(st, E(issuer_cn), r->cert_issuer_cn, REC_MAX_CERT_NAME);
+	}
+	{
+		const void *b = sqlite3_column_blob(st, E(sans));
+		size_t n = b ? (size_t)sqlite3_column_bytes(st, E(sans)) : 0;
+		if (n > REC_MAX_CERT_SANS)
+			n = REC_MAX_CERT_SANS;
+		if (n)
+			memcpy(r->cert_sans, b, n);
+		r->cert_sans_len = (uint16_t)n;
+	}
+	r->cert_not_before = sqlite3_column_int64(st, E(not_before));
+	r->cert_not_after = sqlite3_column_int64(st, E(not_after));
+	col_text(st, E(key_type), r->cert_key_type, sizeof(r->cert_key_type));
+	col_text(st, E(key_curve), r->cert_key_curve, sizeof(r->cert_key_curve));
+	r->cert_key_bits = (uint32_t)sqlite3_column_int64(st, E(key_bits));
+	col_text(st, E(sig_alg), r->cert_sig_alg, sizeof(r->cert_sig_alg));
+	r->cert_self_signed = sqlite3_column_int(st, E(self_signed)) != 0;
+	col_text(st, E(sha256), r->cert_sha256, sizeof(r->cert_sha256));
+}
+#undef E
 
 /* Rebuild a record from the current row of ST_SELECT_CONNS. */
 static void read_record(sqlite3_stmt *st, struct ta_record *r)
@@ -1062,6 +1201,7 @@ static void read_record(sqlite3_stmt *st, struct ta_record *r)
 	r->pkts[1] = (uint64_t)sqlite3_column_int64(st, C(pkts_s2c));
 	r->bytes[0] = (uint64_t)sqlite3_column_int64(st, C(bytes_c2s));
 	r->bytes[1] = (uint64_t)sqlite3_column_int64(st, C(bytes_s2c));
+	read_cert(st, r);
 }
 #undef C
 
@@ -1137,6 +1277,13 @@ int store_foreach_summary(struct store *s, int64_t capture_id, store_summary_cb 
 {
 	return foreach_row(s, capture_id ? ST_SUMMARY_CAPTURE : ST_SUMMARY_ALL, capture_id, summary_row, &cb, ctx,
 			   "read host summary", err, errlen);
+}
+
+/* Recompute the host_summary rows of every host that capture_id touched (store_internal.h). */
+int store_summary_refresh(struct store *s, int64_t capture_id, char *err, size_t errlen)
+{
+	int ret = bind_id_step(s, ST_SUMMARY_DELETE, capture_id, "clear host summary", err, errlen);
+	return ret < 0 ? ret : bind_id_step(s, ST_SUMMARY_REFRESH, capture_id, "refresh host summary", err, errlen);
 }
 
 /* ---- maintenance ----------------------------------------------------------------------------- */

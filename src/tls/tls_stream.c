@@ -1,6 +1,7 @@
 /* tls_stream.c - TLS/SSL record layer and handshake reassembly over one TCP connection.
  * specification: RFC 8446 section 5 and appendix D.4, RFC 5246 section 6.2 and 7.4,
- * draft-hickman-netscape-ssl-00 (SSL 2.0 records), RFC 5077 (session tickets).
+ * draft-hickman-netscape-ssl-00 (SSL 2.0 records), RFC 5077 (session tickets),
+ * RFC 5246 section 7.4.2 (server Certificate).
  *
  * Design note: the caller owns the stream buffers. tls_feed() consumes whole records
  * (and plaintext it has decided to skip) and leaves an incomplete record for the next
@@ -8,7 +9,10 @@
  * client's ClientHello, the server's ServerHello) are reassembled across records, into
  * one lazily allocated per-direction buffer bounded by tls_limits.max_handshake; every
  * other handshake message is skipped by length after its 4-byte header, so a large
- * certificate chain costs nothing. Handshake bytes are looked at only while the
+ * certificate chain costs nothing. The server's Certificate message (TLS <= 1.2) is
+ * skipped the same way, but the skipped bytes pass through a small streaming parser
+ * (cert_feed) that counts the chain's entries and copies only the first (leaf) entry,
+ * at most tls_limits.max_cert_bytes, into an owned buffer. Handshake bytes are looked at only while the
  * sending direction is plaintext: for TLS <= 1.2 until that side's ChangeCipherSpec
  * after the ServerHello, for TLS 1.3 until the (non-HRR) ServerHello, for both sides.
  * Ordering between the two directions is the order in which the caller feeds them.
@@ -22,6 +26,7 @@
 
 #define TLS_DEFAULT_MAX_HANDSHAKE 65536
 #define TLS_DEFAULT_MAX_PLAINTEXT 65536
+#define TLS_DEFAULT_MAX_CERT 65536
 
 enum { CT_CCS = 20, CT_ALERT = 21, CT_HANDSHAKE = 22, CT_APPLICATION_DATA = 23, CT_HEARTBEAT = 24 };
 
@@ -52,6 +57,9 @@ void tls_facts_done(struct tls_facts *f)
 		f->dir[i].hs_len = 0;
 		f->dir[i].hs_cap = 0;
 	}
+	free(f->cert.der);
+	f->cert.der = NULL;
+	f->cert.leaf_done = false;
 }
 
 /* 0 in a limit means the default */
@@ -64,6 +72,11 @@ static size_t limit_handshake(const struct tls_limits *lim)
 static size_t limit_plaintext(const struct tls_limits *lim)
 {
 	return lim && lim->max_plaintext ? lim->max_plaintext : TLS_DEFAULT_MAX_PLAINTEXT;
+}
+
+static size_t limit_cert(const struct tls_limits *lim)
+{
+	return lim && lim->max_cert_bytes ? lim->max_cert_bytes : TLS_DEFAULT_MAX_CERT;
 }
 
 static size_t min_size(size_t a, size_t b) { return a < b ? a : b; }
@@ -222,11 +235,126 @@ static void hs_buf_header(const struct tls_dir_state *ds, uint8_t *ret_type, siz
 	*ret_len = br_u24(&h);
 }
 
-/* Start skipping a message we do not decode (or cannot hold). */
-static void hs_skip_message(struct tls_dir_state *ds, size_t body_len)
+/* ---- the server's Certificate message, streamed ---- */
+
+enum { CERT_LIST_LEN = 0, CERT_ENTRY_LEN, CERT_ENTRY_BODY, CERT_DONE };
+
+/* The message's length fields contradict each other: keep the count so far, drop a
+ * leaf that is not complete, read nothing more. */
+static void cert_malformed(struct tls_facts *f)
 {
+	struct tls_cert_capture *c = &f->cert;
+
+	f->anomalies |= TLS_AN_CERT_MALFORMED;
+	if (!c->leaf_done) {
+		free(c->der);
+		c->der = NULL;
+	}
+	c->phase = CERT_DONE;
+}
+
+/* A 3-byte length (certificate_list, or one ASN.1Cert) is complete. */
+static void cert_length(struct tls_facts *f, uint32_t v, size_t max)
+{
+	struct tls_cert_capture *c = &f->cert;
+
+	if (c->phase == CERT_LIST_LEN) {
+		if (v > c->msg_left) { /* the list claims more than its message holds */
+			cert_malformed(f);
+			return;
+		}
+		c->list_left = v;
+		c->phase = v ? CERT_ENTRY_LEN : CERT_DONE;
+		return;
+	}
+	/* RFC 5246 7.4.2: ASN.1Cert<1..2^24-1> */
+	if (v == 0 || v > c->list_left) {
+		cert_malformed(f);
+		return;
+	}
+	if (c->chain_len < UINT32_MAX)
+		c->chain_len++;
+	c->entry_left = v;
+	c->phase = CERT_ENTRY_BODY;
+	if (c->chain_len != 1)
+		return;
+	c->der_want = v;
+	if (v > max) {
+		f->anomalies |= TLS_AN_CERT_CAPPED;
+		return;
+	}
+	c->der = malloc(v);
+	c->der_len = 0;
+	if (!c->der)
+		f->anomalies |= TLS_AN_CERT_CAPPED; /* out of memory: same outcome as over the cap */
+}
+
+/* Bytes of the Certificate message body (borrowed), in order, across records. */
+static void cert_feed(struct tls_facts *f, struct br *b, size_t max)
+{
+	struct tls_cert_capture *c = &f->cert;
+
+	while (!br_empty(b) && c->phase != CERT_DONE) {
+		if (c->phase == CERT_LIST_LEN || c->phase == CERT_ENTRY_LEN) {
+			if (c->phase == CERT_ENTRY_LEN) {
+				if (c->list_left == 0) {
+					cert_malformed(f);
+					return;
+				}
+				c->list_left--;
+			}
+			c->hdr = (c->hdr << 8) | br_u8(b);
+			c->msg_left--;
+			if (++c->hdr_len < 3)
+				continue;
+			uint32_t v = c->hdr & 0xffffffu;
+			c->hdr = 0;
+			c->hdr_len = 0;
+			cert_length(f, v, max);
+			continue;
+		}
+		/* CERT_ENTRY_BODY */
+		size_t k = min_size(c->entry_left, br_left(b));
+		const uint8_t *p = br_ptr(b, k);
+		if (!p)
+			return;
+		if (c->chain_len == 1 && c->der) {
+			memcpy(c->der + c->der_len, p, k); /* der_len + k <= der_want: entry_left bounds k */
+			c->der_len += k;
+		}
+		c->entry_left -= (uint32_t)k;
+		c->list_left -= (uint32_t)k;
+		c->msg_left -= (uint32_t)k;
+		if (c->entry_left)
+			continue;
+		if (c->chain_len == 1 && c->der)
+			c->leaf_done = true;
+		c->phase = c->list_left ? CERT_ENTRY_LEN : CERT_DONE;
+	}
+	if (c->phase == CERT_DONE)
+		br_skip(b, br_left(b)); /* bytes after certificate_list: ignored */
+}
+
+/* Start skipping a message we do not decode (or cannot hold). The server's first
+ * Certificate message of a TLS <= 1.2 handshake is streamed through cert_feed. */
+static void hs_skip_message(struct tls_facts *f, enum tls_dir dir, uint8_t type, size_t body_len)
+{
+	struct tls_dir_state *ds = &f->dir[dir];
+
 	ds->hs_len = 0;
 	ds->hs_skip = (uint32_t)body_len; /* u24 */
+	if (dir == TLS_DIR_SERVER && type == HS_CERTIFICATE && !f->cert.seen && f->have_sh &&
+	    !f->sh.sslv2_format && !tls_version_is_13(tls_negotiated_version(f))) {
+		f->cert.seen = true;
+		f->cert.phase = CERT_LIST_LEN;
+		f->cert.msg_left = (uint32_t)body_len;
+	}
+}
+
+/* Is this direction's skipped message being streamed into the certificate capture? */
+static bool cert_streaming(const struct tls_facts *f, enum tls_dir dir)
+{
+	return dir == TLS_DIR_SERVER && f->cert.seen && f->cert.phase != CERT_DONE && f->cert.msg_left > 0;
 }
 
 /* RFC 8446 5.1: handshake messages may be coalesced into one record or fragmented across
@@ -242,7 +370,9 @@ static void hs_feed(struct tls_facts *f, enum tls_dir dir, uint16_t rec_version,
 	while (!br_empty(body) && !ds->encrypted) {
 		if (ds->hs_skip) {
 			size_t k = min_size(ds->hs_skip, br_left(body));
-			br_skip(body, k);
+			struct br part = br_sub(body, k);
+			if (cert_streaming(f, dir))
+				cert_feed(f, &part, limit_cert(lim));
 			ds->hs_skip -= (uint32_t)k;
 			continue;
 		}
@@ -255,7 +385,7 @@ static void hs_feed(struct tls_facts *f, enum tls_dir dir, uint16_t rec_version,
 					f->anomalies |= TLS_AN_HS_TOO_BIG;
 				hs_header(f, dir, type);
 				*body = h;
-				hs_skip_message(ds, mlen);
+				hs_skip_message(f, dir, type, mlen);
 				continue;
 			}
 			if (br_left(&h) >= mlen) { /* whole message in this record: no copy */
@@ -288,7 +418,7 @@ static void hs_feed(struct tls_facts *f, enum tls_dir dir, uint16_t rec_version,
 			if (!hs_wanted(dir, type) || 4 + mlen > max || !hs_reserve(ds, 4 + mlen, max)) {
 				if (hs_wanted(dir, type))
 					f->anomalies |= TLS_AN_HS_TOO_BIG;
-				hs_skip_message(ds, mlen);
+				hs_skip_message(f, dir, type, mlen);
 				continue;
 			}
 		}
@@ -381,18 +511,32 @@ static void on_record(struct tls_facts *f, enum tls_dir dir, uint8_t type, uint1
 
 /* draft-hickman SERVER-HELLO: type, session-id-hit, certificate type, version,
  * certificate length, cipher specs length, connection id length, then the data. */
-static void on_sslv2_server_hello(struct tls_facts *f, struct br *m)
+static void on_sslv2_server_hello(struct tls_facts *f, struct br *m, const struct tls_limits *lim)
 {
 	uint8_t type = br_u8(m);
 	uint8_t hit = br_u8(m);
-	br_skip(m, 1); /* certificate type */
+	uint8_t cert_type = br_u8(m);
 	uint16_t version = br_u16(m);
 	size_t cert_len = br_u16(m), cs_len = br_u16(m), cid_len = br_u16(m);
-	br_skip(m, cert_len);
+	const uint8_t *cert = br_ptr(m, cert_len);
 	br_skip(m, cs_len);
 	br_skip(m, cid_len);
 	if (!br_ok(m) || type != SSL2_MT_SERVER_HELLO)
 		return;
+	/* SSL_CT_X509_CERTIFICATE (1): one X.509 certificate, no chain */
+	if (cert_type == 1 && cert_len > 0 && !f->cert.seen) {
+		f->cert.seen = true;
+		f->cert.chain_len = 1;
+		f->cert.der_want = cert_len;
+		f->cert.phase = CERT_DONE;
+		if (cert_len > limit_cert(lim)) {
+			f->anomalies |= TLS_AN_CERT_CAPPED;
+		} else if ((f->cert.der = malloc(cert_len)) != NULL) {
+			memcpy(f->cert.der, cert, cert_len);
+			f->cert.der_len = cert_len;
+			f->cert.leaf_done = true;
+		}
+	}
 	memset(&f->sh, 0, sizeof(f->sh));
 	f->sh.record_version = 0x0002;
 	f->sh.legacy_version = version;
@@ -404,7 +548,7 @@ static void on_sslv2_server_hello(struct tls_facts *f, struct br *m)
 
 /* One SSLv2 record (2-byte header, or 3-byte header with padding) at r. Returns false,
  * consuming nothing, when the record is not complete. */
-static bool sslv2_record(struct tls_facts *f, enum tls_dir dir, struct br *r)
+static bool sslv2_record(struct tls_facts *f, enum tls_dir dir, struct br *r, const struct tls_limits *lim)
 {
 	struct tls_dir_state *ds = &f->dir[dir];
 	struct br h = *r;
@@ -442,7 +586,7 @@ static bool sslv2_record(struct tls_facts *f, enum tls_dir dir, struct br *r)
 		if (br_ok(&m))
 			f->sslv2_cipher24 = kind;
 	} else if (dir == TLS_DIR_SERVER && ds->sslv2_records == 1 && two_byte && mt == SSL2_MT_SERVER_HELLO) {
-		on_sslv2_server_hello(f, &m);
+		on_sslv2_server_hello(f, &m, lim);
 	}
 	return true;
 }
@@ -466,7 +610,7 @@ static bool one_record(struct tls_facts *f, enum tls_dir dir, struct br *r, cons
 	if (br_empty(r))
 		return false;
 	if (use_sslv2_framing(f, br_peek(r, 0)))
-		return sslv2_record(f, dir, r);
+		return sslv2_record(f, dir, r, lim);
 
 	/* RFC 8446 5.1: ContentType type; ProtocolVersion legacy_record_version; uint16 length */
 	struct br h = *r;

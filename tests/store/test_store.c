@@ -9,8 +9,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <sqlite3.h>
+
 #include "tlsaudit/record.h"
 #include "tlsaudit/store.h"
+#include "store_internal.h" /* store_migration_sql: build a version-1 database */
 
 static int failures;
 
@@ -239,6 +242,117 @@ static const struct store_host_summary *find_summary(const struct sums *s, const
 	return NULL;
 }
 
+/* a leaf certificate with fixed facts; the sha256 is the CN's first byte repeated */
+static void add_cert(struct ta_record *r, const char *cn, bool expired)
+{
+	static const uint8_t sans[] = "\x09x.example" "\x09" "192.0.2.1";
+
+	r->has_cert = true;
+	if (!r->cert_chain_len)
+		r->cert_chain_len = 1;
+	r->cert_has_subject_cn = true;
+	r->cert_subject_cn_len = (uint16_t)snprintf(r->cert_subject_cn, sizeof(r->cert_subject_cn), "%s", cn);
+	r->cert_has_issuer_cn = true;
+	r->cert_issuer_cn_len = 3;
+	memcpy(r->cert_issuer_cn, "C\0A", 3); /* a NUL inside: stored as BLOB, read back exactly */
+	r->cert_sans_len = sizeof(sans) - 1;
+	memcpy(r->cert_sans, sans, sizeof(sans) - 1);
+	r->cert_not_before = -86400;            /* 1969-12-31 */
+	r->cert_not_after = 253402300799;       /* 9999-12-31T23:59:59Z */
+	snprintf(r->cert_key_type, sizeof(r->cert_key_type), "EC");
+	snprintf(r->cert_key_curve, sizeof(r->cert_key_curve), "prime256v1");
+	r->cert_key_bits = 256;
+	snprintf(r->cert_sig_alg, sizeof(r->cert_sig_alg), "ecdsa-with-SHA256");
+	for (size_t i = 0; i < 64; i++)
+		r->cert_sha256[i] = "0123456789abcdef"[(uint8_t)cn[0] & 15];
+	r->cert_self_signed = true;
+	r->cert_expired = expired;
+}
+
+static void compare_records(const struct ta_record *a, const struct ta_record *b);
+
+/* one integer from a query run on its own connection */
+static int64_t sql_count(const char *path, const char *sql)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+	int64_t v = -1;
+
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
+	    sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return v;
+}
+
+/* A database made by schema version 1 (with one connection written by version-1 SQL) opens,
+ * migrates to 2, keeps its row (no certificate), and takes new rows with certificates. */
+static void test_migrate_1_to_2(void)
+{
+	char path[300];
+	sqlite3 *db = NULL;
+	struct store *s = NULL;
+	struct collect got;
+
+	db_path(path, sizeof(path), "v1.db");
+	CHECK(sqlite3_open(path, &db) == SQLITE_OK);
+	CHECK(sqlite3_exec(db, store_migration_sql(0), NULL, NULL, NULL) == SQLITE_OK);
+	CHECK(sqlite3_exec(db,
+			   "PRAGMA application_id = 1414288193; PRAGMA user_version = 1;"
+			   "INSERT INTO captures (id, path, sensor, format, linktypes, status, read_started)"
+			   " VALUES (1, 'old.pcap', 'h', 'pcap', 'EN10MB', 'complete', '2019-02-28T12:00:00Z');"
+			   "INSERT INTO connections (capture_id, seq, ts, ts_ns, last_ns, family, client_ip, client_port,"
+			   " server_ip, server_port, client_record_version_id, client_legacy_version_id,"
+			   " client_max_version_id, client_max_level, ciphers, groups, has_server_hello,"
+			   " server_legacy_version_id, cipher_sslv2, established, resumed, hello_retry_request,"
+			   " risk_mask, outcome, flags, pkts_c2s, pkts_s2c, bytes_c2s, bytes_s2c)"
+			   " VALUES (1, 0, '2019-02-28T12:00:00.000000Z', 1551355200000000000, 1551355200000000000, 4,"
+			   " '10.0.0.1', 50000, '10.0.0.2', 443, 769, 769, 769, 769, '0x002F', '', 0, 0, 0, 0, 0, 0,"
+			   " 0, 'reset', 0, 1, 0, 100, 0);",
+			   NULL, NULL, NULL) == SQLITE_OK);
+	sqlite3_close(db);
+	CHECK(read_header(path, 60) == 1);
+	CHECK(store_migration_sql(STORE_SCHEMA_VERSION) == NULL);
+
+	CHECK_OK(store_open(path, &s, err, sizeof(err)));
+	if (s == NULL)
+		return;
+	CHECK(read_header(path, 60) == STORE_SCHEMA_VERSION);
+	memset(&got, 0, sizeof(got));
+	CHECK_OK(store_foreach_record(s, 1, collect_cb, &got, err, sizeof(err)));
+	CHECK(got.n == 1);
+	if (got.n == 1) {
+		CHECK(!got.recs[0].has_cert);
+		CHECK(got.recs[0].cert_chain_len == 0);
+		CHECK(got.recs[0].client_max_version == 0x0301);
+		CHECK(got.recs[0].outcome == OUT_RESET);
+	}
+	/* the migrated database takes a connection with a certificate */
+	struct store_capture c;
+	struct ta_record r;
+	int64_t id = 0, existing = 0;
+	fill_capture(&c, 0x21);
+	CHECK_OK(store_capture_begin(s, &c, &id, err, sizeof(err)));
+	simple_record(&r, 0, "10.0.0.3", "10.0.0.2", 0x0303, 0x0303, OUT_ESTABLISHED);
+	add_cert(&r, "migrated.example", false);
+	CHECK_OK(store_add_record(s, id, &r, err, sizeof(err)));
+	end_capture(&c, "complete");
+	CHECK_OK(store_capture_end(s, id, &c, &existing, err, sizeof(err)));
+	memset(&got, 0, sizeof(got));
+	CHECK_OK(store_foreach_record(s, id, collect_cb, &got, err, sizeof(err)));
+	CHECK(got.n == 1);
+	if (got.n == 1)
+		compare_records(&got.recs[0], &r);
+	CHECK_OK(store_check(s, err, sizeof(err)));
+	store_close(s);
+	/* reopening a version-2 database changes nothing */
+	s = NULL;
+	CHECK_OK(store_open(path, &s, err, sizeof(err)));
+	store_close(s);
+	CHECK(sql_count(path, "SELECT count(*) FROM certificates") == 1);
+}
+
 static void compare_records(const struct ta_record *a, const struct ta_record *b)
 {
 	CHECK(a->seq == b->seq);
@@ -306,6 +420,11 @@ static void test_round_trip(void)
 	/* empty SNI extension */
 	simple_record(&recs[3], 3, "10.1.1.3", "192.0.2.1", 0x0301, 0, OUT_NO_SERVER_REPLY);
 	recs[3].has_sni = true;
+	/* a server certificate (issue 3): CN with UTF-8, SANs; the same leaf again below */
+	add_cert(&recs[1], "b\xc3\xbcrgerbank.example", true);
+	recs[2].cert_chain_len = 3;
+	add_cert(&recs[2], "b\xc3\xbcrgerbank.example", false);
+	recs[3].cert_chain_len = 2; /* leaf over the cap: counted, not stored */
 	/* SSLv2 cipher, unnamed */
 	simple_record(&recs[4], 4, "10.1.1.4", "192.0.2.1", 0x0002, 0x0002, OUT_CLOSED);
 	recs[4].cipher_sslv2 = true;
@@ -335,6 +454,9 @@ static void test_round_trip(void)
 	}
 	CHECK(count_records(s, 0) == 5);
 	CHECK(count_records(s, id + 100) == 0);
+	CHECK(sql_count(path, "SELECT count(*) FROM certificates") == 1);
+	CHECK(sql_count(path, "SELECT count(*) FROM connections WHERE cert_id IS NOT NULL") == 2);
+	CHECK(sql_count(path, "SELECT count(*) FROM certificates WHERE typeof(subject_cn) = 'text'") == 1);
 	CHECK_OK(store_check(s, err, sizeof(err)));
 	store_close(s);
 }
@@ -506,7 +628,12 @@ static void test_refusals(void)
 	CHECK(patch_header(path, 60, STORE_SCHEMA_VERSION + 1) == 0);
 	CHECK(store_open(path, &s, err, sizeof(err)) == -EINVAL);
 	CHECK(s == NULL);
-	CHECK(strstr(err, "database schema 2 is newer than this tlsaudit (1)") != NULL);
+	{
+		char want[96];
+		snprintf(want, sizeof(want), "database schema %d is newer than this tlsaudit (%d)",
+			 STORE_SCHEMA_VERSION + 1, STORE_SCHEMA_VERSION);
+		CHECK(strstr(err, want) != NULL);
+	}
 
 	/* an SQLite file that is not ours: tables, user_version 0, no marker */
 	db_path(path, sizeof(path), "foreign.db");
@@ -627,6 +754,7 @@ int main(void)
 	test_dedup_and_summary();
 	test_batches_and_errors();
 	test_refusals();
+	test_migrate_1_to_2();
 	if (b)
 		bench((size_t)strtoul(b, NULL, 10));
 	if (failures) {
