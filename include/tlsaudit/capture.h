@@ -56,4 +56,68 @@ int capfilter_new(const char *expr, struct capfilter **ret, char *err, size_t er
 int capfilter_match(struct capfilter *f, const struct cap_frame *fr, char *err, size_t errlen);
 void capfilter_free(struct capfilter *f);
 
+/* ---- live capture (libpcap) ------------------------------------------- */
+
+#define CAPLIVE_DEF_SNAPLEN 262144
+#define CAPLIVE_DEF_BUFFER ((size_t)32 * 1024 * 1024)
+#define CAPLIVE_DEF_TIMEOUT_MS 100
+
+struct caplive;
+
+struct caplive_opts {
+	const char *iface;      /* "eth0", or "any" (Linux cooked v2 when available) */
+	const char *filter;     /* user's BPF expression or NULL */
+	bool tcp_only;          /* combine as "tcp and (filter)"; without: filter alone */
+	bool promisc;
+	uint32_t snaplen;       /* 0 = CAPLIVE_DEF_SNAPLEN */
+	size_t buffer_bytes;    /* kernel ring buffer; 0 = CAPLIVE_DEF_BUFFER */
+	int timeout_ms;         /* packet buffer timeout when immediate mode is off */
+	bool immediate;         /* deliver each packet at once (lowest latency) */
+};
+
+struct caplive_stats {
+	uint64_t received;      /* pcap_stats ps_recv (packets that passed the filter) */
+	uint64_t kernel_drops;  /* ps_drop: no room in the kernel buffer */
+	uint64_t if_drops;      /* ps_ifdrop: dropped by the interface or its driver */
+};
+
+/* Called per frame; the frame is borrowed for the call only. */
+typedef void (*caplive_frame_fn)(const struct cap_frame *fr, void *ctx);
+
+/* Open and activate iface, set the filter, put the handle in non-blocking mode.
+ * Returns 0, -ENODEV (no such device / not up), -EPERM (no permission: needs
+ * CAP_NET_RAW), -EINVAL (bad filter), or another negative errno; err gets one line. */
+int caplive_open(const struct caplive_opts *o, struct caplive **ret, char *err, size_t errlen);
+/* A file descriptor to poll() for readability (-1 if none). */
+int caplive_fd(const struct caplive *c);
+/* Link type of the frames (LINKTYPE_*) and its name. */
+uint32_t caplive_linktype(const struct caplive *c);
+/* Deliver the frames that are ready (at most max, 0 = all buffered) without
+ * blocking. Returns the number delivered, or a negative errno with err set
+ * (e.g. -ENETDOWN when the interface went away). */
+int caplive_dispatch(struct caplive *c, int max, caplive_frame_fn fn, void *ctx, char *err, size_t errlen);
+/* libpcap's counters since open (32-bit kernel counters extended to 64 bits). */
+int caplive_stats(struct caplive *c, struct caplive_stats *ret, char *err, size_t errlen);
+void caplive_free(struct caplive *c); /* accepts NULL */
+
+/* ---- pcapng evidence writer -------------------------------------------- */
+
+struct pcapng_writer;
+
+/* Create (truncate) path and write the Section Header Block. max_bytes bounds
+ * the file (0 = no bound): once reached, further packets are counted, not written. */
+int pcapng_writer_open(const char *path, uint64_t max_bytes, struct pcapng_writer **ret, char *err,
+		       size_t errlen);
+/* One Enhanced Packet Block; an Interface Description Block is written the first
+ * time a link type appears (one interface per link type, ns timestamps).
+ * Returns 0, 1 when skipped at the size bound, or a negative errno. */
+int pcapng_writer_packet(struct pcapng_writer *w, const struct cap_frame *fr, char *err, size_t errlen);
+/* Flush buffered blocks to the kernel. */
+int pcapng_writer_flush(struct pcapng_writer *w, char *err, size_t errlen);
+/* Close the file and start a new one at the same path (logrotate has moved the
+ * old one away); interfaces are described again in the new section. */
+int pcapng_writer_reopen(struct pcapng_writer *w, char *err, size_t errlen);
+uint64_t pcapng_writer_skipped(const struct pcapng_writer *w);
+int pcapng_writer_close(struct pcapng_writer *w, char *err, size_t errlen); /* accepts NULL */
+
 #endif

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "pipeline.h"
 #include "tlsaudit/capture.h"
 #include "tlsaudit/classify.h"
 #include "tlsaudit/decode.h"
@@ -32,34 +33,6 @@ static int emit_record(const struct ta_record *r, void *ctx)
 	return rc;
 }
 
-static void add_warning(struct store_capture *c, const char *msg)
-{
-	size_t used = strnlen(c->warnings, sizeof(c->warnings));
-	if (used + 2 >= sizeof(c->warnings))
-		return;
-	snprintf(c->warnings + used, sizeof(c->warnings) - used, "%s%s", used ? "\n" : "", msg);
-}
-
-static void note_linktype(struct store_capture *c, uint32_t lt, bool *seen_unsupported)
-{
-	const char *name = decode_link_name(lt);
-	char buf[32];
-	if (!name) {
-		snprintf(buf, sizeof(buf), "%u", lt);
-		name = buf;
-	}
-	if (strstr(c->linktypes, name))
-		return;
-	size_t used = strnlen(c->linktypes, sizeof(c->linktypes));
-	snprintf(c->linktypes + used, sizeof(c->linktypes) - used, "%s%s", used ? "," : "", name);
-	if (!decode_link_supported(lt) && !*seen_unsupported) {
-		*seen_unsupported = true;
-		char w[160];
-		snprintf(w, sizeof(w), "unsupported link type %s: its frames are skipped", name);
-		add_warning(c, w);
-	}
-}
-
 int analyze_file(const char *path, const struct read_opts *o, struct store *st, int64_t *ret_capture_id,
 		 bool *ret_duplicate)
 {
@@ -68,7 +41,8 @@ int analyze_file(const char *path, const struct read_opts *o, struct store *st, 
 	struct capfile *cf = NULL;
 	struct capfilter *flt = NULL;
 	struct classify *cls = NULL;
-	struct flow_table *ft = NULL;
+	struct pipeline pl;
+	bool pl_ready = false;
 	struct store_capture *c = calloc(1, sizeof(*c));
 	struct emit_ctx ec = { .st = st };
 	if (!c)
@@ -105,13 +79,13 @@ int analyze_file(const char *path, const struct read_opts *o, struct store *st, 
 		status = EXIT_DB;
 		goto out;
 	}
-	if (flow_table_new(&o->lim, cls, &c->stats, emit_record, &ec, &ft) < 0) {
+	if (pipeline_init(&pl, path, c, &o->lim, cls, flt, emit_record, &ec) < 0) {
 		status = EXIT_INTERNAL;
 		goto out;
 	}
+	pl_ready = true;
 
-	bool unsupported_warned = false, cut = false, filter_warned = false;
-	uint32_t last_lt = UINT32_MAX;
+	bool cut = false;
 	for (;;) {
 		struct cap_frame fr;
 		enum cap_status cs = capfile_next(cf, &fr, err, sizeof(err));
@@ -119,90 +93,22 @@ int analyze_file(const char *path, const struct read_opts *o, struct store *st, 
 			break;
 		if (cs == CAP_CUT || cs == CAP_BAD) {
 			fprintf(stderr, "tlsaudit: warning: %s\n", err);
-			add_warning(c, err);
+			pipeline_warn(c, err);
 			cut = true;
 			status = EXIT_DAMAGED;
 			break;
 		}
-		c->stats.frames++;
-		c->stats.frame_bytes += fr.caplen;
-		if (c->first_ns == 0 || fr.ts_ns < c->first_ns)
-			c->first_ns = fr.ts_ns;
-		if (fr.ts_ns > c->last_ns)
-			c->last_ns = fr.ts_ns;
-		if (fr.linktype != last_lt) {
-			note_linktype(c, fr.linktype, &unsupported_warned);
-			last_lt = fr.linktype;
-		}
-		if (flt) {
-			int m = capfilter_match(flt, &fr, err, sizeof(err));
-			if (m < 0 && !filter_warned) {
-				filter_warned = true;
-				fprintf(stderr, "tlsaudit: warning: %s: filter: %s\n", path, err);
-				add_warning(c, err);
-			}
-			if (m <= 0) {
-				c->stats.filtered_out++;
-				continue;
-			}
-		}
-		struct pkt p;
-		enum decode_status ds = decode_packet(fr.linktype, fr.data, fr.caplen, fr.wire_len, fr.ts_ns, &p);
-		if (fr.caplen < fr.wire_len)
-			c->stats.snaplen_cut++;
-		switch (ds) {
-		case DECODE_OK:
-			c->stats.tcp_packets++;
-			flow_packet(ft, &p);
-			break;
-		case DECODE_FRAGMENT:
-			c->stats.ip_fragments++;
-			flow_fragment(ft, &p);
-			break;
-		case DECODE_NOT_TCP:
-			c->stats.not_tcp++;
-			break;
-		case DECODE_UNSUPPORTED_LINK:
-			c->stats.unsupported_link++;
-			break;
-		case DECODE_TRUNCATED:
-			if (fr.caplen < fr.wire_len) {
-				flow_note_snaplen(ft, &p);
-				break;
-			}
-			c->stats.decode_errors++;
-			break;
-		case DECODE_MALFORMED:
-			c->stats.decode_errors++;
-			break;
-		}
+		pipeline_frame(&pl, &fr);
 		if (ec.failed)
 			break;
 	}
-	flow_table_flush(ft, cut);
+	pipeline_finish(&pl, cut);
 
 	ci = capfile_info(cf);
 	c->file_bytes = ci->bytes_read;
 	memcpy(c->sha256, ci->sha256, sizeof(c->sha256));
 	c->sha256_valid = ci->sha256_valid;
 	snprintf(c->status, sizeof(c->status), "%s", cut ? "cut" : "complete");
-	if (c->stats.snaplen_cut) {
-		char w[160];
-		snprintf(w, sizeof(w), "%" PRIu64 " of %" PRIu64 " frames were cut short by the snapshot length",
-			 c->stats.snaplen_cut, c->stats.frames);
-		fprintf(stderr, "tlsaudit: warning: %s: %s\n", path, w);
-		add_warning(c, w);
-	}
-	if (c->stats.ip_fragments) {
-		char w[160];
-		snprintf(w, sizeof(w), "%" PRIu64 " IP fragments were not reassembled", c->stats.ip_fragments);
-		fprintf(stderr, "tlsaudit: warning: %s: %s\n", path, w);
-		add_warning(c, w);
-	}
-	if (c->stats.frames == 0 && !cut) {
-		fprintf(stderr, "tlsaudit: warning: %s: capture holds no packets\n", path);
-		add_warning(c, "capture holds no packets");
-	}
 	if (ec.failed) {
 		fprintf(stderr, "tlsaudit: %s: %s\n", path, ec.err);
 		status = EXIT_DB;
@@ -218,7 +124,8 @@ int analyze_file(const char *path, const struct read_opts *o, struct store *st, 
 	*ret_capture_id = final_id;
 	*ret_duplicate = final_id != ec.capture_id;
 out:
-	flow_table_free(ft);
+	if (pl_ready)
+		pipeline_done(&pl);
 	classify_free(cls);
 	capfilter_free(flt);
 	capfile_free(cf);
