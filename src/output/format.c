@@ -120,6 +120,18 @@ void out_rfc3339(int64_t ts_ns, char buf[static 64])
 		 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, us);
 }
 
+void out_rfc3339_s(int64_t sec, char buf[static 64])
+{
+	time_t t = (time_t)sec;
+	struct tm tm;
+	if ((int64_t)t != sec || !gmtime_r(&t, &tm)) {
+		snprintf(buf, 64, "invalid");
+		return;
+	}
+	snprintf(buf, 64, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+		 tm.tm_min, tm.tm_sec);
+}
+
 void out_ip(uint8_t family, const uint8_t ip[16], char buf[static 48])
 {
 	if (!inet_ntop(family == 6 ? AF_INET6 : AF_INET, ip, buf, 48))
@@ -141,4 +153,88 @@ const char *out_cipher(const struct ta_record *r, char buf[static 16])
 		return n;
 	snprintf(buf, 16, "0x%04X", (unsigned)r->cipher);
 	return buf;
+}
+
+/* HTML text or attribute value: entities for & < > " ', invalid UTF-8 as U+FFFD, control bytes made visible. */
+void out_html_string(FILE *fp, const char *s, size_t len)
+{
+	struct br r = br_make((const uint8_t *)s, len);
+	while (!br_empty(&r)) {
+		size_t n = utf8_seq_len(&r);
+		if (n == 0) {
+			fputs("&#xFFFD;", fp);
+			br_skip(&r, 1);
+			continue;
+		}
+		if (n > 1) {
+			fwrite(br_ptr(&r, n), 1, n, fp);
+			continue;
+		}
+		uint8_t c = br_u8(&r);
+		switch (c) {
+		case '&': fputs("&amp;", fp); break;
+		case '<': fputs("&lt;", fp); break;
+		case '>': fputs("&gt;", fp); break;
+		case '"': fputs("&quot;", fp); break;
+		case '\'': fputs("&#39;", fp); break;
+		default:
+			if (c < 0x20 || c == 0x7f)
+				fprintf(fp, "\\x%02x", c);
+			else
+				fputc(c, fp);
+		}
+	}
+}
+
+/* One quoted CSV cell (RFC 4180). A cell that a spreadsheet would read as a formula (first byte = + - @, tab or
+ * CR) gets a leading apostrophe (OWASP "CSV injection"); control bytes and invalid UTF-8 become \xNN so a
+ * record is always one line. */
+void out_csv_string(FILE *fp, const char *s, size_t len)
+{
+	struct br r = br_make((const uint8_t *)s, len);
+	fputc('"', fp);
+	if (len && (s[0] == '=' || s[0] == '+' || s[0] == '-' || s[0] == '@' || s[0] == '\t' || s[0] == '\r'))
+		fputc('\'', fp);
+	while (!br_empty(&r)) {
+		size_t n = utf8_seq_len(&r);
+		if (n > 1) {
+			fwrite(br_ptr(&r, n), 1, n, fp);
+			continue;
+		}
+		uint8_t c = br_u8(&r);
+		if (n == 0 || c < 0x20 || c == 0x7f)
+			fprintf(fp, "\\x%02x", c);
+		else if (c == '"')
+			fputs("\"\"", fp);
+		else
+			fputc(c, fp);
+	}
+	fputc('"', fp);
+}
+
+/* Markdown (CommonMark/GFM table cell): ASCII punctuation backslash-escaped, < > & as entities, control bytes
+ * and invalid UTF-8 as \xNN (with the backslash escaped). */
+void out_md_string(FILE *fp, const char *s, size_t len)
+{
+	struct br r = br_make((const uint8_t *)s, len);
+	while (!br_empty(&r)) {
+		size_t n = utf8_seq_len(&r);
+		if (n > 1) {
+			fwrite(br_ptr(&r, n), 1, n, fp);
+			continue;
+		}
+		uint8_t c = br_u8(&r);
+		if (n == 0 || c < 0x20 || c == 0x7f)
+			fprintf(fp, "\\\\x%02x", c);
+		else if (c == '<')
+			fputs("&lt;", fp);
+		else if (c == '>')
+			fputs("&gt;", fp);
+		else if (c == '&')
+			fputs("&amp;", fp);
+		else if (strchr("\\`*_{}[]()#+-!|~", c))
+			fprintf(fp, "\\%c", c);
+		else
+			fputc(c, fp);
+	}
 }

@@ -1,0 +1,82 @@
+/* merge.c - `tlsaudit merge OUT.db IN.db...`: combine databases of several sensors or capture batches; running it
+ * again adds nothing. */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "tlsaudit/merge.h"
+
+static void merge_usage(FILE *fp)
+{
+	fputs("usage: tlsaudit merge [-q] OUT.db IN.db...\n"
+	      "\n"
+	      "Copies the captures and connections of each IN.db (opened read-only) into OUT.db (created if\n"
+	      "missing) without duplicates: a capture is identified by its sha256, or for stdin/live captures by\n"
+	      "(sensor, path, first packet time, packets); a connection by (capture, seq). Each capture keeps its\n"
+	      "sensor, path, hash and counters, so every merged connection still says where it came from.\n"
+	      "\n"
+	      "exit status: 0 ok; 1 bad command line; 2 an input is missing or not a tlsaudit database of this\n"
+	      "schema version (the other inputs are still merged); 4 database error; 5 internal error.\n",
+	      fp);
+}
+
+int cmd_merge(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	bool quiet = false;
+	int c;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "qh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'q': quiet = true; break;
+		case 'h': merge_usage(stdout); return EXIT_OK;
+		default: merge_usage(stderr); return EXIT_USAGE;
+		}
+	}
+	if (argc - optind < 2) {
+		fprintf(stderr, "tlsaudit merge: need OUT.db and at least one IN.db\n");
+		merge_usage(stderr);
+		return EXIT_USAGE;
+	}
+	char err[512];
+	struct store *st = NULL;
+	const char *outp = argv[optind];
+	if (store_open(outp, &st, err, sizeof(err)) < 0) {
+		fprintf(stderr, "tlsaudit: %s\n", err);
+		return EXIT_DB;
+	}
+	int worst = EXIT_OK;
+	for (int i = optind + 1; i < argc; i++) {
+		struct merge_stats ms = { 0 };
+		int r = store_merge(st, argv[i], &ms, err, sizeof(err));
+		if (r < 0) {
+			fprintf(stderr, "tlsaudit: %s\n", err);
+			int code = r == -EINVAL || r == -ENOENT || r == -EACCES ? EXIT_INPUT
+				   : r == -ENOMEM                             ? EXIT_INTERNAL
+									      : EXIT_DB;
+			if (code > worst)
+				worst = code;
+			if (code != EXIT_INPUT)
+				break;
+			continue;
+		}
+		if (!quiet)
+			printf("%s: %" PRIu64 " captures added, %" PRIu64 " already present, %" PRIu64
+			       " skipped (interrupted); %" PRIu64 " connections added, %" PRIu64 " already present\n",
+			       argv[i], ms.captures_added, ms.captures_known, ms.captures_skipped, ms.connections_added,
+			       ms.connections_known);
+	}
+	if (store_check(st, err, sizeof(err)) < 0) {
+		fprintf(stderr, "tlsaudit: %s: %s\n", outp, err);
+		worst = EXIT_DB;
+	}
+	store_close(st);
+	return worst;
+}
