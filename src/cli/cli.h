@@ -17,6 +17,8 @@ enum {
 	EXIT_DAMAGED = 3,     /* an input was cut or damaged; what came before it is stored */
 	EXIT_DB = 4,          /* the database could not be opened or written */
 	EXIT_INTERNAL = 5,    /* out of memory or another internal failure */
+	EXIT_VIOLATION = 10,  /* report/diff --fail-on-violation: a host violates the policy */
+	EXIT_PRIV = 6,        /* capture: permission denied, or the privilege drop failed */
 };
 
 struct read_opts {
@@ -37,6 +39,12 @@ int analyze_file(const char *path, const struct read_opts *o, struct store *st, 
 		 bool *ret_duplicate);
 
 int cmd_read(int argc, char **argv);
+int cmd_report(int argc, char **argv); /* report.c */
+int cmd_diff(int argc, char **argv);   /* diff.c */
+int cmd_merge(int argc, char **argv);  /* merge.c */
+/* report.c: "2026-11-27", "2026-11-27T12:00:00Z", "2026-11-27 12:00:00", "@UNIXSECONDS" -> ns (UTC) */
+bool cli_parse_time(const char *opt, const char *s, int64_t *ret_ns);
+int cmd_capture(int argc, char **argv); /* capture.c: live sensor */
 
 /* parse a non-negative integer option; false (and a message) if invalid */
 bool cli_parse_u64(const char *opt, const char *s, uint64_t max, uint64_t *ret);

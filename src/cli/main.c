@@ -12,12 +12,17 @@ static void usage(FILE *fp)
 	      "\n"
 	      "commands:\n"
 	      "  read FILE...     analyze pcap/pcapng captures into the database\n"
+	      "  capture -i IFACE live sensor on an interface (drops root, commits every second)\n"
+	      "  report           per-host verdicts, remediation, charts (text|md|csv|json|html)\n"
+	      "  diff             before/after per host and role (two databases or two time windows)\n"
+	      "  merge OUT IN...  combine databases of several sensors, idempotently\n"
 	      "  help             this text; `tlsaudit COMMAND --help` for a command\n"
 	      "  version          print the version\n"
 	      "\n"
 	      "exit status: 0 ok; 1 bad command line; 2 input not readable or not a capture;\n"
 	      "3 input cut or damaged (what came before is stored); 4 database error;\n"
-	      "5 internal error.\n",
+	      "5 internal error; 6 capture: permission denied or privilege drop failed;\n"
+	      "10 report/diff --fail-on-violation: a host violates the policy.\n",
 	      fp);
 }
 
@@ -30,6 +35,14 @@ int main(int argc, char **argv)
 	const char *cmd = argv[1];
 	if (strcmp(cmd, "read") == 0)
 		return cmd_read(argc - 1, argv + 1);
+	if (strcmp(cmd, "capture") == 0)
+		return cmd_capture(argc - 1, argv + 1);
+	if (strcmp(cmd, "report") == 0)
+		return cmd_report(argc - 1, argv + 1);
+	if (strcmp(cmd, "diff") == 0)
+		return cmd_diff(argc - 1, argv + 1);
+	if (strcmp(cmd, "merge") == 0)
+		return cmd_merge(argc - 1, argv + 1);
 	if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
 		usage(stdout);
 		return EXIT_OK;
