@@ -31,8 +31,11 @@ measure() { # name cmd... -> "wall_s rss_kb"
 	local best="" rss=0 name=$1
 	shift
 	for _ in $(seq "$repeat"); do
-		local out
-		out=$( { /usr/bin/time -f "%e %M" "$@" >/dev/null 2>/dev/null; } 2>&1 | tail -n 1)
+		local out tf
+		tf=$(mktemp)
+		/usr/bin/time -o "$tf" -f "%e %M" "$@" >/dev/null 2>&1 || true
+		out=$(tail -n 1 "$tf")
+		rm -f "$tf"
 		local t=${out% *} m=${out#* }
 		if [ -z "$best" ] || awk "BEGIN {exit !($t < $best)}"; then best=$t; fi
 		[ "$m" -gt "$rss" ] && rss=$m

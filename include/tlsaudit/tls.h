@@ -164,8 +164,9 @@ struct tls_dir_state {
 	size_t hs_len, hs_cap;    /* hs_cap <= limits.max_handshake */
 	uint64_t consumed;        /* stream bytes consumed by tls_feed */
 	uint64_t plaintext_skipped;
-	uint16_t plain_len;       /* bytes stored in plain[] */
-	uint8_t plain[TLS_PLAINTEXT_KEEP]; /* first plaintext bytes (STARTTLS dialogue) */
+	uint16_t plain_len;       /* bytes stored in plain */
+	uint8_t *plain;           /* owned: first plaintext bytes (STARTTLS dialogue), TLS_PLAINTEXT_KEEP
+				   * bytes allocated on the first plaintext byte; NULL for plain TLS */
 	bool started;             /* first TLS/SSLv2 record seen */
 	bool dead;                /* parsing stopped (malformed, limit, not TLS) */
 	bool encrypted;           /* after this side's ChangeCipherSpec (<=1.2) or ServerHello (1.3) */
@@ -181,6 +182,10 @@ struct tls_dir_state {
 	uint32_t hs_skip;         /* bytes left of a handshake message being skipped (not a hello, or too big) */
 	uint16_t hs_rec_version;  /* record version of the record that began the buffered message */
 	uint16_t hs_records;      /* records the buffered message has spanned so far */
+	uint16_t rec_skip;        /* bytes left of a record whose body is not needed (encrypted), streamed */
+	uint8_t rec_skip_type;    /* that record's content type: counted when its last byte arrives */
+	uint16_t rec_hs_left;     /* bytes left of a plaintext handshake record fed as it arrives */
+	uint16_t rec_skip_version;
 };
 
 struct tls_facts {
@@ -204,8 +209,7 @@ struct tls_facts {
 	uint8_t ch_status;               /* enum tls_status of the first ClientHello's parse; when not
 					  * TLS_OK, have_ch is false and ch holds the fields read before
 					  * the error (e.g. legacy_version, SNI of a fuzzed hello) */
-	bool have_ch2;                   /* a second ClientHello was parsed (after HRR, or a repeat) */
-	struct tls_client_hello ch2;     /* the second ClientHello */
+	struct tls_client_hello *ch2;    /* owned: the second ClientHello (after HRR, or a repeat), or NULL */
 	struct tls_cert_capture cert;    /* the server's leaf certificate (TLS <= 1.2, SSLv2) */
 	struct tls_dir_state dir[2];
 };
@@ -215,12 +219,17 @@ void tls_facts_init(struct tls_facts *f);
 /* Free what tls_facts owns (the handshake buffers and the leaf certificate); accepts a
  * zeroed struct. Call it once the record is built. */
 void tls_facts_done(struct tls_facts *f);
+/* Heap bytes tls_facts owns beyond its own size (for the caller's memory cap). */
+size_t tls_facts_heap(const struct tls_facts *f);
 
 /* Feed in-order stream bytes of one direction. data is borrowed for the call.
- * Returns how many leading bytes were consumed (whole records, or plaintext
- * skipped while looking for the first record); the caller keeps the rest and
- * presents it again, with more bytes appended, on the next call. When the
- * direction is dead every byte is consumed. Never reads outside data[0..len). */
+ * Returns how many leading bytes were consumed: whole records, plaintext skipped
+ * while looking for the first record, and the available part of a record whose
+ * body streams (plaintext handshake records feed the bounded handshake
+ * reassembly as they arrive; encrypted records are only counted). At most a
+ * record header (5 bytes), or an alert, CCS or SSLv2 record, is left for the caller
+ * to keep and present again with more bytes appended. When the direction is
+ * dead every byte is consumed. Never reads outside data[0..len). */
 size_t tls_feed(struct tls_facts *f, enum tls_dir dir, const uint8_t *data, size_t len,
 		const struct tls_limits *lim);
 

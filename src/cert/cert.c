@@ -10,7 +10,9 @@
  */
 #include <arpa/inet.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -167,12 +169,55 @@ static void read_key(X509 *x, struct cert_info *out)
 	}
 }
 
+/* OpenSSL 3 looks an implicit EVP_sha256() up in its provider store on every
+ * use (a lock round trip); fetch it once. */
+static EVP_MD *cert_sha256_md;
+static pthread_once_t cert_md_once = PTHREAD_ONCE_INIT;
+static void cert_md_init(void) { cert_sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL); }
+
+/* Servers send the same leaf to every client: parsed results are cached per
+ * thread by the DER's SHA-256 (direct-mapped; a parse is a pure function of the
+ * bytes, so a hit is exact). */
+#define CERT_CACHE_SLOTS 64
+struct cert_cache_slot {
+	bool used;
+	size_t len;
+	struct cert_info info;
+};
+static _Thread_local struct cert_cache_slot *cert_cache;
+
+static enum cert_status cert_parse_uncached(const uint8_t *der, size_t len, const uint8_t sha[32],
+					    struct cert_info *out);
+
 enum cert_status cert_parse(const uint8_t *der, size_t len, struct cert_info *out)
 {
 	memset(out, 0, sizeof(*out));
 	if (!der || len == 0 || len > CERT_MAX_DER || len > LONG_MAX)
 		return CERT_E_EMPTY;
+	pthread_once(&cert_md_once, cert_md_init);
+	uint8_t sha[32];
+	unsigned int dlen = 0;
+	if (!cert_sha256_md || EVP_Digest(der, len, sha, &dlen, cert_sha256_md, NULL) != 1 || dlen != sizeof(sha))
+		return CERT_E_NOMEM;
+	if (!cert_cache)
+		cert_cache = calloc(CERT_CACHE_SLOTS, sizeof(*cert_cache)); /* NULL: no cache, still correct */
+	struct cert_cache_slot *slot = cert_cache ? &cert_cache[sha[0] % CERT_CACHE_SLOTS] : NULL;
+	if (slot && slot->used && slot->len == len && memcmp(slot->info.sha256, sha, sizeof(sha)) == 0) {
+		*out = slot->info;
+		return CERT_OK;
+	}
+	enum cert_status st = cert_parse_uncached(der, len, sha, out);
+	if (st == CERT_OK && slot) {
+		slot->used = true;
+		slot->len = len;
+		slot->info = *out;
+	}
+	return st;
+}
 
+static enum cert_status cert_parse_uncached(const uint8_t *der, size_t len, const uint8_t sha[32],
+					    struct cert_info *out)
+{
 	const unsigned char *p = der;
 	X509 *x = d2i_X509(NULL, &p, (long)len);
 	if (!x) {
@@ -182,12 +227,7 @@ enum cert_status cert_parse(const uint8_t *der, size_t len, struct cert_info *ou
 	if ((size_t)(p - der) != len)
 		out->anomalies |= CERT_AN_TRAILING_BYTES;
 
-	unsigned int dlen = 0;
-	if (EVP_Digest(der, len, out->sha256, &dlen, EVP_sha256(), NULL) != 1 || dlen != sizeof(out->sha256)) {
-		X509_free(x);
-		memset(out, 0, sizeof(*out));
-		return CERT_E_NOMEM;
-	}
+	memcpy(out->sha256, sha, sizeof(out->sha256));
 
 	const X509_NAME *subj = X509_get_subject_name(x), *iss = X509_get_issuer_name(x);
 	out->has_subject_cn = name_cn(subj, out->subject_cn, &out->subject_cn_len, &out->anomalies);

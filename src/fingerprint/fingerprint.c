@@ -28,6 +28,7 @@
 
 #include <stdint.h>
 #include <stdlib.h>
+#include <pthread.h>
 #include <string.h>
 
 #include <openssl/evp.h>
@@ -103,6 +104,21 @@ static void fp_copy_out(char *dst, size_t dst_len, const char *src, size_t src_l
 
 /* Lowercase hex digest of data[0..len) with md into out (2*digest length + NUL, at most out_len);
  * on a digest failure (e.g. MD5 unavailable under a FIPS provider) out is the empty string. */
+/* OpenSSL 3 looks implicit EVP_md5()/EVP_sha256() up in its provider store on
+ * every use (a lock round trip per hello); fetch them once. */
+static EVP_MD *fp_md5, *fp_sha256;
+static pthread_once_t fp_md_once = PTHREAD_ONCE_INIT;
+static void fp_md_init(void)
+{
+	fp_md5 = EVP_MD_fetch(NULL, "MD5", NULL);
+	fp_sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
+}
+static const EVP_MD *fp_md(bool sha256)
+{
+	pthread_once(&fp_md_once, fp_md_init);
+	return sha256 ? fp_sha256 : fp_md5;
+}
+
 static void fp_digest_hex(const EVP_MD *md, const char *data, size_t len, char *out, size_t out_len)
 {
 	unsigned char dig[EVP_MAX_MD_SIZE];
@@ -153,7 +169,7 @@ void fp_ja3(const struct tls_client_hello *ch, char out[static FP_JA3_LEN], char
 		fp_buf_putu(&b, ch->point_formats[i]);
 	}
 
-	fp_digest_hex(EVP_md5(), s, b.len, out, FP_JA3_LEN);
+	fp_digest_hex(fp_md(false), s, b.len, out, FP_JA3_LEN);
 	fp_copy_out(str, str_len, s, b.len);
 }
 
@@ -170,7 +186,7 @@ void fp_ja3s(const struct tls_server_hello *sh, char out[static FP_JA3_LEN], cha
 	/* servers do not send GREASE (RFC 8701 section 4); kept as seen, like the reference ja3s */
 	fp_put_dec_list(&b, sh->exts, sh->n_exts < TLS_MAX_EXTS ? sh->n_exts : TLS_MAX_EXTS, false);
 
-	fp_digest_hex(EVP_md5(), s, b.len, out, FP_JA3_LEN);
+	fp_digest_hex(fp_md(false), s, b.len, out, FP_JA3_LEN);
 	fp_copy_out(str, str_len, s, b.len);
 }
 
@@ -260,7 +276,7 @@ static void fp_put_hex_list(struct fp_buf *b, const uint16_t *v, size_t n)
 static void fp_sha12(const char *s, size_t len, char out[static 13])
 {
 	char hex[2 * 32 + 1];
-	fp_digest_hex(EVP_sha256(), s, len, hex, sizeof(hex));
+	fp_digest_hex(fp_md(true), s, len, hex, sizeof(hex));
 	if (strlen(hex) < 12) {
 		memcpy(out, "000000000000", 13);
 		return;

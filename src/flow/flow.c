@@ -65,11 +65,18 @@ struct flow {
 	uint32_t flags;                /* REC_F_* */
 	struct flow_dir d[2];          /* indexed by endpoint */
 	struct tls_facts *tls;         /* owned, NULL until the first payload */
+	size_t tls_heap;               /* heap bytes of *tls counted in the table's memory */
 	struct classify_flow *cls;     /* owned by classify, NULL when idle */
 };
 
 struct flow_table {
 	struct flow_limits lim;
+	struct flow *current;  /* the flow of the packet being handled: never evicted */
+	bool evicting;         /* inside mem_make_room: no nested eviction */
+	bool finishing;        /* inside flow_finish: parse whatever is buffered */
+	void *free_flows;      /* recycled struct flow (linked through their first word) */
+	void *free_tls;        /* recycled struct tls_facts */
+	size_t n_free_flows, n_free_tls;
 	struct flow **buckets;
 	size_t n_buckets; /* power of two */
 	size_t n_flows;
@@ -98,9 +105,18 @@ void flow_limits_default(struct flow_limits *l)
 
 /* ---- memory accounting ------------------------------------------------ */
 
+static bool mem_make_room(struct flow_table *t, size_t n);
+
+static bool mem_fits(const struct flow_table *t, size_t n)
+{
+	return n <= t->lim.max_memory && t->mem <= t->lim.max_memory - n;
+}
+
+/* Allocate n bytes under the memory cap; when it is reached, the least
+ * recently active flows make room (a flood cannot starve new handshakes). */
 static void *mem_alloc(struct flow_table *t, size_t n)
 {
-	if (n > t->lim.max_memory || t->mem > t->lim.max_memory - n) {
+	if (!mem_fits(t, n) && !mem_make_room(t, n)) {
 		t->stats->mem_capped++;
 		return NULL;
 	}
@@ -108,6 +124,51 @@ static void *mem_alloc(struct flow_table *t, size_t n)
 	if (p)
 		t->mem += n;
 	return p;
+}
+
+/* Fixed-size objects (flows, TLS states) come and go by the hundred thousand:
+ * recycling them keeps the heap from fragmenting (RSS stays near the live
+ * size) and saves a malloc per flow. At most FLOW_FREE_KEEP of each are kept. */
+#define FLOW_FREE_KEEP 4096
+
+static void *pool_get(struct flow_table *t, void **list, size_t *count, size_t n)
+{
+	if (*list) {
+		if (!mem_fits(t, n) && !mem_make_room(t, n)) {
+			t->stats->mem_capped++;
+			return NULL;
+		}
+		void *p = *list;
+		memcpy(list, p, sizeof(void *));
+		(*count)--;
+		t->mem += n;
+		return p;
+	}
+	return mem_alloc(t, n);
+}
+
+static void pool_put(struct flow_table *t, void **list, size_t *count, void *p, size_t n)
+{
+	if (!p)
+		return;
+	t->mem -= n;
+	if (*count >= FLOW_FREE_KEEP) {
+		free(p);
+		return;
+	}
+	memcpy(p, list, sizeof(void *));
+	*list = p;
+	(*count)++;
+}
+
+static void pool_drain(void **list, size_t *count)
+{
+	while (*list) {
+		void *p = *list;
+		memcpy(list, p, sizeof(void *));
+		free(p);
+	}
+	*count = 0;
 }
 
 static void mem_free(struct flow_table *t, void *p, size_t n)
@@ -241,8 +302,10 @@ static void flow_release_state(struct flow_table *t, struct flow *f)
 	dir_free_buffers(t, &f->d[1]);
 	if (f->tls) {
 		tls_facts_done(f->tls);
-		mem_free(t, f->tls, sizeof(*f->tls));
+		pool_put(t, &t->free_tls, &t->n_free_tls, f->tls, sizeof(*f->tls));
 		f->tls = NULL;
+		t->mem -= f->tls_heap;
+		f->tls_heap = 0;
 	}
 	if (f->cls && t->cls) {
 		struct classify_result r;
@@ -369,8 +432,8 @@ static void flow_build_record(const struct flow *f, bool cut, const struct class
 			fp_ja3(ch, r->ja3, NULL, 0);
 			fp_ja4(ch, false, r->ja4, NULL, 0);
 		}
-		if (x->have_ch2)
-			fp_ja4(&x->ch2, false, r->ja4_hrr, NULL, 0);
+		if (x->ch2)
+			fp_ja4(x->ch2, false, r->ja4_hrr, NULL, 0);
 	}
 	if (x->have_sh) {
 		r->has_server_hello = true;
@@ -458,15 +521,19 @@ static void flow_finish(struct flow_table *t, struct flow *f, bool cut)
 {
 	if (f->finished)
 		return;
-	/* Bytes still queued behind a hole: the capture lost the hole for good. */
+	/* Parse what is buffered (a record that will never complete included), and
+	 * bytes still queued behind a hole: the capture lost the hole for good. */
+	bool nested = t->finishing;
+	t->finishing = true;
 	for (int e = 0; e < 2; e++) {
-		if (f->client < 0 && f->d[e].buf_len > 0) {
+		if (f->client < 0 && f->d[e].buf_len > 0)
 			flow_decide_roles(f, e, f->syn_client);
+		if (f->client >= 0 && f->d[e].buf_len > 0)
 			dir_process(t, f, e);
-		}
 		for (unsigned n = 0; f->d[e].ooo && f->tls && n < t->lim.max_segments + 1; n++)
 			dir_skip_gap(t, f, e, f->d[e].ooo->seq);
 	}
+	t->finishing = nested;
 	f->finished = true;
 	struct classify_result cr;
 	memset(&cr, 0, sizeof(cr));
@@ -502,8 +569,26 @@ static void flow_remove(struct flow_table *t, struct flow *f)
 		*pp = f->hnext;
 	lru_unlink(t, f);
 	flow_release_state(t, f);
-	mem_free(t, f, sizeof(*f));
+	pool_put(t, &t->free_flows, &t->n_free_flows, f, sizeof(*f));
 	t->n_flows--;
+}
+
+static bool mem_make_room(struct flow_table *t, size_t n)
+{
+	if (t->evicting)
+		return false;
+	t->evicting = true;
+	while (!mem_fits(t, n) && t->lru_head && t->lru_head != t->current) {
+		struct flow *f = t->lru_head;
+		if (!f->finished) {
+			f->flags |= REC_F_EVICTED;
+			t->stats->flows_evicted++;
+			flow_finish(t, f, false);
+		}
+		flow_remove(t, f);
+	}
+	t->evicting = false;
+	return mem_fits(t, n);
 }
 
 static void flow_expire(struct flow_table *t, int64_t now)
@@ -538,6 +623,8 @@ void flow_table_free(struct flow_table *t)
 		f->finished = true;
 		flow_remove(t, f);
 	}
+	pool_drain(&t->free_flows, &t->n_free_flows);
+	pool_drain(&t->free_tls, &t->n_free_tls);
 	free(t->buckets);
 	free(t);
 }
@@ -550,7 +637,8 @@ static bool dir_reserve(struct flow_table *t, struct flow_dir *d, size_t need)
 {
 	if (need <= d->buf_cap)
 		return true;
-	size_t cap = d->buf_cap ? d->buf_cap : 2048;
+	/* start small (most hellos fit in one or two segments), then double */
+	size_t cap = d->buf_cap ? d->buf_cap * 2 : (need + 255) & ~(size_t)255;
 	while (cap < need)
 		cap *= 2;
 	if (cap > t->lim.max_dir_bytes)
@@ -643,7 +731,16 @@ static void dir_process(struct flow_table *t, struct flow *f, int e)
 		return;
 	}
 	if (!f->tls) {
-		f->tls = mem_alloc(t, sizeof(*f->tls));
+		/* Until a first record is complete there is nothing to parse: a flood of
+		 * half-sent hellos costs its buffered bytes, not a TLS state. */
+		struct br r = br_make(d->buf, d->buf_len);
+		uint8_t type = br_u8(&r), major = br_u8(&r);
+		br_skip(&r, 1);
+		uint16_t rlen = br_u16(&r);
+		if (!t->finishing && br_ok(&r) && type == 22 && major == 3 && rlen <= TLS_MAX_RECORD &&
+		    br_left(&r) < rlen)
+			return;
+		f->tls = pool_get(t, &t->free_tls, &t->n_free_tls, sizeof(*f->tls));
 		if (!f->tls) {
 			d->buf_len = 0;
 			return;
@@ -659,6 +756,10 @@ static void dir_process(struct flow_table *t, struct flow *f, int e)
 	size_t used = tls_feed(f->tls, td, d->buf, d->buf_len, &t->tls_lim);
 	if (used > d->buf_len)
 		used = d->buf_len;
+	/* the TLS stage's own buffers count against the cap too */
+	size_t heap = tls_facts_heap(f->tls);
+	t->mem = t->mem - f->tls_heap + heap;
+	f->tls_heap = heap;
 	memmove(d->buf, d->buf + used, d->buf_len - used);
 	d->buf_len -= (uint32_t)used;
 	if (f->tls->dir[td].dead)
@@ -800,7 +901,7 @@ static struct flow *flow_create(struct flow_table *t, const struct pkt *p, uint3
 		}
 		flow_remove(t, old);
 	}
-	struct flow *f = mem_alloc(t, sizeof(*f));
+	struct flow *f = pool_get(t, &t->free_flows, &t->n_free_flows, sizeof(*f));
 	if (!f)
 		return NULL;
 	memset(f, 0, sizeof(*f));
@@ -860,6 +961,7 @@ bool flow_packet(struct flow_table *t, const struct pkt *p)
 	uint32_t h = flow_hash(t, p);
 	int e = 0;
 	struct flow *f = flow_lookup(t, p, h, &e);
+	t->current = NULL;
 	if (!f) {
 		if (p->tcp_flags & TCP_RST)
 			return false;
@@ -874,6 +976,7 @@ bool flow_packet(struct flow_table *t, const struct pkt *p)
 		f->last_ns = p->ts_ns;
 	lru_unlink(t, f);
 	lru_append(t, f);
+	t->current = f;
 
 	struct flow_dir *d = &f->d[e];
 	d->pkts++;
@@ -887,7 +990,8 @@ bool flow_packet(struct flow_table *t, const struct pkt *p)
 		return false;
 	}
 
-	if (f->cls_active && t->cls)
+	/* nDPI learns nothing from bare SYNs and ACKs: only payload costs it state */
+	if (f->cls_active && t->cls && p->payload_len > 0)
 		f->cls_active = classify_packet(t->cls, &f->cls, p->l3, p->l3_len, p->ts_ns, e == 0);
 
 	if (p->payload_len < p->payload_wire_len)

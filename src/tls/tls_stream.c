@@ -49,6 +49,16 @@ enum { SSL2_MT_CLIENT_HELLO = 1, SSL2_MT_CLIENT_MASTER_KEY = 2, SSL2_MT_SERVER_H
 
 void tls_facts_init(struct tls_facts *f) { memset(f, 0, sizeof(*f)); }
 
+size_t tls_facts_heap(const struct tls_facts *f)
+{
+	size_t n = f->ch2 ? sizeof(*f->ch2) : 0;
+	for (size_t i = 0; i < 2; i++)
+		n += f->dir[i].hs_cap + (f->dir[i].plain ? TLS_PLAINTEXT_KEEP : 0);
+	if (f->cert.der)
+		n += f->cert.der_want > f->cert.der_len ? f->cert.der_want : f->cert.der_len;
+	return n;
+}
+
 void tls_facts_done(struct tls_facts *f)
 {
 	for (size_t i = 0; i < 2; i++) {
@@ -56,7 +66,12 @@ void tls_facts_done(struct tls_facts *f)
 		f->dir[i].hs_buf = NULL;
 		f->dir[i].hs_len = 0;
 		f->dir[i].hs_cap = 0;
+		free(f->dir[i].plain);
+		f->dir[i].plain = NULL;
+		f->dir[i].plain_len = 0;
 	}
+	free(f->ch2);
+	f->ch2 = NULL;
 	free(f->cert.der);
 	f->cert.der = NULL;
 	f->cert.leaf_done = false;
@@ -169,11 +184,14 @@ static void hs_message(struct tls_facts *f, enum tls_dir dir, uint8_t type, cons
 		       uint16_t rec_version, uint16_t records)
 {
 	if (dir == TLS_DIR_CLIENT && type == HS_CLIENT_HELLO) {
-		if (f->have_ch && f->n_client_hellos == 2 && !f->have_ch2) {
+		if (f->have_ch && f->n_client_hellos == 2 && !f->ch2) {
 			/* the second ClientHello (after a HelloRetryRequest): kept for its fingerprint */
-			if (tls_parse_client_hello(body, len, &f->ch2) == TLS_OK) {
-				f->ch2.record_version = rec_version;
-				f->have_ch2 = true;
+			struct tls_client_hello *ch2 = malloc(sizeof(*ch2));
+			if (ch2 && tls_parse_client_hello(body, len, ch2) == TLS_OK) {
+				ch2->record_version = rec_version;
+				f->ch2 = ch2;
+			} else {
+				free(ch2);
 			}
 			return;
 		}
@@ -360,12 +378,12 @@ static bool cert_streaming(const struct tls_facts *f, enum tls_dir dir)
 /* RFC 8446 5.1: handshake messages may be coalesced into one record or fragmented across
  * several; body is one handshake record's fragment. */
 static void hs_feed(struct tls_facts *f, enum tls_dir dir, uint16_t rec_version, struct br *body,
-		    const struct tls_limits *lim)
+		    const struct tls_limits *lim, bool new_record)
 {
 	struct tls_dir_state *ds = &f->dir[dir];
 	size_t max = limit_handshake(lim);
 
-	if (ds->hs_len > 0 && ds->hs_records < UINT16_MAX)
+	if (new_record && ds->hs_len > 0 && ds->hs_records < UINT16_MAX)
 		ds->hs_records++;
 	while (!br_empty(body) && !ds->encrypted) {
 		if (ds->hs_skip) {
@@ -497,7 +515,7 @@ static void on_record(struct tls_facts *f, enum tls_dir dir, uint8_t type, uint1
 		if (ds->encrypted)
 			ds->hs_after_ccs++;
 		else
-			hs_feed(f, dir, version, body, lim);
+			hs_feed(f, dir, version, body, lim, true);
 		break;
 	case CT_APPLICATION_DATA:
 		ds->app_records++;
@@ -609,6 +627,23 @@ static bool one_record(struct tls_facts *f, enum tls_dir dir, struct br *r, cons
 
 	if (br_empty(r))
 		return false;
+	if (ds->rec_hs_left) { /* the rest of a plaintext handshake record, as it arrives */
+		size_t n = min_size(ds->rec_hs_left, br_left(r));
+		struct br piece = br_sub(r, n);
+		ds->rec_hs_left = (uint16_t)(ds->rec_hs_left - n);
+		hs_feed(f, dir, ds->rec_skip_version, &piece, lim, false);
+		return ds->rec_hs_left == 0;
+	}
+	if (ds->rec_skip) { /* the rest of a record we only count */
+		size_t n = min_size(ds->rec_skip, br_left(r));
+		br_skip(r, n);
+		ds->rec_skip = (uint16_t)(ds->rec_skip - n);
+		if (ds->rec_skip)
+			return false;
+		struct br none = br_make(NULL, 0);
+		on_record(f, dir, ds->rec_skip_type, ds->rec_skip_version, &none, lim);
+		return true;
+	}
 	if (use_sslv2_framing(f, br_peek(r, 0)))
 		return sslv2_record(f, dir, r, lim);
 
@@ -628,8 +663,30 @@ static bool one_record(struct tls_facts *f, enum tls_dir dir, struct br *r, cons
 		ds->dead = true;
 		return false;
 	}
-	if (br_left(&h) < len)
+	if (br_left(&h) < len) {
+		/* Encrypted contents are only counted: take the header now and stream the
+		 * body, so a direction never buffers more than a record header of them. */
+		if (type == CT_HANDSHAKE && !ds->encrypted && br_left(&h) > 0) {
+			/* Plaintext handshake: the handshake layer reassembles messages
+			 * across any split (bounded), so the record need not be buffered
+			 * whole either; certificate chains stream through. */
+			size_t avail = br_left(&h);
+			struct br piece = br_sub(&h, avail);
+			ds->rec_skip_version = version;
+			ds->rec_hs_left = (uint16_t)(len - avail);
+			*r = h;
+			on_record(f, dir, type, version, &piece, lim);
+			return false;
+		}
+		if (type == CT_APPLICATION_DATA || type == CT_HEARTBEAT || (type == CT_HANDSHAKE && ds->encrypted)) {
+			ds->rec_skip_type = type;
+			ds->rec_skip_version = version;
+			ds->rec_skip = (uint16_t)(len - br_left(&h));
+			br_skip(&h, br_left(&h));
+			*r = h;
+		}
 		return false;
+	}
 	struct br body = br_sub(&h, len);
 	*r = h;
 	on_record(f, dir, type, version, &body, lim);
@@ -711,6 +768,8 @@ static size_t find_first_record(struct tls_facts *f, enum tls_dir dir, const uin
 		break; /* a possible record start at the tail stays unconsumed */
 	}
 	size_t keep = min_size(i, (size_t)(TLS_PLAINTEXT_KEEP - ds->plain_len));
+	if (keep && !ds->plain && !(ds->plain = malloc(TLS_PLAINTEXT_KEEP)))
+		keep = 0; /* out of memory: the dialogue is not kept, parsing goes on */
 	if (keep) {
 		struct br r = br_make(data, len);
 		br_copy(&r, ds->plain + ds->plain_len, keep);

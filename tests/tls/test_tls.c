@@ -384,14 +384,16 @@ static void sweep_server_hello(const uint8_t *body, size_t len, const char *name
 		fprintf(stderr, "  (sweep %s)\n", name);
 }
 
-/* A record prefix never yields a ClientHello, and tls_feed consumes nothing of it. */
+/* A record prefix never yields a ClientHello. tls_feed may consume what it has (a
+ * plaintext handshake record streams into the bounded handshake reassembly), but never
+ * more than it was given. */
 static void sweep_record_prefixes(const uint8_t *rec, size_t total)
 {
 	for (size_t n = 0; n < total; n++) {
 		struct tls_facts f;
 		tls_facts_init(&f);
 		size_t used = tls_feed(&f, TLS_DIR_CLIENT, rec, n, NULL);
-		CHECK_EQ(used, 0);
+		CHECK(used <= n);
 		CHECK(!f.have_ch);
 		enum tls_status st = tls_looks_like_client_hello(rec, n);
 		CHECK_EQ(st, n < 6 ? TLS_NEED_MORE : TLS_OK);
