@@ -36,6 +36,10 @@ struct classify_result {
  * not recognise the payload. */
 void classify_finish(struct classify *c, struct classify_flow **fs, struct classify_result *out);
 
+/* Heap bytes a flow's classifier state holds (an estimate for nDPI's own
+ * reassembly buffers), for the caller's memory cap; 0 for NULL. */
+size_t classify_flow_cost(const struct classify_flow *fs);
+
 /* nDPI's name of risk bit i ("Obsolete TLS Version (1.1 or older)"...), NULL if none. */
 const char *classify_risk_name(unsigned bit);
 

@@ -227,3 +227,14 @@ const char *classify_risk_name(unsigned bit)
 		return NULL;
 	return s;
 }
+
+/* nDPI 4.2 keeps a TLS reassembly buffer per flow while it dissects (grown on
+ * demand, typically a few KiB); counted here as a fixed 2 KiB estimate. */
+#define CLASSIFY_NDPI_BUFFER_ESTIMATE 2048
+
+size_t classify_flow_cost(const struct classify_flow *fs)
+{
+	if (!fs)
+		return 0;
+	return sizeof(*fs) + (fs->ndpi ? SIZEOF_FLOW_STRUCT + CLASSIFY_NDPI_BUFFER_ESTIMATE : 0);
+}

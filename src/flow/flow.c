@@ -40,6 +40,7 @@ struct flow_dir {
 	struct seg *ooo;   /* owned: out-of-order segments, sorted */
 	uint32_t n_ooo, ooo_bytes;
 	uint32_t next_seq; /* next expected sequence number */
+	uint32_t isn;      /* sequence number of this side's SYN (valid when syn) */
 	uint64_t in_order; /* bytes delivered in order so far */
 	bool seq_init;     /* next_seq is known */
 	bool syn, fin, rst;
@@ -66,6 +67,7 @@ struct flow {
 	struct flow_dir d[2];          /* indexed by endpoint */
 	struct tls_facts *tls;         /* owned, NULL until the first payload */
 	size_t tls_heap;               /* heap bytes of *tls counted in the table's memory */
+	size_t cls_heap;               /* bytes of *cls counted in the table's memory */
 	struct classify_flow *cls;     /* owned by classify, NULL when idle */
 };
 
@@ -311,6 +313,8 @@ static void flow_release_state(struct flow_table *t, struct flow *f)
 		struct classify_result r;
 		classify_finish(t->cls, &f->cls, &r);
 	}
+	t->mem -= f->cls_heap;
+	f->cls_heap = 0;
 	f->cls = NULL;
 	f->cls_active = false;
 }
@@ -760,6 +764,8 @@ static void dir_process(struct flow_table *t, struct flow *f, int e)
 	size_t heap = tls_facts_heap(f->tls);
 	t->mem = t->mem - f->tls_heap + heap;
 	f->tls_heap = heap;
+	if (!mem_fits(t, 0))
+		mem_make_room(t, 0);
 	memmove(d->buf, d->buf + used, d->buf_len - used);
 	d->buf_len -= (uint32_t)used;
 	if (f->tls->dir[td].dead)
@@ -955,6 +961,20 @@ void flow_note_snaplen(struct flow_table *t, const struct pkt *p)
 		f->flags |= REC_F_TRUNCATED;
 }
 
+/* A pure SYN on a known 5-tuple is a new connection (port reuse) when the old
+ * one carried data or ended: always once its record was emitted, and with
+ * another initial sequence number while it is still open. */
+static bool flow_reused(const struct flow *f, int e, const struct pkt *p)
+{
+	if ((p->tcp_flags & (TCP_SYN | TCP_ACK)) != TCP_SYN)
+		return false;
+	const struct flow_dir *d = &f->d[e];
+	bool used = f->d[0].in_order || f->d[1].in_order || f->d[0].fin || f->d[1].fin;
+	if (f->finished)
+		return used || !d->syn || d->isn != p->seq;
+	return used && d->syn && d->isn != p->seq;
+}
+
 bool flow_packet(struct flow_table *t, const struct pkt *p)
 {
 	flow_expire(t, p->ts_ns);
@@ -962,6 +982,12 @@ bool flow_packet(struct flow_table *t, const struct pkt *p)
 	int e = 0;
 	struct flow *f = flow_lookup(t, p, h, &e);
 	t->current = NULL;
+	if (f && flow_reused(f, e, p)) {
+		/* the 5-tuple starts a new connection: close the old one first */
+		flow_finish(t, f, false);
+		flow_remove(t, f);
+		f = NULL;
+	}
 	if (!f) {
 		if (p->tcp_flags & TCP_RST)
 			return false;
@@ -991,8 +1017,14 @@ bool flow_packet(struct flow_table *t, const struct pkt *p)
 	}
 
 	/* nDPI learns nothing from bare SYNs and ACKs: only payload costs it state */
-	if (f->cls_active && t->cls && p->payload_len > 0)
+	if (f->cls_active && t->cls && p->payload_len > 0) {
 		f->cls_active = classify_packet(t->cls, &f->cls, p->l3, p->l3_len, p->ts_ns, e == 0);
+		size_t cost = classify_flow_cost(f->cls);
+		t->mem = t->mem - f->cls_heap + cost;
+		f->cls_heap = cost;
+		if (!mem_fits(t, 0))
+			mem_make_room(t, 0);
+	}
 
 	if (p->payload_len < p->payload_wire_len)
 		f->flags |= REC_F_TRUNCATED;
@@ -1004,6 +1036,7 @@ bool flow_packet(struct flow_table *t, const struct pkt *p)
 		else if (f->syn_client < 0)
 			f->syn_client = (int8_t)(1 - e);
 		d->syn = true;
+		d->isn = p->seq;
 		if (!d->seq_init || d->bytes == p->payload_len) {
 			/* a repeated SYN-ACK with a new number counts until data flows */
 			d->next_seq = p->seq + 1;
