@@ -56,6 +56,15 @@ run "tcpdump -r F -w /dev/null" tcpdump -r "$cap" -w /dev/null
 run "tlsaudit read F" bash -c "rm -f $db $db-wal $db-shm; exec $tool read -q --db $db $cap"
 run "tlsaudit read --no-ndpi F" bash -c "rm -f $db $db-wal $db-shm; exec $tool read -q --no-ndpi --db $db $cap"
 run "ndpiReader -i F" ndpiReader -q -i "$cap"
+# -j 2 on two different captures against the two read one after the other
+cap2=bench/out/big-b.pcap
+if [ ! -f "$cap2" ]; then
+	python3 bench/make_capture.py "$cap2" --copies 350 --concurrent 500 \
+		samples/multi-host.pcap samples/tls13.pcap samples/tls10-rejected.pcap \
+		"$corpus/pcaps/arkime__openssl-tls1.pcap" "$corpus/pcaps/zeek__tls1.2.pcap" "$corpus/pcaps/ndpi__teams.pcap"
+fi
+run "tlsaudit read F F2 (one process)" bash -c "rm -f $db $db-wal $db-shm; exec $tool read -q --db $db $cap $cap2"
+run "tlsaudit read -j 2 F F2" bash -c "rm -f $db $db-wal $db-shm; exec $tool read -q -j 2 --db $db $cap $cap2"
 if [ "${SKIP_TSHARK:-0}" != 1 ]; then
 	run "tshark -r F -Y tls.handshake" tshark -n -r "$cap" -Y tls.handshake
 fi
@@ -72,3 +81,6 @@ for name in "tcpdump -r F -w /dev/null" "tlsaudit read F" "tlsaudit read --no-nd
 	awk -v n="$name" -v w="$w" -v b="$bytes" -v p="$pkts" -v m="${mem[$name]}" -v base="$base" 'BEGIN {
 		printf "| `%s` | %.2f | %.0f | %.0f | %.1f | %.2fx |\n", n, w, b / 1e6 / w, p / w, m / 1024, w / base }'
 done
+bytes2=$(( bytes + $(stat -c %s "$cap2") ))
+awk -v a="${wall["tlsaudit read F F2 (one process)"]}" -v b="${wall["tlsaudit read -j 2 F F2"]}" -v n="$bytes2" 'BEGIN {
+	printf "\n`read -j 2` on two captures (%.0f MB): %.2f s against %.2f s one after the other: %.2fx\n", n / 1e6, b, a, a / b }'

@@ -36,6 +36,9 @@ struct store_capture {
  * -EINVAL not a tlsaudit database / newer schema); err gets a one-line message. */
 int store_open(const char *path, struct store **ret, char *err, size_t errlen);
 void store_close(struct store *s); /* commits what is pending; accepts NULL */
+/* How long a write waits for another writer's lock (default 5 s); parallel
+ * readers of one database (`read -j`) wait longer rather than fail. */
+void store_set_busy_timeout(struct store *s, int ms);
 
 /* Start a capture row (status "reading"); returns its id. */
 int store_capture_begin(struct store *s, const struct store_capture *c, int64_t *ret_id, char *err, size_t errlen);

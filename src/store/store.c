@@ -268,6 +268,8 @@ struct store {
 
 sqlite3 *store_db(struct store *s) { return s->db; }
 
+void store_set_busy_timeout(struct store *s, int ms) { sqlite3_busy_timeout(s->db, ms); }
+
 /* ---- errors ---------------------------------------------------------------------------------- */
 
 void store_set_err(char *err, size_t errlen, const char *fmt, ...)
@@ -392,15 +394,19 @@ static bool utf8_text_ok(const uint8_t *p, size_t len)
 /* "0x1301,0xC02F" (uppercase hex, 4 digits); buf needs 7 bytes per value */
 static void format_u16_list(const uint16_t *v, size_t n, char *buf, size_t len)
 {
+	static const char hex[] = "0123456789ABCDEF";
 	size_t off = 0;
 
-	buf[0] = '\0';
-	for (size_t i = 0; i < n && off < len; i++) {
-		int w = snprintf(buf + off, len - off, "%s0x%04X", i ? "," : "", v[i]);
-		if (w < 0)
-			break;
-		off += (size_t)w;
+	/* hot: a few hundred values per connection, so no snprintf per value */
+	for (size_t i = 0; i < n && off + 8 <= len; i++) {
+		if (i)
+			buf[off++] = ',';
+		buf[off++] = '0';
+		buf[off++] = 'x';
+		for (int sh = 12; sh >= 0; sh -= 4)
+			buf[off++] = hex[(v[i] >> sh) & 0xf];
 	}
+	buf[off < len ? off : len - 1] = '\0';
 }
 
 /* Parse format_u16_list's text back; stores at most max values. Returns the count. */

@@ -148,8 +148,23 @@ check(r.returncode == 4 and b"tlsaudit-cannot-write-here.db" in r.stderr, f"unwr
 r = run("read", "--db", text, s("tls11.pcap"))
 check(r.returncode == 4 and b"not a database" in r.stderr, f"non-database file: {r.returncode} {r.stderr!r}")
 
+# -j 2: the same connections as one at a time, in the same order, no duplicates
+allsamples = sorted(os.path.join(SAMPLES, f) for f in os.listdir(SAMPLES) if f.endswith(".pcap"))
+dbs, dbp = os.path.join(tmp, "seq.db"), os.path.join(tmp, "par.db")
+r1 = run("read", "--db", dbs, "--json", *allsamples)
+r2 = run("read", "--db", dbp, "--json", "-j", "2", *allsamples)
+key = lambda rows: [(x["client_ip"], x["client_port"], x["server_ip"], x["server_port"], x["negotiated_version"]) for x in rows]
+check(r2.returncode == 0 and key(ndjson(r1.stdout)) == key(ndjson(r2.stdout)) and len(ndjson(r2.stdout)) > 10,
+      f"-j 2 output equals sequential: {r2.returncode} {len(ndjson(r2.stdout))}")
+r3 = run("read", "--db", dbp, "-q", "-j", "2", *allsamples)
+con = sqlite3.connect(dbp)
+check(con.execute("select count(*) from connections").fetchone()[0] == len(ndjson(r1.stdout)), "-j 2 twice: no duplicates")
+con.close()
+r = run("read", "-j", "0", s("tls11.pcap"))
+check(r.returncode == 1, "-j 0 refused")
+
 # the database passes integrity_check after all of this
-for d in (db, db2, db3):
+for d in (db, db2, db3, dbp):
     con = sqlite3.connect(d)
     check(con.execute("pragma integrity_check").fetchone()[0] == "ok", f"integrity {d}")
     con.close()
