@@ -39,6 +39,10 @@ void store_close(struct store *s); /* commits what is pending; accepts NULL */
 /* How long a write waits for another writer's lock (default 5 s); parallel
  * readers of one database (`read -j`) wait longer rather than fail. */
 void store_set_busy_timeout(struct store *s, int ms);
+/* Buffered mode: store_add_record queues rows and writes each batch in one short
+ * transaction (for several processes writing one database); errors of a batch
+ * are reported by the call that writes it. */
+void store_set_buffered(struct store *s, bool on);
 
 /* Start a capture row (status "reading"); returns its id. */
 int store_capture_begin(struct store *s, const struct store_capture *c, int64_t *ret_id, char *err, size_t errlen);

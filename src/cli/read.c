@@ -132,6 +132,7 @@ static int read_parallel(char **files, int nfiles, const struct read_opts *o, st
 			rc = EXIT_DB;
 		} else {
 			store_set_busy_timeout(st, 600000);
+			store_set_buffered(st, true);
 		}
 		for (int i = (int)w; i < nfiles; i += (int)workers) {
 			struct job_msg m = { .index = i };

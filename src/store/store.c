@@ -264,6 +264,10 @@ struct store {
 	sqlite3_stmt *st[ST_COUNT_]; /* prepared once in store_open */
 	bool in_tx;                  /* a batch transaction is open */
 	unsigned pending;            /* rows inserted in the open batch */
+	bool buffered;               /* rows wait in q and are written in one short transaction */
+	struct ta_record *q;         /* owned: queued rows (buffered mode), STORE_BATCH_ROWS of them */
+	int64_t *q_capture;          /* capture id of each queued row */
+	size_t q_n;
 };
 
 sqlite3 *store_db(struct store *s) { return s->db; }
@@ -671,21 +675,28 @@ cleanup:
 	return r;
 }
 
+static int flush_queue(struct store *s, char *err, size_t errlen);
+
 void store_close(struct store *s)
 {
 	if (s == NULL)
 		return;
-	if (s->in_tx)
+	if (s->in_tx || s->q_n)
 		store_commit(s, NULL, 0);
 	for (int i = 0; i < ST_COUNT_; i++)
 		sqlite3_finalize(s->st[i]);
 	sqlite3_close(s->db);
+	free(s->q);
+	free(s->q_capture);
 	free(s);
 }
 
 int store_commit(struct store *s, char *err, size_t errlen)
 {
 	int ret;
+
+	if (s->q_n && (ret = flush_queue(s, err, errlen)) < 0)
+		return ret;
 
 	if (!s->in_tx)
 		return 0;
@@ -782,6 +793,11 @@ static int bind_id_step(struct store *s, enum stmt_id which, int64_t id, const c
 int store_capture_end(struct store *s, int64_t id, const struct store_capture *c, int64_t *ret_existing_id,
 		      char *err, size_t errlen)
 {
+	if (s->q_n) {
+		int fret = flush_queue(s, err, errlen);
+		if (fret < 0)
+			return fret;
+	}
 	sqlite3_stmt *st = s->st[ST_UPDATE_CAPTURE];
 	char hex[65], now[TS_LEN], first[TS_LEN], last[TS_LEN];
 	int64_t existing = 0;
@@ -921,7 +937,7 @@ static int cert_row(struct store *s, const struct ta_record *r, int64_t *ret_id,
 
 #define P(col) (CC_##col + 2) /* parameter index: ?1 is capture_id */
 
-int store_add_record(struct store *s, int64_t capture_id, const struct ta_record *r, char *err, size_t errlen)
+static int insert_record(struct store *s, int64_t capture_id, const struct ta_record *r, char *err, size_t errlen)
 {
 	sqlite3_stmt *st = s->st[ST_INSERT_CONN];
 	char ts[TS_LEN], ip[INET6_ADDRSTRLEN], list[REC_MAX_CIPHERS * 7 + 1], json[REC_MAX_VERSIONS * 40 + 3];
@@ -1323,5 +1339,58 @@ int store_check(struct store *s, char *err, size_t errlen)
 		if (ret < 0)
 			return ret;
 	}
+	return 0;
+}
+
+/* ---- buffered writing (several writers on one database) -------------------------------------- */
+
+void store_set_buffered(struct store *s, bool on) { s->buffered = on; }
+
+/* Write the queued rows in one transaction, held only for the inserts: another
+ * process writing the same database waits milliseconds, not a whole batch of
+ * packet processing. A row that fails alone (e.g. a duplicate) is skipped. */
+static int flush_queue(struct store *s, char *err, size_t errlen)
+{
+	int first = 0;
+	bool saved = s->buffered;
+	s->buffered = false;
+	for (size_t i = 0; i < s->q_n; i++) {
+		int ret = insert_record(s, s->q_capture[i], &s->q[i], err, errlen);
+		if (ret < 0 && ret != -EEXIST && !first)
+			first = ret;
+	}
+	s->q_n = 0;
+	s->buffered = saved;
+	if (first)
+		return first;
+	if (!s->in_tx)
+		return 0;
+	int ret = step_done(s, s->st[ST_COMMIT], "commit", err, errlen);
+	if (ret == 0 || sqlite3_get_autocommit(s->db)) {
+		s->in_tx = false;
+		s->pending = 0;
+	}
+	return ret;
+}
+
+int store_add_record(struct store *s, int64_t capture_id, const struct ta_record *r, char *err, size_t errlen)
+{
+	if (!s->buffered)
+		return insert_record(s, capture_id, r, err, errlen);
+	if (!s->q) {
+		s->q = malloc(STORE_BATCH_ROWS * sizeof(*s->q));
+		s->q_capture = malloc(STORE_BATCH_ROWS * sizeof(*s->q_capture));
+		if (!s->q || !s->q_capture) {
+			free(s->q);
+			free(s->q_capture);
+			s->q = NULL;
+			s->q_capture = NULL;
+			return insert_record(s, capture_id, r, err, errlen);
+		}
+	}
+	s->q[s->q_n] = *r;
+	s->q_capture[s->q_n++] = capture_id;
+	if (s->q_n == STORE_BATCH_ROWS)
+		return flush_queue(s, err, errlen);
 	return 0;
 }
