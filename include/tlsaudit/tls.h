@@ -17,7 +17,7 @@
 #include <stdint.h>
 
 /* Capped hello fields: the first N are stored, the total is counted. */
-#define TLS_MAX_CIPHERS 256
+#define TLS_MAX_CIPHERS 512
 #define TLS_MAX_EXTS 64
 #define TLS_MAX_VERSIONS 16
 #define TLS_MAX_GROUPS 32

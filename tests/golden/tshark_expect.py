@@ -6,7 +6,7 @@ corpus' MANIFEST.md): a top-level object with `capture`, `derived_with` and a
 `connections` list, each connection carrying client_ip, client_port, server_ip,
 server_port, sni, client_legacy_version, client_supported_versions (GREASE kept
 as "GREASE (0x1a1a)", like the corpus), negotiated_version, cipher, alert,
-established, starttls (always null here), tcp_stream, cipher_id,
+established, starttls, tcp_stream, cipher_id,
 server_legacy_version, alert_level, alert_sender, features, plus `ts` (first
 packet of the TCP connection, RFC 3339 UTC with microseconds).
 
@@ -29,16 +29,34 @@ Rules (same as the corpus MANIFEST):
     pre_shared_key), resumed_session_id (TLS <= 1.2, ServerHello echoes the
     non-empty ClientHello session id), resumed_abbreviated (TLS <= 1.2, no
     server Certificate but both CCS), no_server_hello, no_client_hello,
-    encrypted_alert, unidirectional, multiple_client_hellos(N).
+    encrypted_alert, unidirectional, multiple_client_hellos(N), starttls:X.
+  * starttls: smtp / imap / pop3 / ftp / ldap when, before the first TLS record of
+    the connection, the client sent the upgrade request as tshark's own smtp, imap,
+    pop, ftp and ldap dissectors decode it (a second tshark pass, DIALOGUE_CMD) and
+    the server's answer accepted it: STARTTLS -> 220 (SMTP), tagged STARTTLS -> tagged
+    OK (IMAP), STLS -> +OK (POP3), AUTH TLS|SSL -> 234 (FTP), ExtendedRequest
+    1.3.6.1.4.1.1466.20037 -> ExtendedResponse resultCode 0 with the same messageID
+    (LDAP). tshark only decodes these on their standard ports (25/587, 143, 110, 21,
+    389); xmpp, postgresql, mysql, irc and rdp are not recognised here (null).
+    A refused upgrade has no TLS, so it gives no connection here at all.
 
 Usage:
   tshark_expect.py CAPTURE                 print the JSON for one capture
   tshark_expect.py --write DIR CAPTURE...  write DIR/<capture basename>.json
   tshark_expect.py --check CHECKS CAPTURE...
         CHECKS lines: sample|client|server|sni|legacy|max_offered|negotiated|
-        alert|established|feature   ("-" = null/none/empty; client may be
-        ip:*, ip:port or ip:lo-hi). Every connection must match exactly one
-        line and every line one connection. Exit 1 otherwise.
+        alert|established|feature[|starttls]   ("-" = null/none/empty; client
+        may be ip:*, ip:port or ip:lo-hi; without the starttls column it is not
+        checked). Every connection must match exactly one line and every line
+        one connection. Exit 1 otherwise.
+  tshark_expect.py --dialogue CAPTURE...
+        print, per TCP connection, the plaintext smtp/imap/pop/ftp/ldap dialogue
+        tshark decodes, the number of TLS records and whether it was closed.
+  tshark_expect.py --repin EXPECTED_JSON CAPTURE
+        for a HAND-WRITTEN expected file (a connection tshark's TLS view cannot
+        give, e.g. a refused STARTTLS): refresh capture.bytes/sha256 and each
+        connection's ts from the capture; the connections' 4-tuples must exist
+        in it. Nothing else in the file is touched.
 Standard library only; needs tshark (tested with 4.0.17).
 """
 from __future__ import annotations
@@ -81,11 +99,32 @@ DESCRIPTIONS = {
     "before.pcap": "Exchange 127.0.0.5 -> cloud 127.0.0.20:443 (TLS 1.2+ only): 3 TLS 1.0 attempts, "
                    "all rejected with protocol_version",
     "after.pcap": "Exchange 127.0.0.5 -> cloud 127.0.0.20:443 after remediation: 3 TLS 1.2 connections (curl)",
+    "starttls.pcap": "10 accepted STARTTLS upgrades (openssl s_client -starttls and Python smtplib/imaplib/"
+                     "poplib/ftplib vs Python ssl responders): SMTP x3 (TLS 1.2, 1.3, 1.3), IMAP x2 (1.3, 1.2), "
+                     "POP3 x2 (TLS 1.0, 1.3), FTP x2 (1.3, 1.2), LDAP StartTLS (1.3)",
+    "smtp-starttls-refused.pcap": "SMTP STARTTLS refused with 454 4.7.0 (Python smtplib vs a Python responder); "
+                                  "client QUITs, no TLS at all",
+}
+
+SOURCES = {
+    "starttls.pcap": "tlsaudit scripts/make-starttls-samples.sh (real client stacks, Python ssl servers, loopback)",
+    "smtp-starttls-refused.pcap": "tlsaudit scripts/make-starttls-samples.sh (real client stacks, Python ssl "
+                                  "servers, loopback)",
 }
 
 TSHARK_CMD = ["tshark", "-n", "-o", "tcp.desegment_tcp_streams:TRUE", "-o", "tls.desegment_ssl_records:TRUE",
               "-o", "tls.desegment_ssl_application_data:TRUE", "-T", "json", "--no-duplicate-keys",
               "-J", "frame ip ipv6 tcp tls"]
+
+
+# Second pass for STARTTLS: the plaintext application dialogue as tshark's own dissectors
+# decode it (kept apart from TSHARK_CMD so the TLS view and its command line stay as they were).
+DIALOGUE_CMD = TSHARK_CMD[:-2] + ["-J", "frame ip ipv6 tcp smtp imap pop ftp ldap",
+                                   "-Y", "smtp or imap or pop or ftp or ldap"]
+STARTTLS_OID = "1.3.6.1.4.1.1466.20037"
+LDAP_RESPONSES = {1, 4, 5, 7, 9, 11, 13, 15, 19, 24, 25}       # protocolOp CHOICE numbers (RFC 4511)
+LDAP_OPS = {0: "bindRequest", 1: "bindResponse", 2: "unbindRequest", 3: "searchRequest",
+            4: "searchResEntry", 5: "searchResDone", 23: "extendedReq", 24: "extendedResp"}
 
 
 @functools.lru_cache(maxsize=None)
@@ -160,6 +199,7 @@ class Stream:
         self.endpoints: set = set()
         self.closed = False
         self.events: list = []      # (frame, sender_endpoint, kind, data)
+        self.dialogue: list = []    # Msg, plaintext smtp/imap/pop/ftp/ldap (DIALOGUE_CMD)
 
 
 def parse_packets(pcap: str, extra_opts: list[str] | None = None) -> dict[int, Stream]:
@@ -242,6 +282,141 @@ def parse_packets(pcap: str, extra_opts: list[str] | None = None) -> dict[int, S
             elif k == "tls.alert_message.desc" and st.events and st.events[-1][2] == "alert":
                 st.events[-1][3]["desc"] = int(v)
     return streams
+
+
+class Msg:
+    """one plaintext request or reply line / LDAP message as tshark decoded it"""
+
+    def __init__(self, frame: int, sender, proto: str, text: str, upgrade: bool = False,
+                 ok: bool | None = None, tag: str | None = None):
+        self.frame, self.sender, self.proto, self.text = frame, sender, proto, text
+        self.upgrade = upgrade      # request: is it the STARTTLS-style upgrade request?
+        self.ok = ok                # reply: positive (2xx/3xx, OK, +OK, resultCode 0)?
+        self.tag = tag              # IMAP tag / LDAP messageID pairing request and reply
+
+    @property
+    def reply(self) -> bool:
+        return self.ok is not None
+
+
+def _as_list(v) -> list:
+    return v if isinstance(v, list) else ([] if v is None else [v])
+
+
+def _msgs(proto: str, layer, fno: int, me) -> list[Msg]:
+    out: list[Msg] = []
+    cur = None
+    if proto == "imap":
+        # one imap.line per line; imap.line_tree (tag, command, status) only for tagged lines,
+        # "" in its place for the others
+        isreq = first(layer, "imap.isrequest") == "1"
+        lines = _as_list(layer.get("imap.line"))
+        trees = _as_list(layer.get("imap.line_tree"))
+        if len(trees) != len(lines):
+            trees = (trees + [""] * len(lines))[:len(lines)] if len(lines) > 1 else trees[:1] or [""]
+        for line, tree in zip(lines, trees):
+            tree = tree if isinstance(tree, dict) else {}
+            m = Msg(fno, me, "imap", line.rstrip("\r\n"), ok=None if isreq else False)
+            if isreq:
+                m.tag = tree.get("imap.request_tag")
+                m.upgrade = str(tree.get("imap.request.command", "")).upper() == "STARTTLS"
+            else:
+                m.tag = tree.get("imap.response_tag")
+                m.ok = str(tree.get("imap.response.status", "")).upper() == "OK"
+            out.append(m)
+        return out
+    for k, v in walk(layer):
+        if proto == "smtp":
+            # tshark 4.0 splits any command into 4 letters + parameter ("STAR" "TLS"), so
+            # the request is taken from the whole command line
+            if k == "smtp.command_line":
+                line = v.rstrip("\r\n")
+                cur = Msg(fno, me, "smtp", line, upgrade=line.strip().upper() == "STARTTLS")
+                out.append(cur)
+            elif k == "smtp.response.code":
+                cur = Msg(fno, me, "smtp", v, ok=v == "220")
+                cur.params = []
+                out.append(cur)
+            elif k == "smtp.rsp.parameter" and cur and cur.reply:
+                cur.params.append(v)
+                cur.text = cur.text.split(" ", 1)[0] + " " + " | ".join(cur.params)
+        elif proto == "pop":
+            if k == "pop.request.command":
+                cur = Msg(fno, me, "pop3", v, upgrade=v.upper() == "STLS")
+                out.append(cur)
+            elif k == "pop.request.parameter" and cur and not cur.reply:
+                cur.text += " " + v
+            elif k == "pop.response.indicator":
+                cur = Msg(fno, me, "pop3", v, ok=v == "+OK")
+                out.append(cur)
+            elif k == "pop.response.description" and cur and cur.reply:
+                cur.text += " " + v
+        elif proto == "ftp":
+            if k == "ftp.request.command":
+                cur = Msg(fno, me, "ftp", v)
+                out.append(cur)
+            elif k == "ftp.request.arg" and cur and not cur.reply:
+                cur.text += " " + v
+                cur.upgrade = cur.text.split(" ", 1)[0].upper() == "AUTH" and v.upper() in ("TLS", "SSL")
+            elif k == "ftp.response.code":
+                cur = Msg(fno, me, "ftp", v, ok=v == "234")
+                out.append(cur)
+            elif k == "ftp.response.arg" and cur and cur.reply:
+                cur.text += " " + v
+        elif proto == "ldap":
+            if k == "ldap.messageID":
+                cur = Msg(fno, me, "ldap", "", tag=v)
+                out.append(cur)
+            elif k == "ldap.protocolOp" and cur:
+                op = int(v)
+                cur.text = f"{LDAP_OPS.get(op, f'op{op}')}({cur.tag})"
+                if op in LDAP_RESPONSES:
+                    cur.ok = False
+            elif k == "ldap.requestName" and cur:
+                cur.text += " " + v
+                cur.upgrade = v == STARTTLS_OID
+            elif k == "ldap.resultCode" and cur and cur.reply:
+                cur.ok = v == "0"
+                cur.text += f" resultCode={v}"
+            elif k == "ldap.responseName" and cur:
+                cur.text += " " + v
+    return out
+
+
+def parse_dialogues(pcap: str) -> dict[int, list[Msg]]:
+    """tcp.stream -> plaintext smtp/imap/pop/ftp/ldap messages in capture order"""
+    res = subprocess.run(DIALOGUE_CMD + ["-r", pcap], capture_output=True, text=True)
+    if res.returncode != 0:
+        raise RuntimeError(f"tshark failed on {pcap}: {res.stderr.strip()}")
+    out: dict[int, list[Msg]] = {}
+    for pkt in json.loads(res.stdout or "[]"):
+        L = pkt["_source"]["layers"]
+        tcp = L.get("tcp")
+        ipkeys = [k for k in L if k in ("ip", "ipv6")]
+        if not isinstance(tcp, dict) or not ipkeys:
+            continue
+        ip = L[ipkeys[-1]]
+        if isinstance(ip, list):
+            ip = ip[-1]
+        me = (first(ip, "ip.src") or first(ip, "ipv6.src"), int(tcp["tcp.srcport"]))
+        fno = int(L["frame"]["frame.number"])
+        for proto in ("smtp", "imap", "pop", "ftp", "ldap"):
+            if proto in L:
+                out.setdefault(int(tcp["tcp.stream"]), []).extend(_msgs(proto, L[proto], fno, me))
+    return out
+
+
+def starttls_of(st: Stream, client) -> str | None:
+    """protocol of an accepted in-band upgrade requested by client before the first TLS record"""
+    tls_from = min((f for f, _, kind, _ in st.events if kind in ("record", "sslv2")), default=None)
+    msgs = [m for m in st.dialogue if tls_from is None or m.frame < tls_from]
+    for i, m in enumerate(msgs):
+        if m.upgrade and not m.reply and m.sender == client:
+            answer = next((r for r in msgs[i + 1:] if r.reply and r.sender != client and r.proto == m.proto
+                           and (m.proto not in ("imap", "ldap") or r.tag == m.tag)), None)
+            if answer is not None and answer.ok:
+                return m.proto
+    return None
 
 
 def connection(st: Stream) -> dict | None:
@@ -343,6 +518,9 @@ def connection(st: Stream) -> dict | None:
     sslv2 = any(kind == "sslv2" for _, _, kind, _ in st.events)
     if sslv2:
         features.append("sslv2_record")
+    starttls = starttls_of(st, client)
+    if starttls:
+        features.append(f"starttls:{starttls}")
     return {
         "ts": st.ts,
         "client_ip": client[0], "client_port": client[1],
@@ -354,7 +532,7 @@ def connection(st: Stream) -> dict | None:
         "cipher": cipher_name(cipher_id),
         "alert": alert,
         "established": established,
-        "starttls": None,
+        "starttls": starttls,
         "tcp_stream": st.idx,
         "cipher_id": f"0x{cipher_id:04x}" if cipher_id is not None else None,
         "server_legacy_version": version_name(sh.get("version")) if sh else None,
@@ -366,13 +544,17 @@ def connection(st: Stream) -> dict | None:
 
 def expect(pcap: str, rel_name: str | None = None) -> dict:
     streams = parse_packets(pcap)
+    for idx, msgs in parse_dialogues(pcap).items():
+        if idx in streams:
+            streams[idx].dialogue = msgs
     conns = [c for c in (connection(streams[i]) for i in sorted(streams)) if c]
     data = open(pcap, "rb").read()
     magic = data[:4]
     fmt = "pcapng" if magic == b"\x0a\x0d\x0d\x0a" else "pcap"
     ver = subprocess.run(["tshark", "--version"], capture_output=True, text=True).stdout.splitlines()[0]
     return {
-        "source": "tlsaudit scripts/make-samples.sh (real TLS stacks over loopback)",
+        "source": SOURCES.get(os.path.basename(pcap),
+                              "tlsaudit scripts/make-samples.sh (real TLS stacks over loopback)"),
         "description": DESCRIPTIONS.get(os.path.basename(pcap)),
         "capture": {"file": rel_name or os.path.basename(pcap), "bytes": len(data),
                     "sha256": hashlib.sha256(data).hexdigest(), "file_format": fmt},
@@ -388,11 +570,13 @@ def fmt_row(c: dict) -> str:
     return (f"{c['client_ip']}:{c['client_port']} -> {c['server_ip']}:{c['server_port']} sni={c['sni']} "
             f"legacy={c['client_legacy_version']} sv={sv} neg={c['negotiated_version']} "
             f"cipher={c['cipher']} alert={c['alert']}/{c['alert_level']}/{c['alert_sender']} "
-            f"est={c['established']} feat={c['features']}")
+            f"est={c['established']} starttls={c['starttls']} feat={c['features']}")
 
 
 def row_matches(c: dict, spec: list[str]) -> bool:
-    client, server, sni, legacy, maxv, neg, alert, est, feat = spec
+    client, server, sni, legacy, maxv, neg, alert, est, feat = spec[:9]
+    if len(spec) > 9 and c["starttls"] != (None if spec[9] == "-" else spec[9]):
+        return False
     ip, _, port = client.rpartition(":")
     if c["client_ip"] != ip:
         return False
@@ -411,14 +595,74 @@ def row_matches(c: dict, spec: list[str]) -> bool:
                  or feat != "-" and feat in c["features"]))
 
 
+def client_server(st: Stream):
+    """(client, server) of a stream: ClientHello sender if any, else the SYN sender"""
+    ch = next((who for _, who, kind, m in st.events if kind == "hs" and m["type"] == 1), None)
+    if ch is not None:
+        return ch, next((e for e in st.endpoints if e != ch), None)
+    if st.syn_from:
+        return st.syn_from
+    return st.first_from
+
+
+def print_dialogue(pcap: str) -> None:
+    streams = parse_packets(pcap)
+    dlg = parse_dialogues(pcap)
+    for idx in sorted(streams):
+        st = streams[idx]
+        client, server = client_server(st)
+        nrec = sum(1 for _, _, kind, _ in st.events if kind in ("record", "sslv2"))
+        print(f"stream {idx} {client[0]}:{client[1]} -> {server[0]}:{server[1]} tls_records={nrec} "
+              f"fin={str(st.closed).lower()}")
+        for m in dlg.get(idx, []):
+            print(f"  {'client' if m.sender == client else 'server'} {m.text}")
+
+
+def repin(jpath: str, pcap: str) -> int:
+    with open(jpath) as f:
+        doc = json.load(f)
+    streams = parse_packets(pcap)
+    by_tuple = {}
+    for st in streams.values():
+        c, s = client_server(st)
+        by_tuple[(c[0], c[1], s[0], s[1])] = st
+    bad = 0
+    for conn in doc.get("connections", []):
+        k = (conn["client_ip"], conn["client_port"], conn["server_ip"], conn["server_port"])
+        st = by_tuple.get(k)
+        if st is None:
+            print(f"REPIN FAIL {jpath}: connection {k} not in {pcap}", file=sys.stderr)
+            bad += 1
+        else:
+            conn["ts"] = st.ts
+    if bad:
+        return 1
+    data = open(pcap, "rb").read()
+    doc["capture"]["bytes"] = len(data)
+    doc["capture"]["sha256"] = hashlib.sha256(data).hexdigest()
+    with open(jpath, "w") as f:
+        f.write(json.dumps(doc, indent=1) + "\n")
+    return 0
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("captures", nargs="+")
     ap.add_argument("--write", metavar="DIR")
     ap.add_argument("--check", metavar="CHECKS")
+    ap.add_argument("--dialogue", action="store_true")
+    ap.add_argument("--repin", metavar="EXPECTED_JSON")
     ap.add_argument("--relative-to", default=None,
                     help="store capture.file relative to this dir (default: repo root guess)")
     a = ap.parse_args()
+    if a.dialogue:
+        for pcap in a.captures:
+            print_dialogue(pcap)
+        return 0
+    if a.repin:
+        if len(a.captures) != 1:
+            ap.error("--repin takes exactly one capture")
+        return repin(a.repin, a.captures[0])
     if a.check:
         specs: dict[str, list[list[str]]] = {}
         for line in open(a.check):
