@@ -6,8 +6,21 @@ cd "$(dirname "$0")/.."
 scripts/deps.sh
 [ -f build/build.ninja ] || meson setup build --buildtype=release >/dev/null
 ninja -C build >/dev/null
-db=$(mktemp -d)/demo.db
-echo "== tlsaudit read samples/*.pcap (database $db)"
-build/src/cli/tlsaudit read --db "$db" samples/*.pcap
-echo "== the same connections as NDJSON (first 3 lines)"
-build/src/cli/tlsaudit read --db "$db" --json samples/tls10-rejected.pcap 2>/dev/null | head -n 3
+tool=build/src/cli/tlsaudit
+dir=$(mktemp -d)
+echo "== tlsaudit read samples/*.pcap (database $dir/demo.db)"
+$tool read --db "$dir/demo.db" samples/*.pcap
+echo "== the Exchange case as NDJSON: a TLS 1.0-only client rejected by a TLS-1.2-only server"
+$tool read --db "$dir/demo.db" --json samples/tls10-rejected.pcap 2>/dev/null >"$dir/exchange.ndjson"
+head -n 1 "$dir/exchange.ndjson"
+echo
+echo "== tlsaudit report (policy TLS 1.2), violations first"
+$tool report --db "$dir/demo.db" --min-version "TLS 1.2" -o "$dir/report.txt"
+head -n 40 "$dir/report.txt"
+echo "   ... (whole report: $dir/report.txt)"
+echo "== tlsaudit diff: the Exchange host before and after the registry fix"
+$tool read -q --db "$dir/before.db" samples/before.pcap
+$tool read -q --db "$dir/after.db" samples/after.pcap
+$tool diff --before "$dir/before.db" --after "$dir/after.db"
+$tool report --db "$dir/demo.db" --format html -o "$dir/report.html"
+echo "== HTML report: $dir/report.html"
