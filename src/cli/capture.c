@@ -282,28 +282,20 @@ static void capture_usage(FILE *fp)
 	      "  --immediate             deliver every packet at once (default: 100 ms batches)\n"
 	      "  -p, --no-promiscuous    do not put the interface into promiscuous mode\n"
 	      "  -q, --quiet             no start/stop messages\n"
-	      "  --no-ndpi, --ndpi-packets N, --max-flows N, --max-dir-bytes N, --max-segments N,\n"
-	      "  --max-handshake N, --max-plaintext N, --max-memory N, --idle-timeout S: as in `read`\n"
+	      "  --no-ndpi, and the limits below: as in `read`\n"
 	      "\n"
 	      "exit status: 0 stopped by signal, --duration or --count; 1 bad command line or filter;\n"
 	      "2 the interface (or -w/--log file) could not be opened; 3 the capture failed while\n"
 	      "running (everything before is stored); 4 database error; 5 internal error;\n"
 	      "6 permission denied (capturing needs root or CAP_NET_RAW) or the privilege drop failed.\n",
 	      fp);
+	fputs(cli_limit_usage, fp);
 }
 
 enum {
 	OPT_DB = 256,
 	OPT_JSON,
 	OPT_NO_NDPI,
-	OPT_NDPI_PACKETS,
-	OPT_MAX_FLOWS,
-	OPT_MAX_DIR,
-	OPT_MAX_SEGS,
-	OPT_MAX_HS,
-	OPT_MAX_PLAIN,
-	OPT_MAX_MEM,
-	OPT_IDLE,
 	OPT_NO_DROP,
 	OPT_DURATION,
 	OPT_COMMIT,
@@ -346,7 +338,7 @@ static bool parse_seconds_ms(const char *opt, const char *s, uint64_t max_s, uin
 
 static int parse_args(int argc, char **argv, struct capture_opts *o)
 {
-	static const struct option longopts[] = {
+	static const struct option own[] = {
 		{ "interface", required_argument, NULL, 'i' },
 		{ "db", required_argument, NULL, OPT_DB },
 		{ "json", no_argument, NULL, OPT_JSON },
@@ -366,17 +358,10 @@ static int parse_args(int argc, char **argv, struct capture_opts *o)
 		{ "no-promiscuous", no_argument, NULL, 'p' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "no-ndpi", no_argument, NULL, OPT_NO_NDPI },
-		{ "ndpi-packets", required_argument, NULL, OPT_NDPI_PACKETS },
-		{ "max-flows", required_argument, NULL, OPT_MAX_FLOWS },
-		{ "max-dir-bytes", required_argument, NULL, OPT_MAX_DIR },
-		{ "max-segments", required_argument, NULL, OPT_MAX_SEGS },
-		{ "max-handshake", required_argument, NULL, OPT_MAX_HS },
-		{ "max-plaintext", required_argument, NULL, OPT_MAX_PLAIN },
-		{ "max-memory", required_argument, NULL, OPT_MAX_MEM },
-		{ "idle-timeout", required_argument, NULL, OPT_IDLE },
 		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
 	};
+	struct option longopts[sizeof(own) / sizeof(own[0]) + CLI_LIMIT_NOPTS + 1];
+	cli_longopts_join(own, sizeof(own) / sizeof(own[0]), longopts);
 	uint64_t v;
 	int c;
 
@@ -429,48 +414,16 @@ static int parse_args(int argc, char **argv, struct capture_opts *o)
 		case 'p': o->live.promisc = false; break;
 		case 'q': o->r.quiet = true; break;
 		case OPT_NO_NDPI: o->r.no_ndpi = true; break;
-		case OPT_NDPI_PACKETS:
-			if (!cli_parse_u64("--ndpi-packets", optarg, 1000, &v) || v == 0)
-				return EXIT_USAGE;
-			o->r.ndpi_packets = (uint32_t)v;
-			break;
-		case OPT_MAX_FLOWS:
-			if (!cli_parse_u64("--max-flows", optarg, 100000000, &v) || v == 0)
-				return EXIT_USAGE;
-			o->r.lim.max_flows = v;
-			break;
-		case OPT_MAX_DIR:
-			if (!cli_parse_u64("--max-dir-bytes", optarg, 1u << 30, &v) || v < 1024)
-				return EXIT_USAGE;
-			o->r.lim.max_dir_bytes = v;
-			break;
-		case OPT_MAX_SEGS:
-			if (!cli_parse_u64("--max-segments", optarg, 65536, &v))
-				return EXIT_USAGE;
-			o->r.lim.max_segments = v;
-			break;
-		case OPT_MAX_HS:
-			if (!cli_parse_u64("--max-handshake", optarg, 1u << 24, &v) || v < 256)
-				return EXIT_USAGE;
-			o->r.lim.max_handshake = v;
-			break;
-		case OPT_MAX_PLAIN:
-			if (!cli_parse_u64("--max-plaintext", optarg, 1u << 30, &v))
-				return EXIT_USAGE;
-			o->r.lim.max_plaintext = v;
-			break;
-		case OPT_MAX_MEM:
-			if (!cli_parse_u64("--max-memory", optarg, UINT64_MAX / 2, &v) || v < 65536)
-				return EXIT_USAGE;
-			o->r.lim.max_memory = v;
-			break;
-		case OPT_IDLE:
-			if (!cli_parse_u64("--idle-timeout", optarg, 86400 * 365, &v) || v == 0)
-				return EXIT_USAGE;
-			o->r.lim.idle_ns = (int64_t)v * 1000000000;
-			break;
 		case 'h': capture_usage(stdout); return -1;
-		default: capture_usage(stderr); return EXIT_USAGE;
+		default: {
+			int lr = cli_limit_option(c, optarg, &o->r);
+			if (lr < 0)
+				return EXIT_USAGE;
+			if (lr == 0) {
+				capture_usage(stderr);
+				return EXIT_USAGE;
+			}
+		}
 		}
 	}
 	if (!o->live.iface) {

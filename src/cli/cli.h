@@ -2,6 +2,7 @@
 #ifndef TLSAUDIT_CLI_H
 #define TLSAUDIT_CLI_H
 
+#include <getopt.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -45,6 +46,28 @@ int cmd_merge(int argc, char **argv);  /* merge.c */
 /* report.c: "2026-11-27", "2026-11-27T12:00:00Z", "2026-11-27 12:00:00", "@UNIXSECONDS" -> ns (UTC) */
 bool cli_parse_time(const char *opt, const char *s, int64_t *ret_ns);
 int cmd_capture(int argc, char **argv); /* capture.c: live sensor */
+
+/* The limit options shared by `read` and `capture` (limits_opt.c): their
+ * getopt ids live above every command's own. */
+enum {
+	OPT_NDPI_PACKETS = 0x4000,
+	OPT_MAX_FLOWS,
+	OPT_MAX_DIR,
+	OPT_MAX_SEGS,
+	OPT_MAX_HS,
+	OPT_MAX_PLAIN,
+	OPT_MAX_MEM,
+	OPT_IDLE,
+	OPT_MAX_CERT,
+};
+#define CLI_LIMIT_NOPTS 9
+extern const struct option cli_limit_longopts[CLI_LIMIT_NOPTS + 1];
+extern const char cli_limit_usage[];
+/* 1: c was a limit option and is applied; 0: not one; -1: bad value (said on stderr) */
+int cli_limit_option(int c, const char *arg, struct read_opts *o);
+/* longopts = a command's own options followed by the limit options; n_own
+ * entries of own (without the terminator); out holds n_own + CLI_LIMIT_NOPTS + 1 */
+void cli_longopts_join(const struct option *own, size_t n_own, struct option *out);
 
 /* parse a non-negative integer option; false (and a message) if invalid */
 bool cli_parse_u64(const char *opt, const char *s, uint64_t max, uint64_t *ret);

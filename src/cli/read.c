@@ -28,21 +28,12 @@ static void read_usage(FILE *fp)
 	      "  -q, --quiet          no summary (errors and warnings still go to stderr)\n"
 	      "  -j, --jobs N         analyze N files at a time (separate processes, one database)\n"
 	      "  --no-ndpi            skip nDPI classification (l7_protocol and risks stay empty)\n"
-	      "limits (hitting one is counted in the capture's statistics, never fatal):\n"
-	      "  --max-flows N        concurrent TCP flows tracked (default 262144)\n"
-	      "  --max-dir-bytes N    bytes buffered per flow direction (default 131072)\n"
-	      "  --max-segments N     out-of-order segments queued per direction (default 64)\n"
-	      "  --max-handshake N    largest handshake message reassembled (default 65536)\n"
-	      "  --max-plaintext N    plaintext searched for TLS after STARTTLS/proxies (default 65536)\n"
-	      "  --max-cert-bytes N   largest server certificate (DER) kept and decoded (default 65536)\n"
-	      "  --max-memory N       all reassembly buffers together, bytes (default 536870912)\n"
-	      "  --idle-timeout S     seconds of packet time before an idle flow is finished (default 300)\n"
-	      "  --ndpi-packets N     packets per flow given to nDPI at most (default 32)\n"
 	      "\n"
 	      "exit status: 0 all inputs read; 1 bad command line; 2 an input could not be\n"
 	      "opened or is not a capture; 3 an input was cut or damaged (everything before\n"
 	      "the damage is stored); 4 database error; 5 internal error.\n",
 	      fp);
+	fputs(cli_limit_usage, fp);
 }
 
 bool cli_parse_u64(const char *opt, const char *s, uint64_t max, uint64_t *ret)
@@ -66,15 +57,6 @@ enum {
 	OPT_DB = 256,
 	OPT_JSON,
 	OPT_NO_NDPI,
-	OPT_MAX_FLOWS,
-	OPT_MAX_DIR,
-	OPT_MAX_SEGS,
-	OPT_MAX_HS,
-	OPT_MAX_PLAIN,
-	OPT_MAX_MEM,
-	OPT_IDLE,
-	OPT_NDPI_PACKETS,
-	OPT_MAX_CERT,
 };
 
 static int print_record(const struct ta_record *r, void *ctx)
@@ -160,25 +142,17 @@ static int read_parallel(char **files, int nfiles, const struct read_opts *o, st
 
 int cmd_read(int argc, char **argv)
 {
-	static const struct option longopts[] = {
+	static const struct option own[] = {
 		{ "db", required_argument, NULL, OPT_DB },
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "filter", required_argument, NULL, 'f' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "jobs", required_argument, NULL, 'j' },
 		{ "no-ndpi", no_argument, NULL, OPT_NO_NDPI },
-		{ "max-flows", required_argument, NULL, OPT_MAX_FLOWS },
-		{ "max-dir-bytes", required_argument, NULL, OPT_MAX_DIR },
-		{ "max-segments", required_argument, NULL, OPT_MAX_SEGS },
-		{ "max-handshake", required_argument, NULL, OPT_MAX_HS },
-		{ "max-plaintext", required_argument, NULL, OPT_MAX_PLAIN },
-		{ "max-memory", required_argument, NULL, OPT_MAX_MEM },
-		{ "idle-timeout", required_argument, NULL, OPT_IDLE },
-		{ "ndpi-packets", required_argument, NULL, OPT_NDPI_PACKETS },
-		{ "max-cert-bytes", required_argument, NULL, OPT_MAX_CERT },
 		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
 	};
+	struct option longopts[sizeof(own) / sizeof(own[0]) + CLI_LIMIT_NOPTS + 1];
+	cli_longopts_join(own, sizeof(own) / sizeof(own[0]), longopts);
 	struct read_opts o = { .db_path = "tlsaudit.db", .jobs = 1, .ndpi_packets = CLASSIFY_MAX_PACKETS_DEFAULT };
 	flow_limits_default(&o.lim);
 	uint64_t v;
@@ -196,53 +170,16 @@ int cmd_read(int argc, char **argv)
 			o.jobs = (unsigned)v;
 			break;
 		case OPT_NO_NDPI: o.no_ndpi = true; break;
-		case OPT_MAX_FLOWS:
-			if (!cli_parse_u64("--max-flows", optarg, 100000000, &v) || v == 0)
-				return EXIT_USAGE;
-			o.lim.max_flows = v;
-			break;
-		case OPT_MAX_DIR:
-			if (!cli_parse_u64("--max-dir-bytes", optarg, 1u << 30, &v) || v < 1024)
-				return EXIT_USAGE;
-			o.lim.max_dir_bytes = v;
-			break;
-		case OPT_MAX_SEGS:
-			if (!cli_parse_u64("--max-segments", optarg, 65536, &v))
-				return EXIT_USAGE;
-			o.lim.max_segments = v;
-			break;
-		case OPT_MAX_HS:
-			if (!cli_parse_u64("--max-handshake", optarg, 1u << 24, &v) || v < 256)
-				return EXIT_USAGE;
-			o.lim.max_handshake = v;
-			break;
-		case OPT_MAX_PLAIN:
-			if (!cli_parse_u64("--max-plaintext", optarg, 1u << 30, &v))
-				return EXIT_USAGE;
-			o.lim.max_plaintext = v;
-			break;
-		case OPT_MAX_MEM:
-			if (!cli_parse_u64("--max-memory", optarg, UINT64_MAX / 2, &v) || v < 65536)
-				return EXIT_USAGE;
-			o.lim.max_memory = v;
-			break;
-		case OPT_IDLE:
-			if (!cli_parse_u64("--idle-timeout", optarg, 86400 * 365, &v) || v == 0)
-				return EXIT_USAGE;
-			o.lim.idle_ns = (int64_t)v * 1000000000;
-			break;
-		case OPT_NDPI_PACKETS:
-			if (!cli_parse_u64("--ndpi-packets", optarg, 1000, &v) || v == 0)
-				return EXIT_USAGE;
-			o.ndpi_packets = (uint32_t)v;
-			break;
-		case OPT_MAX_CERT:
-			if (!cli_parse_u64("--max-cert-bytes", optarg, 1u << 24, &v) || v == 0)
-				return EXIT_USAGE;
-			o.lim.max_cert_bytes = v;
-			break;
 		case 'h': read_usage(stdout); return EXIT_OK;
-		default: read_usage(stderr); return EXIT_USAGE;
+		default: {
+			int lr = cli_limit_option(c, optarg, &o);
+			if (lr < 0)
+				return EXIT_USAGE;
+			if (lr == 0) {
+				read_usage(stderr);
+				return EXIT_USAGE;
+			}
+		}
 		}
 	}
 	if (optind >= argc) {
