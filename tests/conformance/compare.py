@@ -20,7 +20,9 @@ server_port); if ours has the endpoints swapped it is matched anyway and a
   dropped), negotiated_version, cipher, alert, established (expected null counts
   as false), starttls, alert_level, alert_sender, hello_retry_request (expected:
   feature "hello_retry_request"), resumed (expected: any feature "resumed_*";
-  ours: true/false or a non-empty string such as "session_id").
+  ours: true/false or a non-empty string such as "session_id"), outcome (only
+  expected files that carry an "outcome" key have it compared, e.g. the hand-written
+  tests/golden/expected/smtp-starttls-refused.pcap.json; the corpus has none).
   With --compare-ts also ts (only our goldens carry it).
 By default only connections whose expected starttls is null are counted
 (--starttls all counts STARTTLS connections too).
@@ -51,7 +53,8 @@ import sys
 import tempfile
 
 FIELDS = ["sni", "client_legacy_version", "client_supported_versions", "negotiated_version", "cipher",
-          "alert", "established", "starttls", "alert_level", "alert_sender", "hello_retry_request", "resumed"]
+          "alert", "established", "starttls", "alert_level", "alert_sender", "hello_retry_request", "resumed",
+          "outcome"]
 
 
 def resolve_pcap(corpus: str, doc: dict, json_path: str) -> str | None:
@@ -134,7 +137,7 @@ def truthy_resumed(v) -> bool:
 def expected_values(e: dict, compare_ts: bool) -> dict:
     out = {}
     for f in ["sni", "client_legacy_version", "negotiated_version", "cipher", "alert", "starttls",
-              "alert_level", "alert_sender"]:
+              "alert_level", "alert_sender", "outcome"]:
         if f in e:
             out[f] = e[f]
     if "client_supported_versions" in e:

@@ -552,14 +552,17 @@ def expect(pcap: str, rel_name: str | None = None) -> dict:
     magic = data[:4]
     fmt = "pcapng" if magic == b"\x0a\x0d\x0d\x0a" else "pcap"
     ver = subprocess.run(["tshark", "--version"], capture_output=True, text=True).stdout.splitlines()[0]
+    derived = {"tool": ver, "script": "tests/golden/tshark_expect.py",
+               "command": " ".join(TSHARK_CMD + ["-r", os.path.basename(pcap)])}
+    if any(c["starttls"] for c in conns):      # only then: older golden files stay byte-identical
+        derived["starttls_command"] = " ".join(DIALOGUE_CMD + ["-r", os.path.basename(pcap)])
     return {
         "source": SOURCES.get(os.path.basename(pcap),
                               "tlsaudit scripts/make-samples.sh (real TLS stacks over loopback)"),
         "description": DESCRIPTIONS.get(os.path.basename(pcap)),
         "capture": {"file": rel_name or os.path.basename(pcap), "bytes": len(data),
                     "sha256": hashlib.sha256(data).hexdigest(), "file_format": fmt},
-        "derived_with": {"tool": ver, "script": "tests/golden/tshark_expect.py",
-                         "command": " ".join(TSHARK_CMD + ["-r", os.path.basename(pcap)])},
+        "derived_with": derived,
         "note": None,
         "connections": conns,
     }
