@@ -178,7 +178,8 @@ static bool load_dialogue(const char *dir, const char *file, uint8_t plain[2][TL
 		uint8_t *s = side_stream(&c.s[d], &n);
 		(void)tls_feed(f, d == 0 ? TLS_DIR_CLIENT : TLS_DIR_SERVER, s, n, NULL);
 		plain_len[d] = f->dir[d].plain_len;
-		memcpy(plain[d], f->dir[d].plain, plain_len[d]);
+		if (plain_len[d])
+			memcpy(plain[d], f->dir[d].plain, plain_len[d]);
 		started[d] = f->dir[d].started;
 		free(s);
 		for (size_t i = 0; i < c.s[d].n_segs; i++)
