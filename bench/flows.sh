@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# flows.sh - peak memory of `tlsaudit read` holding 100,000 concurrent flows,
+# in the two shapes that matter:
+#   open:  100,000 connections whose handshakes completed and which stay open
+#          (no FIN/RST in the capture) - the normal state of a busy server
+#   mid:   100,000 handshakes all in progress at the same moment (every
+#          connection's packets interleaved one by one) - the worst case
+# Each from samples/tls12-sni.pcap (a real curl and s_client handshake),
+# replicated with rewritten addresses by make_capture.py.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+mkdir -p bench/out
+[ -f build-bench/build.ninja ] || meson setup build-bench --buildtype=release >/dev/null
+ninja -C build-bench >/dev/null
+tool=build-bench/src/cli/tlsaudit
+if [ ! -f bench/out/open100k.pcap ]; then
+	python3 bench/make_capture.py bench/out/seq100k.pcap --copies 50000 --concurrent 1 samples/tls12-sni.pcap
+	python3 - <<'PY'
+import struct
+d = open("bench/out/seq100k.pcap", "rb").read()
+out, off = bytearray(d[:24]), 24
+while off + 16 <= len(d):
+    cl = struct.unpack("<I", d[off + 8:off + 12])[0]
+    fr = d[off + 16:off + 16 + cl]
+    if not fr[14 + (fr[14] & 15) * 4 + 13] & 0x05:  # drop FIN and RST: the connections stay open
+        out += d[off:off + 16 + cl]
+    off += 16 + cl
+open("bench/out/open100k.pcap", "wb").write(out)
+PY
+	rm -f bench/out/seq100k.pcap
+fi
+[ -f bench/out/mid100k.pcap ] || python3 bench/make_capture.py bench/out/mid100k.pcap --copies 50000 \
+	--concurrent 50000 samples/tls12-sni.pcap
+db=$(mktemp -d)/flows.db
+echo "| 100,000 concurrent flows | wall s | peak RSS MiB | flows evicted |"
+echo "| --- | ---: | ---: | ---: |"
+for shape in open mid; do
+	for mem in default 64; do
+		rm -f "$db" "$db-wal" "$db-shm"
+		opts=(--idle-timeout 100000)
+		[ "$mem" = default ] || opts+=(--max-memory $((mem * 1024 * 1024)))
+		tf=$(mktemp)
+		/usr/bin/time -o "$tf" -f "%e %M" "$tool" read -q "${opts[@]}" --db "$db" "bench/out/${shape}100k.pcap"
+		read -r wall rss <"$tf"
+		rm -f "$tf"
+		ev=$(sqlite3 "$db" "select flows_evicted from captures")
+		echo "| $shape, --max-memory $mem | $wall | $((rss / 1024)) | $ev |"
+	done
+done
