@@ -54,6 +54,7 @@ run() { # name cmd...
 }
 run "tcpdump -r F -w /dev/null" tcpdump -r "$cap" -w /dev/null
 run "tlsaudit read F" bash -c "rm -f $db $db-wal $db-shm; exec $tool read -q --db $db $cap"
+conns=$(sqlite3 "$db" "select count(*) from connections")
 run "tlsaudit read --no-ndpi F" bash -c "rm -f $db $db-wal $db-shm; exec $tool read -q --no-ndpi --db $db $cap"
 run "ndpiReader -i F" ndpiReader -q -i "$cap"
 # -j 2 on two different captures against the two read one after the other
@@ -69,10 +70,9 @@ if [ "${SKIP_TSHARK:-0}" != 1 ]; then
 	run "tshark -r F -Y tls.handshake" tshark -n -r "$cap" -Y tls.handshake
 fi
 
-conns=$(sqlite3 "$db" "select count(*) from connections")
 echo "capture: $cap, $((bytes / 1000000)) MB, $pkts packets, $conns TLS connections; best of $repeat runs"
 echo
-echo "| command | wall s | MB/s | packets/s | peak RSS MiB | tlsaudit read speed-up |"
+echo "| command | wall s | MB/s | packets/s | peak RSS MiB | wall time / tlsaudit read's |"
 echo "| --- | ---: | ---: | ---: | ---: | ---: |"
 base=${wall["tlsaudit read F"]}
 for name in "tcpdump -r F -w /dev/null" "tlsaudit read F" "tlsaudit read --no-ndpi F" "ndpiReader -i F" "tshark -r F -Y tls.handshake"; do

@@ -36,7 +36,7 @@ struct flow_limits {
 #define FLOW_DEF_MAX_HANDSHAKE (64 * 1024)
 #define FLOW_DEF_MAX_PLAINTEXT (64 * 1024)
 #define FLOW_DEF_MAX_CERT_BYTES (64 * 1024)
-#define FLOW_DEF_MAX_MEMORY ((size_t)512 * 1024 * 1024)
+#define FLOW_DEF_MAX_MEMORY ((size_t)1024 * 1024 * 1024)
 #define FLOW_DEF_IDLE_S 300
 
 void flow_limits_default(struct flow_limits *l);

@@ -27,7 +27,7 @@ const char cli_limit_usage[] =
 	"  --max-handshake N    largest handshake message reassembled (default 65536)\n"
 	"  --max-plaintext N    plaintext searched for TLS after STARTTLS/proxies (default 65536)\n"
 	"  --max-cert-bytes N   largest server certificate (DER) kept and decoded (default 65536)\n"
-	"  --max-memory N       flows, buffers and nDPI state together, bytes (default 536870912)\n"
+	"  --max-memory N       flows, buffers and nDPI state together, bytes (default 1073741824)\n"
 	"  --idle-timeout S     seconds of packet time before an idle flow is finished (default 300)\n"
 	"  --ndpi-packets N     payload packets per flow given to nDPI at most (default 32)\n";
 
