@@ -36,6 +36,16 @@ run_suite() { # name builddir setup-args...
 	echo "test.sh: $name: ${ok:-0} passed, ${fail:-0} failed"
 }
 
+# formatting is decided once in .clang-format and checked, not debated
+if git ls-files 'src/*.c' 'src/*.h' 'include/*.h' 'tests/*.c' 'tests/*.h' | xargs clang-format --dry-run --Werror 2>/tmp/tlsaudit-format.log; then
+	passed=$((passed + 1))
+	echo "test.sh: clang-format: ok"
+else
+	failed=$((failed + 1))
+	head -n 20 /tmp/tlsaudit-format.log
+	echo "test.sh: clang-format: FAILED (run: git ls-files '*.c' '*.h' | xargs clang-format -i)"
+fi
+
 MESON_TEST_ARGS=()
 run_suite "gcc build" build-test -Dwerror=true
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1

@@ -14,31 +14,31 @@ struct capfile;
 enum cap_format { CAP_PCAP = 1, CAP_PCAPNG = 2 };
 
 struct cap_frame {
-	int64_t ts_ns;        /* ns since the epoch */
-	uint32_t linktype;    /* LINKTYPE_* of the frame's interface */
-	uint32_t ifindex;     /* pcapng interface id, 0 for pcap */
-	const uint8_t *data;  /* borrowed until the next capfile_next() */
+	int64_t ts_ns;	     /* ns since the epoch */
+	uint32_t linktype;   /* LINKTYPE_* of the frame's interface */
+	uint32_t ifindex;    /* pcapng interface id, 0 for pcap */
+	const uint8_t *data; /* borrowed until the next capfile_next() */
 	size_t caplen, wire_len;
-	uint64_t offset;      /* byte offset of the record in the file */
+	uint64_t offset; /* byte offset of the record in the file */
 };
 
 enum cap_status {
 	CAP_OK = 0,
-	CAP_EOF,        /* clean end of file */
-	CAP_CUT,        /* file ends inside a record: err says the offset */
-	CAP_BAD,        /* unrecoverable format error: err says what and where */
+	CAP_EOF, /* clean end of file */
+	CAP_CUT, /* file ends inside a record: err says the offset */
+	CAP_BAD, /* unrecoverable format error: err says what and where */
 };
 
 struct cap_info {
 	enum cap_format format;
-	bool nanosecond;          /* pcap: ns timestamps */
+	bool nanosecond; /* pcap: ns timestamps */
 	uint32_t snaplen;
-	uint32_t linktypes[8];    /* distinct link types seen so far (first 8) */
+	uint32_t linktypes[8]; /* distinct link types seen so far (first 8) */
 	uint32_t n_linktypes;
-	uint64_t bytes_read;      /* file bytes consumed */
-	uint8_t sha256[32];       /* valid after CAP_EOF/CAP_CUT: hash of the bytes read */
+	uint64_t bytes_read; /* file bytes consumed */
+	uint8_t sha256[32];  /* valid after CAP_EOF/CAP_CUT: hash of the bytes read */
 	bool sha256_valid;
-	uint32_t skipped_blocks;  /* pcapng blocks skipped (unknown types) */
+	uint32_t skipped_blocks; /* pcapng blocks skipped (unknown types) */
 };
 
 /* Open path ("-" = stdin). Returns 0 or a negative errno-style code; err gets a
@@ -58,27 +58,27 @@ void capfilter_free(struct capfilter *f);
 
 /* ---- live capture (libpcap) ------------------------------------------- */
 
-#define CAPLIVE_DEF_SNAPLEN 262144
-#define CAPLIVE_DEF_BUFFER ((size_t)32 * 1024 * 1024)
+#define CAPLIVE_DEF_SNAPLEN    262144
+#define CAPLIVE_DEF_BUFFER     ((size_t)32 * 1024 * 1024)
 #define CAPLIVE_DEF_TIMEOUT_MS 100
 
 struct caplive;
 
 struct caplive_opts {
-	const char *iface;      /* "eth0", or "any" (Linux cooked v2 when available) */
-	const char *filter;     /* user's BPF expression or NULL */
-	bool tcp_only;          /* combine as "tcp and (filter)"; without: filter alone */
+	const char *iface;  /* "eth0", or "any" (Linux cooked v2 when available) */
+	const char *filter; /* user's BPF expression or NULL */
+	bool tcp_only;	    /* combine as "tcp and (filter)"; without: filter alone */
 	bool promisc;
-	uint32_t snaplen;       /* 0 = CAPLIVE_DEF_SNAPLEN */
-	size_t buffer_bytes;    /* kernel ring buffer; 0 = CAPLIVE_DEF_BUFFER */
-	int timeout_ms;         /* packet buffer timeout when immediate mode is off */
-	bool immediate;         /* deliver each packet at once (lowest latency) */
+	uint32_t snaplen;    /* 0 = CAPLIVE_DEF_SNAPLEN */
+	size_t buffer_bytes; /* kernel ring buffer; 0 = CAPLIVE_DEF_BUFFER */
+	int timeout_ms;	     /* packet buffer timeout when immediate mode is off */
+	bool immediate;	     /* deliver each packet at once (lowest latency) */
 };
 
 struct caplive_stats {
-	uint64_t received;      /* pcap_stats ps_recv (packets that passed the filter) */
-	uint64_t kernel_drops;  /* ps_drop: no room in the kernel buffer */
-	uint64_t if_drops;      /* ps_ifdrop: dropped by the interface or its driver */
+	uint64_t received;     /* pcap_stats ps_recv (packets that passed the filter) */
+	uint64_t kernel_drops; /* ps_drop: no room in the kernel buffer */
+	uint64_t if_drops;     /* ps_ifdrop: dropped by the interface or its driver */
 };
 
 /* Called per frame; the frame is borrowed for the call only. */
@@ -106,8 +106,7 @@ struct pcapng_writer;
 
 /* Create (truncate) path and write the Section Header Block. max_bytes bounds
  * the file (0 = no bound): once reached, further packets are counted, not written. */
-int pcapng_writer_open(const char *path, uint64_t max_bytes, struct pcapng_writer **ret, char *err,
-		       size_t errlen);
+int pcapng_writer_open(const char *path, uint64_t max_bytes, struct pcapng_writer **ret, char *err, size_t errlen);
 /* One Enhanced Packet Block; an Interface Description Block is written the first
  * time a link type appears (one interface per link type, ns timestamps).
  * Returns 0, 1 when skipped at the size bound, or a negative errno. */

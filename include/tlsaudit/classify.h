@@ -22,13 +22,13 @@ void classify_set_max_packets(struct classify *c, uint32_t n);
 /* Feed one IP packet (l3 = IP header, borrowed) of a flow. *fs is created on
  * first use. from_client tells the direction. Returns true while nDPI wants
  * more packets; false once it has decided (the caller stops feeding). */
-bool classify_packet(struct classify *c, struct classify_flow **fs, const uint8_t *l3, size_t l3_len,
-		     int64_t ts_ns, bool from_client);
+bool classify_packet(struct classify *c, struct classify_flow **fs, const uint8_t *l3, size_t l3_len, int64_t ts_ns,
+		     bool from_client);
 
 struct classify_result {
-	char protocol[64];  /* e.g. "TLS", "TLS.Google", "SMTPS"; "" if unknown */
-	uint64_t risks;     /* bitmask, bit i = nDPI risk enum value i */
-	char ja3[33];       /* nDPI's JA3 client hash, "" if none */
+	char protocol[64]; /* e.g. "TLS", "TLS.Google", "SMTPS"; "" if unknown */
+	uint64_t risks;	   /* bitmask, bit i = nDPI risk enum value i */
+	char ja3[33];	   /* nDPI's JA3 client hash, "" if none */
 };
 
 /* Finish: give up if undecided (no port-based guessing), fill *out, free the flow state (*fs = NULL).

@@ -20,24 +20,24 @@ struct classify;
 
 /* Every limit an attacker can grow, in one place; each has a CLI override. */
 struct flow_limits {
-	size_t max_flows;        /* concurrent flows tracked (default FLOW_DEF_MAX_FLOWS) */
-	size_t max_dir_bytes;    /* bytes buffered per direction, in-order + out-of-order */
-	size_t max_segments;     /* out-of-order segments queued per direction */
-	size_t max_handshake;    /* one handshake message reassembled across records */
-	size_t max_plaintext;    /* plaintext (STARTTLS dialogue, proxy) searched for the first record */
-	size_t max_cert_bytes;   /* server leaf certificate (DER) kept for decoding; larger ones are counted */
-	size_t max_memory;       /* all reassembly + TLS buffers together */
-	int64_t idle_ns;         /* a flow idle this long (packet time) is finished */
+	size_t max_flows;      /* concurrent flows tracked (default FLOW_DEF_MAX_FLOWS) */
+	size_t max_dir_bytes;  /* bytes buffered per direction, in-order + out-of-order */
+	size_t max_segments;   /* out-of-order segments queued per direction */
+	size_t max_handshake;  /* one handshake message reassembled across records */
+	size_t max_plaintext;  /* plaintext (STARTTLS dialogue, proxy) searched for the first record */
+	size_t max_cert_bytes; /* server leaf certificate (DER) kept for decoding; larger ones are counted */
+	size_t max_memory;     /* all reassembly + TLS buffers together */
+	int64_t idle_ns;       /* a flow idle this long (packet time) is finished */
 };
 
-#define FLOW_DEF_MAX_FLOWS 262144
-#define FLOW_DEF_MAX_DIR_BYTES (128 * 1024)
-#define FLOW_DEF_MAX_SEGMENTS 64
-#define FLOW_DEF_MAX_HANDSHAKE (64 * 1024)
-#define FLOW_DEF_MAX_PLAINTEXT (64 * 1024)
+#define FLOW_DEF_MAX_FLOWS	262144
+#define FLOW_DEF_MAX_DIR_BYTES	(128 * 1024)
+#define FLOW_DEF_MAX_SEGMENTS	64
+#define FLOW_DEF_MAX_HANDSHAKE	(64 * 1024)
+#define FLOW_DEF_MAX_PLAINTEXT	(64 * 1024)
 #define FLOW_DEF_MAX_CERT_BYTES (64 * 1024)
-#define FLOW_DEF_MAX_MEMORY ((size_t)1024 * 1024 * 1024)
-#define FLOW_DEF_IDLE_S 300
+#define FLOW_DEF_MAX_MEMORY	((size_t)1024 * 1024 * 1024)
+#define FLOW_DEF_IDLE_S		300
 
 void flow_limits_default(struct flow_limits *l);
 
@@ -47,8 +47,8 @@ typedef int (*flow_emit_fn)(const struct ta_record *r, void *ctx);
 struct flow_table;
 
 /* cls may be NULL (no nDPI). stats is borrowed and updated as packets go by. */
-int flow_table_new(const struct flow_limits *lim, struct classify *cls, struct ta_stats *stats,
-		   flow_emit_fn emit, void *emit_ctx, struct flow_table **ret);
+int flow_table_new(const struct flow_limits *lim, struct classify *cls, struct ta_stats *stats, flow_emit_fn emit,
+		   void *emit_ctx, struct flow_table **ret);
 /* Finish every flow still open (end of capture); cut = the capture ended
  * inside a packet, so open flows are marked truncated. */
 void flow_table_flush(struct flow_table *t, bool cut);

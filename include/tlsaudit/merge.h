@@ -8,11 +8,11 @@
 #include "tlsaudit/store.h"
 
 struct merge_stats {
-	uint64_t captures_added;     /* capture rows copied */
-	uint64_t captures_known;     /* captures that the output already had (same identity) */
-	uint64_t captures_skipped;   /* captures still 'reading' in the input (interrupted runs) */
+	uint64_t captures_added;   /* capture rows copied */
+	uint64_t captures_known;   /* captures that the output already had (same identity) */
+	uint64_t captures_skipped; /* captures still 'reading' in the input (interrupted runs) */
 	uint64_t connections_added;
-	uint64_t connections_known;  /* rows the output already had (same capture identity and seq) */
+	uint64_t connections_known; /* rows the output already had (same capture identity and seq) */
 };
 
 /* Merge the database at in_path into the open store s. The input is ATTACHed read-only after its marker

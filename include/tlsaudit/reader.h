@@ -18,20 +18,29 @@
 
 struct br {
 	const uint8_t *base; /* borrowed, never written */
-	size_t len;          /* bytes valid at base */
-	size_t off;          /* next byte to read */
-	bool err;            /* sticky: a read went past len */
+	size_t len;	     /* bytes valid at base */
+	size_t off;	     /* next byte to read */
+	bool err;	     /* sticky: a read went past len */
 };
 
 static inline struct br br_make(const uint8_t *base, size_t len)
 {
-	struct br r = { .base = base, .len = len, .off = 0, .err = false };
+	struct br r = {.base = base, .len = len, .off = 0, .err = false};
 	return r;
 }
 
-static inline bool br_ok(const struct br *r) { return !r->err; }
-static inline size_t br_left(const struct br *r) { return r->err ? 0 : r->len - r->off; }
-static inline bool br_empty(const struct br *r) { return br_left(r) == 0; }
+static inline bool br_ok(const struct br *r)
+{
+	return !r->err;
+}
+static inline size_t br_left(const struct br *r)
+{
+	return r->err ? 0 : r->len - r->off;
+}
+static inline bool br_empty(const struct br *r)
+{
+	return br_left(r) == 0;
+}
 
 /* true when n more bytes are available; sets the error otherwise */
 static inline bool br_need(struct br *r, size_t n)
@@ -63,8 +72,7 @@ static inline uint32_t br_u24(struct br *r)
 {
 	if (!br_need(r, 3))
 		return 0;
-	uint32_t v = ((uint32_t)r->base[r->off] << 16) | ((uint32_t)r->base[r->off + 1] << 8) |
-		     r->base[r->off + 2];
+	uint32_t v = ((uint32_t)r->base[r->off] << 16) | ((uint32_t)r->base[r->off + 1] << 8) | r->base[r->off + 2];
 	r->off += 3;
 	return v;
 }
@@ -109,7 +117,10 @@ static inline const uint8_t *br_ptr(struct br *r, size_t n)
 	return p;
 }
 
-static inline void br_skip(struct br *r, size_t n) { (void)br_ptr(r, n); }
+static inline void br_skip(struct br *r, size_t n)
+{
+	(void)br_ptr(r, n);
+}
 
 /* copy n bytes into dst (dst must hold n) */
 static inline bool br_copy(struct br *r, void *dst, size_t n)
@@ -140,8 +151,17 @@ static inline struct br br_sub(struct br *r, size_t n)
 }
 
 /* vectors with a 1-, 2- or 3-byte length prefix (RFC 8446 section 3.4) */
-static inline struct br br_vec8(struct br *r) { return br_sub(r, br_u8(r)); }
-static inline struct br br_vec16(struct br *r) { return br_sub(r, br_u16(r)); }
-static inline struct br br_vec24(struct br *r) { return br_sub(r, br_u24(r)); }
+static inline struct br br_vec8(struct br *r)
+{
+	return br_sub(r, br_u8(r));
+}
+static inline struct br br_vec16(struct br *r)
+{
+	return br_sub(r, br_u16(r));
+}
+static inline struct br br_vec24(struct br *r)
+{
+	return br_sub(r, br_u24(r));
+}
 
 #endif

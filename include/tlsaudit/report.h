@@ -26,12 +26,12 @@ enum rep_verdict report_overall(const struct rep_data *d); /* worst verdict; REP
 /* Remediation hints: one static table (hints.c). A hint applies to a host when the roles match and
  * (host reasons & when) != 0 and (host reasons & unless) == 0. */
 struct rep_hint {
-	const char *id;          /* stable key, e.g. "client-old-failed" */
-	const char *role;        /* "client" or "server" */
-	unsigned when;           /* REP_R_* bits: applies when one of them is set ... */
-	unsigned unless;         /* ... and none of these (a more specific hint covers it) */
-	const char *title;       /* one sentence: what was seen and what it means */
-	const char *steps[8];    /* what to change, NULL-terminated */
+	const char *id;	      /* stable key, e.g. "client-old-failed" */
+	const char *role;     /* "client" or "server" */
+	unsigned when;	      /* REP_R_* bits: applies when one of them is set ... */
+	unsigned unless;      /* ... and none of these (a more specific hint covers it) */
+	const char *title;    /* one sentence: what was seen and what it means */
+	const char *steps[8]; /* what to change, NULL-terminated */
 };
 extern const struct rep_hint rep_hints[];
 extern const size_t rep_n_hints;
@@ -40,15 +40,22 @@ bool report_hint_applies(const struct rep_hint *hint, const struct rep_host *h);
 /* Write the whole report; returns 0 or -EIO when the stream failed. */
 int report_write(FILE *fp, enum rep_format f, const struct rep_data *d);
 
-enum rep_change { REP_CH_FIXED, REP_CH_IMPROVED, REP_CH_REGRESSED, REP_CH_CHANGED, REP_CH_UNCHANGED, REP_CH_NEW,
-		  REP_CH_GONE };
+enum rep_change {
+	REP_CH_FIXED,
+	REP_CH_IMPROVED,
+	REP_CH_REGRESSED,
+	REP_CH_CHANGED,
+	REP_CH_UNCHANGED,
+	REP_CH_NEW,
+	REP_CH_GONE
+};
 struct rep_diff_row {
 	const struct rep_host *before, *after; /* borrowed from the two rep_data; either may be NULL */
 	enum rep_change change;
 };
 struct rep_diff {
 	const struct rep_data *before, *after; /* borrowed */
-	struct rep_diff_row *rows;             /* owned; ordered like the hosts */
+	struct rep_diff_row *rows;	       /* owned; ordered like the hosts */
 	size_t n_rows;
 };
 const char *report_change_name(enum rep_change c);

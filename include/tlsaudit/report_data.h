@@ -12,36 +12,45 @@
 #include "tlsaudit/stats.h"
 #include "tlsaudit/store.h"
 
-#define REP_MAX_PEERS 8        /* peers kept per host and role; the rest are counted in other_peer_connections */
-#define REP_MAX_SNIS 16        /* distinct SNI values kept per host and role */
-#define REP_MAX_REASONS 8      /* distinct failure reasons kept per host and role */
+#define REP_MAX_PEERS	     8	/* peers kept per host and role; the rest are counted in other_peer_connections */
+#define REP_MAX_SNIS	     16 /* distinct SNI values kept per host and role */
+#define REP_MAX_REASONS	     8	/* distinct failure reasons kept per host and role */
 #define REP_TIMELINE_BUCKETS 24
 
 /* Negotiated-version columns of the per-host chart and counts. */
-enum rep_vcol { REP_V_NONE, REP_V_SSL2, REP_V_SSL3, REP_V_TLS10, REP_V_TLS11, REP_V_TLS12, REP_V_TLS13, REP_V_OTHER,
-		REP_V_COUNT };
+enum rep_vcol {
+	REP_V_NONE,
+	REP_V_SSL2,
+	REP_V_SSL3,
+	REP_V_TLS10,
+	REP_V_TLS11,
+	REP_V_TLS12,
+	REP_V_TLS13,
+	REP_V_OTHER,
+	REP_V_COUNT
+};
 
 enum rep_verdict { REP_OK = 0, REP_AT_RISK, REP_VIOLATION };
 
 /* rep_host.reasons: why a host and role is not ok (set by report_evaluate) */
 enum {
-	REP_R_MAX_OLD = 1u << 0,        /* client: a ClientHello offered at most a version below the policy */
+	REP_R_MAX_OLD = 1u << 0,	/* client: a ClientHello offered at most a version below the policy */
 	REP_R_MAX_OLD_FAILED = 1u << 1, /* ... and that handshake failed (the Exchange push-notification case) */
-	REP_R_NEG_OLD = 1u << 2,        /* a version below the policy was negotiated */
-	REP_R_OFFERS_OLD = 1u << 3,     /* client: supported_versions still lists a version below the policy */
+	REP_R_NEG_OLD = 1u << 2,	/* a version below the policy was negotiated */
+	REP_R_OFFERS_OLD = 1u << 3,	/* client: supported_versions still lists a version below the policy */
 };
 
 struct rep_query {
-	char host[48];           /* canonical address text, "" = every host */
+	char host[48]; /* canonical address text, "" = every host */
 	bool has_since, has_until;
-	int64_t since_ns;        /* connections whose first packet is >= since ... */
-	int64_t until_ns;        /* ... and < until */
-	uint16_t min_level;      /* policy: lowest acceptable version (0x0303 = TLS 1.2) */
+	int64_t since_ns;   /* connections whose first packet is >= since ... */
+	int64_t until_ns;   /* ... and < until */
+	uint16_t min_level; /* policy: lowest acceptable version (0x0303 = TLS 1.2) */
 };
 
 struct rep_peer {
 	char ip[48];
-	uint16_t port;           /* server port (role client); 0 for the client side of a server role */
+	uint16_t port; /* server port (role client); 0 for the client side of a server role */
 	uint64_t connections, established, failed;
 };
 
@@ -52,22 +61,22 @@ struct rep_sni {
 };
 
 struct rep_reason {
-	char name[32];           /* alert name for alert outcomes, else the outcome name */
+	char name[32]; /* alert name for alert outcomes, else the outcome name */
 	uint64_t count;
 };
 
 struct rep_host {
 	uint8_t family;
 	char ip[48];
-	char role[8];                       /* "client" or "server" */
+	char role[8]; /* "client" or "server" */
 	uint64_t connections, established, failed;
-	uint16_t max_offered, min_offered;  /* client_max_level over the connections (0 = unknown) */
+	uint16_t max_offered, min_offered;	 /* client_max_level over the connections (0 = unknown) */
 	uint16_t min_negotiated, max_negotiated; /* negotiated_level, 0 if nothing negotiated */
-	uint64_t by_version[REP_V_COUNT];   /* connections per negotiated version */
-	uint64_t old_offered;               /* ClientHello maximum below the policy */
-	uint64_t old_offered_failed;        /* ... and not established */
-	uint64_t old_negotiated;            /* negotiated below the policy */
-	uint64_t offers_old;                /* supported_versions lists a version below the policy */
+	uint64_t by_version[REP_V_COUNT];	 /* connections per negotiated version */
+	uint64_t old_offered;			 /* ClientHello maximum below the policy */
+	uint64_t old_offered_failed;		 /* ... and not established */
+	uint64_t old_negotiated;		 /* negotiated below the policy */
+	uint64_t offers_old;			 /* supported_versions lists a version below the policy */
 	struct rep_reason reasons[REP_MAX_REASONS];
 	size_t n_reasons;
 	uint64_t other_reason_connections;
@@ -78,20 +87,20 @@ struct rep_host {
 	size_t n_snis;
 	uint64_t other_sni_connections;
 	uint64_t no_sni_connections;
-	int64_t first_ns, last_ns;          /* first / last packet of the host's connections in this role */
-	int64_t old_first_ns, old_last_ns;  /* the same for connections that used or offered only an old version */
-	unsigned reasons_mask;              /* REP_R_*, set by report_evaluate */
-	enum rep_verdict verdict;           /* set by report_evaluate */
+	int64_t first_ns, last_ns;	   /* first / last packet of the host's connections in this role */
+	int64_t old_first_ns, old_last_ns; /* the same for connections that used or offered only an old version */
+	unsigned reasons_mask;		   /* REP_R_*, set by report_evaluate */
+	enum rep_verdict verdict;	   /* set by report_evaluate */
 };
 
 struct rep_bucket {
 	int64_t start_ns;
-	uint64_t connections, old;          /* all connections / those that used or offered only an old version */
+	uint64_t connections, old; /* all connections / those that used or offered only an old version */
 };
 
 struct rep_capture {
 	int64_t id;
-	char sha256[65];                    /* "" when unknown (stdin, live) */
+	char sha256[65]; /* "" when unknown (stdin, live) */
 	char path[1024];
 	char sensor[64];
 	char format[8];
@@ -105,15 +114,15 @@ struct rep_capture {
 
 struct rep_data {
 	struct rep_query q;
-	struct rep_host *hosts;             /* ordered by family, address, role */
+	struct rep_host *hosts; /* ordered by family, address, role */
 	size_t n_hosts;
-	struct rep_capture *captures;       /* ordered by id */
+	struct rep_capture *captures; /* ordered by id */
 	size_t n_captures;
 	struct rep_bucket timeline[REP_TIMELINE_BUCKETS];
 	size_t n_buckets;
 	int64_t bucket_ns;
 	uint64_t connections;
-	int64_t first_ns, last_ns;          /* of the selected connections (0 if none) */
+	int64_t first_ns, last_ns; /* of the selected connections (0 if none) */
 };
 
 /* Load the report facts for query q (copied) from the store. Connections of captures still 'reading' are left

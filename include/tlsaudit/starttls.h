@@ -28,11 +28,11 @@ enum starttls_proto {
 
 struct starttls_result {
 	enum starttls_proto proto; /* STARTTLS_NONE: no upgrade dialogue recognised */
-	bool requested;            /* the client asked to upgrade */
-	bool accepted;             /* the server agreed */
-	bool refused;              /* the server said no (e.g. SMTP 454, POP3 -ERR, PostgreSQL 'N') */
-	char reply[64];            /* the server's answer: text protocols the line as sent (raw bytes),
-	                            * binary ones a short decimal/char code; NUL-terminated */
+	bool requested;		   /* the client asked to upgrade */
+	bool accepted;		   /* the server agreed */
+	bool refused;		   /* the server said no (e.g. SMTP 454, POP3 -ERR, PostgreSQL 'N') */
+	char reply[64];		   /* the server's answer: text protocols the line as sent (raw bytes),
+				    * binary ones a short decimal/char code; NUL-terminated */
 };
 
 /* Look at the first plaintext bytes of each direction (borrowed; client =

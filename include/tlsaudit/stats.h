@@ -6,29 +6,29 @@
 #include <stdint.h>
 
 /* X-macro: name, meaning. One list drives the struct, the store columns and the text output. */
-#define TA_STATS_FIELDS(X)                                                              \
-	X(frames, "frames read")                                                        \
-	X(frame_bytes, "captured bytes of all frames")                                  \
-	X(tcp_packets, "TCP packets decoded")                                           \
-	X(not_tcp, "frames that were not TCP over IP")                                  \
-	X(ip_fragments, "IP fragments (not reassembled)")                               \
-	X(snaplen_cut, "frames shorter than on the wire (snaplen)")                     \
-	X(decode_errors, "frames with truncated or malformed headers")                  \
-	X(unsupported_link, "frames of an unsupported link type")                       \
-	X(filtered_out, "frames rejected by the BPF filter")                            \
-	X(flows, "TCP flows tracked")                                                   \
-	X(flows_tls, "flows with a TLS hello")                                          \
-	X(flows_evicted, "flows evicted at the flow-table limit")                       \
-	X(flows_idle, "flows ended by the idle timeout")                                \
-	X(reasm_bytes_capped, "segments dropped at the per-direction reassembly cap")   \
-	X(reasm_ooo_dropped, "out-of-order segments dropped at the segment-queue cap")  \
-	X(reasm_gaps, "gaps (missing segments) skipped in a stream")                    \
-	X(reasm_overlap_conflicts, "overlapping segments with different bytes")         \
-	X(mem_capped, "allocations refused at the total memory cap")                    \
-	X(hs_too_big, "handshake messages over the reassembly cap")                     \
+#define TA_STATS_FIELDS(X)                                                                 \
+	X(frames, "frames read")                                                           \
+	X(frame_bytes, "captured bytes of all frames")                                     \
+	X(tcp_packets, "TCP packets decoded")                                              \
+	X(not_tcp, "frames that were not TCP over IP")                                     \
+	X(ip_fragments, "IP fragments (not reassembled)")                                  \
+	X(snaplen_cut, "frames shorter than on the wire (snaplen)")                        \
+	X(decode_errors, "frames with truncated or malformed headers")                     \
+	X(unsupported_link, "frames of an unsupported link type")                          \
+	X(filtered_out, "frames rejected by the BPF filter")                               \
+	X(flows, "TCP flows tracked")                                                      \
+	X(flows_tls, "flows with a TLS hello")                                             \
+	X(flows_evicted, "flows evicted at the flow-table limit")                          \
+	X(flows_idle, "flows ended by the idle timeout")                                   \
+	X(reasm_bytes_capped, "segments dropped at the per-direction reassembly cap")      \
+	X(reasm_ooo_dropped, "out-of-order segments dropped at the segment-queue cap")     \
+	X(reasm_gaps, "gaps (missing segments) skipped in a stream")                       \
+	X(reasm_overlap_conflicts, "overlapping segments with different bytes")            \
+	X(mem_capped, "allocations refused at the total memory cap")                       \
+	X(hs_too_big, "handshake messages over the reassembly cap")                        \
 	X(certs_capped, "server certificates over the --max-cert-bytes cap (not decoded)") \
-	X(pcap_received, "packets received by libpcap (live capture)")                 \
-	X(kernel_drops, "packets dropped by the kernel (live capture)")                 \
+	X(pcap_received, "packets received by libpcap (live capture)")                     \
+	X(kernel_drops, "packets dropped by the kernel (live capture)")                    \
 	X(if_drops, "packets dropped by the interface (live capture)")
 
 struct ta_stats {

@@ -23,48 +23,48 @@
 
 #include <openssl/evp.h>
 
-#define CAP_BUF_SIZE (1u << 20)            /* read(2) granule and initial buffer */
-#define CAP_MAX_PCAP_RECORD (262144u * 4)  /* largest pcap caplen accepted */
-#define CAP_MAX_BLOCK (16u << 20)          /* largest pcapng block accepted */
-#define CAP_MAX_IFACES 65536u              /* pcapng interfaces per section */
-#define CAP_NAME_MAX 512                   /* file name kept for messages */
+#define CAP_BUF_SIZE	    (1u << 20)	  /* read(2) granule and initial buffer */
+#define CAP_MAX_PCAP_RECORD (262144u * 4) /* largest pcap caplen accepted */
+#define CAP_MAX_BLOCK	    (16u << 20)	  /* largest pcapng block accepted */
+#define CAP_MAX_IFACES	    65536u	  /* pcapng interfaces per section */
+#define CAP_NAME_MAX	    512		  /* file name kept for messages */
 
 #define PCAP_MAGIC_US 0xa1b2c3d4u
 #define PCAP_MAGIC_NS 0xa1b23c4du
-#define PCAPNG_SHB 0x0a0d0d0au
-#define PCAPNG_BOM 0x1a2b3c4du
-#define PCAPNG_IDB 0x00000001u
-#define PCAPNG_PB 0x00000002u  /* obsolete Packet Block */
-#define PCAPNG_SPB 0x00000003u
-#define PCAPNG_EPB 0x00000006u
+#define PCAPNG_SHB    0x0a0d0d0au
+#define PCAPNG_BOM    0x1a2b3c4du
+#define PCAPNG_IDB    0x00000001u
+#define PCAPNG_PB     0x00000002u /* obsolete Packet Block */
+#define PCAPNG_SPB    0x00000003u
+#define PCAPNG_EPB    0x00000006u
 
 #define NS_PER_S 1000000000
 
 struct cap_iface {
 	uint32_t linktype;
-	uint32_t snaplen;  /* 0: no limit */
-	uint8_t tsresol;   /* if_tsresol as written: bit 7 set = 2^-n, else 10^-n */
-	int64_t tsoffset;  /* if_tsoffset, seconds */
+	uint32_t snaplen; /* 0: no limit */
+	uint8_t tsresol;  /* if_tsresol as written: bit 7 set = 2^-n, else 10^-n */
+	int64_t tsoffset; /* if_tsoffset, seconds */
 };
 
 struct capfile {
 	int fd;
-	bool own_fd;                /* false for stdin */
-	char name[CAP_NAME_MAX];    /* for messages */
-	uint8_t *buf;               /* owned; unread bytes are buf[start..end) */
+	bool own_fd;		 /* false for stdin */
+	char name[CAP_NAME_MAX]; /* for messages */
+	uint8_t *buf;		 /* owned; unread bytes are buf[start..end) */
 	size_t cap, start, end;
-	uint64_t off;               /* file offset of buf[start] */
-	uint64_t total;             /* bytes read from the file so far */
-	bool eof;                   /* read(2) returned 0 */
-	EVP_MD_CTX *md;             /* SHA-256 of every byte read */
+	uint64_t off;	/* file offset of buf[start] */
+	uint64_t total; /* bytes read from the file so far */
+	bool eof;	/* read(2) returned 0 */
+	EVP_MD_CTX *md; /* SHA-256 of every byte read */
 	struct cap_info info;
-	bool le;                    /* current pcap file / pcapng section is little-endian */
+	bool le; /* current pcap file / pcapng section is little-endian */
 	uint32_t pcap_linktype;
 	bool have_snaplen;
-	struct cap_iface *ifaces;   /* owned; interfaces of the current pcapng section */
+	struct cap_iface *ifaces; /* owned; interfaces of the current pcapng section */
 	size_t n_ifaces, cap_ifaces;
-	int64_t last_ts;            /* for Simple Packet Blocks, which carry no time */
-	bool done;                  /* a final status was returned: it is sticky */
+	int64_t last_ts; /* for Simple Packet Blocks, which carry no time */
+	bool done;	 /* a final status was returned: it is sticky */
 	enum cap_status final;
 	char final_msg[CAP_NAME_MAX + 200];
 };
@@ -135,8 +135,14 @@ static void cap_consume(struct capfile *cf, size_t n)
 	cf->info.bytes_read = cf->off;
 }
 
-static uint16_t cap_u16(const struct capfile *cf, struct br *r) { return cf->le ? br_le16(r) : br_u16(r); }
-static uint32_t cap_u32(const struct capfile *cf, struct br *r) { return cf->le ? br_le32(r) : br_u32(r); }
+static uint16_t cap_u16(const struct capfile *cf, struct br *r)
+{
+	return cf->le ? br_le16(r) : br_u16(r);
+}
+static uint32_t cap_u32(const struct capfile *cf, struct br *r)
+{
+	return cf->le ? br_le32(r) : br_u32(r);
+}
 
 static uint64_t cap_u64(const struct capfile *cf, struct br *r)
 {
@@ -155,8 +161,7 @@ static void cap_add_linktype(struct capfile *cf, uint32_t linktype)
 
 /* A final status: sticky, message kept for repeated calls, hash finished at EOF/CUT
  * (every byte of the file has been read by then). */
-static enum cap_status cap_finish(struct capfile *cf, enum cap_status st, const char *msg, char *err,
-				  size_t errlen)
+static enum cap_status cap_finish(struct capfile *cf, enum cap_status st, const char *msg, char *err, size_t errlen)
 {
 	cf->done = true;
 	cf->final = st;
@@ -191,8 +196,7 @@ static enum cap_status cap_fail(struct capfile *cf, enum cap_status st, const ch
 
 static enum cap_status cap_io_fail(struct capfile *cf, int rc)
 {
-	return cap_fail(cf, CAP_BAD, "read error at offset %llu: %s", (unsigned long long)cf->off,
-			strerror(-rc));
+	return cap_fail(cf, CAP_BAD, "read error at offset %llu: %s", (unsigned long long)cf->off, strerror(-rc));
 }
 
 static enum cap_status cap_cut(struct capfile *cf, const char *what, size_t have, uint64_t want)
@@ -212,8 +216,7 @@ static enum cap_status cap_pcap_header(struct capfile *cf)
 	if (rc < 0)
 		return cap_io_fail(cf, rc);
 	if (have < 24)
-		return cap_fail(cf, CAP_CUT, "file ends inside the pcap file header (%zu of 24 bytes present)",
-				have);
+		return cap_fail(cf, CAP_CUT, "file ends inside the pcap file header (%zu of 24 bytes present)", have);
 	struct br r = br_make(cf->buf + cf->start, 24);
 	uint32_t magic = br_u32(&r);
 	cf->le = (magic == 0xd4c3b2a1u || magic == 0x4d3cb2a1u);
@@ -339,7 +342,7 @@ static enum cap_status cap_ng_shb(struct capfile *cf, struct br *body, uint64_t 
  *  | LinkType (16) | Reserved (16) | SnapLen (32) | Options: if_tsresol (9), if_tsoffset (14) | */
 static enum cap_status cap_ng_idb(struct capfile *cf, struct br *body, uint64_t boff)
 {
-	struct cap_iface ifc = { .tsresol = 6, .tsoffset = 0 };
+	struct cap_iface ifc = {.tsresol = 6, .tsoffset = 0};
 	ifc.linktype = cap_u16(cf, body);
 	br_skip(body, 2);
 	ifc.snaplen = cap_u32(cf, body);
@@ -364,7 +367,8 @@ static enum cap_status cap_ng_idb(struct capfile *cf, struct br *body, uint64_t 
 	}
 	unsigned n = ifc.tsresol & 0x7f;
 	if ((ifc.tsresol & 0x80) ? n > 63 : n > 19)
-		return cap_fail(cf, CAP_BAD, "interface description block at offset %llu has unusable if_tsresol 0x%02x",
+		return cap_fail(cf, CAP_BAD,
+				"interface description block at offset %llu has unusable if_tsresol 0x%02x",
 				(unsigned long long)boff, ifc.tsresol);
 	if (cf->n_ifaces >= CAP_MAX_IFACES)
 		return cap_fail(cf, CAP_BAD, "interface description block at offset %llu: more than %u interfaces",
@@ -426,7 +430,8 @@ static enum cap_status cap_ng_packet(struct capfile *cf, uint32_t type, struct b
 		caplen = cap_u32(cf, body);
 		wire = cap_u32(cf, body);
 		if (!br_ok(body))
-			return cap_fail(cf, CAP_BAD, "packet block at offset %llu is too short", (unsigned long long)boff);
+			return cap_fail(cf, CAP_BAD, "packet block at offset %llu is too short",
+					(unsigned long long)boff);
 		if (id >= cf->n_ifaces)
 			return cap_ng_bad_iface(cf, boff, id);
 		if (caplen > br_left(body))
@@ -470,7 +475,8 @@ static enum cap_status cap_ng_block(struct capfile *cf, struct cap_frame *fr, bo
 		else if (bom == 0x4d3c2b1au)
 			cf->le = true;
 		else
-			return cap_fail(cf, CAP_BAD, "section header block at offset %llu has bad byte-order magic 0x%08x",
+			return cap_fail(cf, CAP_BAD,
+					"section header block at offset %llu has bad byte-order magic 0x%08x",
 					(unsigned long long)boff, bom);
 	}
 	if (have < 8)
@@ -499,21 +505,15 @@ static enum cap_status cap_ng_block(struct capfile *cf, struct cap_frame *fr, bo
 
 	enum cap_status st = CAP_OK;
 	switch (type) {
-	case PCAPNG_SHB:
-		st = cap_ng_shb(cf, &body, boff);
-		break;
-	case PCAPNG_IDB:
-		st = cap_ng_idb(cf, &body, boff);
-		break;
+	case PCAPNG_SHB: st = cap_ng_shb(cf, &body, boff); break;
+	case PCAPNG_IDB: st = cap_ng_idb(cf, &body, boff); break;
 	case PCAPNG_EPB:
 	case PCAPNG_SPB:
 	case PCAPNG_PB:
 		st = cap_ng_packet(cf, type, &body, boff, fr);
 		*ret_frame = st == CAP_OK;
 		break;
-	default: /* NRB, ISB, DSB, custom, ...: nothing tlsaudit needs */
-		cf->info.skipped_blocks++;
-		break;
+	default: /* NRB, ISB, DSB, custom, ...: nothing tlsaudit needs */ cf->info.skipped_blocks++; break;
 	}
 	if (st == CAP_OK)
 		cap_consume(cf, len);

@@ -16,25 +16,24 @@
 
 #include <pcap.h>
 
-#define CAPFILTER_CACHE 4
+#define CAPFILTER_CACHE	  4
 #define CAPFILTER_SNAPLEN 262144
 
 struct capfilter_prog {
 	bool used;
-	bool failed;               /* cannot compile for this link type */
-	uint32_t linktype;         /* LINKTYPE_ value */
-	struct bpf_program prog;   /* owned when used && !failed */
+	bool failed;		 /* cannot compile for this link type */
+	uint32_t linktype;	 /* LINKTYPE_ value */
+	struct bpf_program prog; /* owned when used && !failed */
 };
 
 struct capfilter {
-	char *expr;                /* owned copy */
+	char *expr; /* owned copy */
 	struct capfilter_prog cache[CAPFILTER_CACHE];
-	unsigned next;             /* next slot to replace */
+	unsigned next; /* next slot to replace */
 };
 
 /* compile expr for linktype into *prog; err gets pcap's message on failure */
-static int capfilter_compile(const char *expr, uint32_t linktype, struct bpf_program *prog, char *err,
-			     size_t errlen)
+static int capfilter_compile(const char *expr, uint32_t linktype, struct bpf_program *prog, char *err, size_t errlen)
 {
 	/* A pcap file header alone, read by libpcap from memory: the compiler then sees a
 	 * savefile, exactly as in "tcpdump -r", which matters for LINKTYPE_NULL (BSD AF_
@@ -44,7 +43,7 @@ static int capfilter_compile(const char *expr, uint32_t linktype, struct bpf_pro
 		uint32_t magic;
 		uint16_t major, minor;
 		uint32_t zone, sigfigs, snaplen, linktype;
-	} h = { 0xa1b2c3d4u, 2, 4, 0, 0, CAPFILTER_SNAPLEN, linktype };
+	} h = {0xa1b2c3d4u, 2, 4, 0, 0, CAPFILTER_SNAPLEN, linktype};
 	memcpy(hdr, &h.magic, 4); /* host byte order, field by field: no padding assumptions */
 	memcpy(hdr + 4, &h.major, 2);
 	memcpy(hdr + 6, &h.minor, 2);

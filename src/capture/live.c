@@ -21,11 +21,11 @@
 
 struct caplive {
 	pcap_t *p;
-	uint32_t linktype;      /* LINKTYPE_* */
-	bool nano;              /* timestamps in ns (else us) */
+	uint32_t linktype;			 /* LINKTYPE_* */
+	bool nano;				 /* timestamps in ns (else us) */
 	u_int last_recv, last_drop, last_ifdrop; /* last raw pcap_stats values */
-	struct caplive_stats total;             /* 64-bit accumulations */
-	caplive_frame_fn fn;    /* during caplive_dispatch */
+	struct caplive_stats total;		 /* 64-bit accumulations */
+	caplive_frame_fn fn;			 /* during caplive_dispatch */
 	void *fn_ctx;
 };
 
@@ -138,7 +138,7 @@ int caplive_open(const struct caplive_opts *o, struct caplive **ret, char *err, 
 	pcap_set_promisc(c->p, o->promisc ? 1 : 0);
 	pcap_set_timeout(c->p, o->timeout_ms > 0 ? o->timeout_ms : CAPLIVE_DEF_TIMEOUT_MS);
 	pcap_set_buffer_size(c->p, (int)(o->buffer_bytes && o->buffer_bytes < (size_t)1 << 30 ? o->buffer_bytes
-											  : CAPLIVE_DEF_BUFFER));
+											      : CAPLIVE_DEF_BUFFER));
 	if (o->immediate)
 		pcap_set_immediate_mode(c->p, 1);
 	c->nano = pcap_set_tstamp_precision(c->p, PCAP_TSTAMP_PRECISION_NANO) == 0;
@@ -150,8 +150,8 @@ int caplive_open(const struct caplive_opts *o, struct caplive **ret, char *err, 
 		if (r == -ENODEV)
 			set_err(err, errlen, "%s: no such network interface", o->iface);
 		else if (r == -EPERM)
-			set_err(err, errlen,
-				"%s: permission denied (capturing needs root or CAP_NET_RAW): %s", o->iface, detail);
+			set_err(err, errlen, "%s: permission denied (capturing needs root or CAP_NET_RAW): %s",
+				o->iface, detail);
 		else if (r == -ENETDOWN)
 			set_err(err, errlen, "%s: interface is not up: %s", o->iface, detail);
 		else
@@ -178,9 +178,15 @@ int caplive_open(const struct caplive_opts *o, struct caplive **ret, char *err, 
 	return 0;
 }
 
-int caplive_fd(const struct caplive *c) { return pcap_get_selectable_fd(c->p); }
+int caplive_fd(const struct caplive *c)
+{
+	return pcap_get_selectable_fd(c->p);
+}
 
-uint32_t caplive_linktype(const struct caplive *c) { return c->linktype; }
+uint32_t caplive_linktype(const struct caplive *c)
+{
+	return c->linktype;
+}
 
 static void on_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *bytes)
 {

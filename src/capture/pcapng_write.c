@@ -18,17 +18,17 @@
 #include "tlsaudit/capture.h"
 
 #define PCAPNG_MAX_IFACES 16
-#define PCAPNG_SNAPLEN 262144u /* largest packet written (longer ones are cut, orig_len kept) */
+#define PCAPNG_SNAPLEN	  262144u /* largest packet written (longer ones are cut, orig_len kept) */
 
 enum { BT_SHB = 0x0A0D0D0A, BT_IDB = 0x00000001, BT_EPB = 0x00000006 };
 enum { OPT_ENDOFOPT = 0, OPT_SHB_USERAPPL = 4, OPT_IF_TSRESOL = 9 };
 
 struct pcapng_writer {
-	char *path;             /* owned copy */
+	char *path; /* owned copy */
 	FILE *fp;
-	uint64_t max_bytes;     /* 0 = unbounded */
-	uint64_t written;       /* bytes of the current file */
-	uint64_t skipped;       /* packets not written (size bound, too many link types) */
+	uint64_t max_bytes;		       /* 0 = unbounded */
+	uint64_t written;		       /* bytes of the current file */
+	uint64_t skipped;		       /* packets not written (size bound, too many link types) */
 	uint32_t linktypes[PCAPNG_MAX_IFACES]; /* interface id = index */
 	uint32_t n_ifaces;
 };
@@ -39,7 +39,10 @@ static void set_err(char *err, size_t errlen, const char *what, const char *path
 		snprintf(err, errlen, "%s: %s: %s", path, what, strerror(e));
 }
 
-static size_t pad4(size_t n) { return (n + 3) & ~(size_t)3; }
+static size_t pad4(size_t n)
+{
+	return (n + 3) & ~(size_t)3;
+}
 
 static int put(struct pcapng_writer *w, const void *p, size_t n)
 {
@@ -49,7 +52,10 @@ static int put(struct pcapng_writer *w, const void *p, size_t n)
 	return 0;
 }
 
-static int put_u32(struct pcapng_writer *w, uint32_t v) { return put(w, &v, 4); }
+static int put_u32(struct pcapng_writer *w, uint32_t v)
+{
+	return put(w, &v, 4);
+}
 
 static int put_padded(struct pcapng_writer *w, const void *p, size_t n)
 {
@@ -60,7 +66,7 @@ static int put_padded(struct pcapng_writer *w, const void *p, size_t n)
 
 static int put_opt(struct pcapng_writer *w, uint16_t code, const void *val, uint16_t len)
 {
-	uint16_t h[2] = { code, len };
+	uint16_t h[2] = {code, len};
 	int r = put(w, h, sizeof(h));
 	return r < 0 ? r : put_padded(w, val, len);
 }
@@ -69,7 +75,7 @@ static int write_shb(struct pcapng_writer *w)
 {
 	static const char appl[] = "tlsaudit capture (handshake evidence)";
 	uint32_t len = 28 + 4 + (uint32_t)pad4(sizeof(appl) - 1) + 4;
-	uint16_t ver[2] = { 1, 0 };
+	uint16_t ver[2] = {1, 0};
 	int64_t section_len = -1; /* unknown: the file grows */
 	int r = 0;
 
@@ -87,7 +93,7 @@ static int write_shb(struct pcapng_writer *w)
 static int write_idb(struct pcapng_writer *w, uint32_t linktype)
 {
 	uint32_t len = 20 + 8 + 4;
-	uint16_t lt[2] = { (uint16_t)linktype, 0 };
+	uint16_t lt[2] = {(uint16_t)linktype, 0};
 	uint8_t tsresol = 9; /* 10^-9 s */
 	int r = 0;
 
@@ -223,7 +229,10 @@ int pcapng_writer_reopen(struct pcapng_writer *w, char *err, size_t errlen)
 	return r2 < 0 ? r2 : r;
 }
 
-uint64_t pcapng_writer_skipped(const struct pcapng_writer *w) { return w->skipped; }
+uint64_t pcapng_writer_skipped(const struct pcapng_writer *w)
+{
+	return w->skipped;
+}
 
 int pcapng_writer_close(struct pcapng_writer *w, char *err, size_t errlen)
 {

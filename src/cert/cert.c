@@ -173,7 +173,10 @@ static void read_key(X509 *x, struct cert_info *out)
  * use (a lock round trip); fetch it once. */
 static EVP_MD *cert_sha256_md;
 static pthread_once_t cert_md_once = PTHREAD_ONCE_INIT;
-static void cert_md_init(void) { cert_sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL); }
+static void cert_md_init(void)
+{
+	cert_sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
+}
 
 /* Servers send the same leaf to every client: parsed results are cached per
  * thread by the DER's SHA-256 (direct-mapped; a parse is a pure function of the

@@ -35,14 +35,14 @@
 
 struct classify {
 	struct ndpi_detection_module_struct *ndpi; /* owned */
-	uint32_t max_packets;                      /* per-flow cap on packets fed to nDPI */
+	uint32_t max_packets;			   /* per-flow cap on packets fed to nDPI */
 };
 
 struct classify_flow {
 	struct ndpi_flow_struct *ndpi; /* owned; NULL once decided (the result is kept in res) */
-	ndpi_protocol proto;           /* what the last ndpi_detection_process_packet() returned */
-	uint32_t packets;              /* packets fed so far */
-	bool decided;                  /* nDPI finished (or the cap was hit): res is final */
+	ndpi_protocol proto;	       /* what the last ndpi_detection_process_packet() returned */
+	uint32_t packets;	       /* packets fed so far */
+	bool decided;		       /* nDPI finished (or the cap was hit): res is final */
 	struct classify_result res;    /* valid once decided */
 };
 
@@ -119,7 +119,7 @@ static bool classify_is_detected(ndpi_protocol p)
 static bool classify_carries_tls(ndpi_protocol p)
 {
 	static const uint16_t tls_ids[] = {
-		NDPI_PROTOCOL_TLS, NDPI_PROTOCOL_DTLS, NDPI_PROTOCOL_QUIC,
+		NDPI_PROTOCOL_TLS,	  NDPI_PROTOCOL_DTLS,	    NDPI_PROTOCOL_QUIC,
 		NDPI_PROTOCOL_MAIL_SMTPS, NDPI_PROTOCOL_MAIL_IMAPS, NDPI_PROTOCOL_MAIL_POPS,
 	};
 
@@ -162,8 +162,8 @@ static void classify_decide(struct classify *c, struct classify_flow *f)
 	f->ndpi = NULL;
 }
 
-bool classify_packet(struct classify *c, struct classify_flow **fs, const uint8_t *l3, size_t l3_len,
-		     int64_t ts_ns, bool from_client)
+bool classify_packet(struct classify *c, struct classify_flow **fs, const uint8_t *l3, size_t l3_len, int64_t ts_ns,
+		     bool from_client)
 {
 	struct classify_flow *f = *fs;
 	uint64_t ts_ms;

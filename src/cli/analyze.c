@@ -18,7 +18,7 @@
 struct emit_ctx {
 	struct store *st;
 	int64_t capture_id;
-	int failed;          /* first store error, reported once */
+	int failed; /* first store error, reported once */
 	char err[256];
 };
 
@@ -44,7 +44,7 @@ int analyze_file(const char *path, const struct read_opts *o, struct store *st, 
 	struct pipeline pl;
 	bool pl_ready = false;
 	struct store_capture *c = calloc(1, sizeof(*c));
-	struct emit_ctx ec = { .st = st };
+	struct emit_ctx ec = {.st = st};
 	if (!c)
 		return EXIT_INTERNAL;
 

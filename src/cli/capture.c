@@ -36,23 +36,23 @@
 #include "tlsaudit/output.h"
 #include "tlsaudit/store.h"
 
-#define CAPTURE_DEF_USER "tlsaudit"      /* used when it exists ... */
-#define CAPTURE_FALLBACK_USER "nobody"   /* ... else this one */
-#define CAPTURE_DEF_COMMIT_MS 1000
-#define CAPTURE_DEF_SUMMARY_S 60
+#define CAPTURE_DEF_USER	 "tlsaudit" /* used when it exists ... */
+#define CAPTURE_FALLBACK_USER	 "nobody"   /* ... else this one */
+#define CAPTURE_DEF_COMMIT_MS	 1000
+#define CAPTURE_DEF_SUMMARY_S	 60
 #define CAPTURE_DEF_EVIDENCE_MAX ((uint64_t)1 << 30)
-#define CAPTURE_DISPATCH_BATCH 4096      /* frames per pcap_dispatch before the clock is checked */
+#define CAPTURE_DISPATCH_BATCH	 4096 /* frames per pcap_dispatch before the clock is checked */
 
 struct capture_opts {
-	struct read_opts r;          /* db, json, quiet, nDPI, limits: as `read` */
+	struct read_opts r; /* db, json, quiet, nDPI, limits: as `read` */
 	struct caplive_opts live;
-	const char *user;            /* -Z; NULL = default */
-	bool no_drop;                /* --no-drop-privileges */
-	uint64_t duration_s, count;  /* 0 = unlimited */
+	const char *user;	    /* -Z; NULL = default */
+	bool no_drop;		    /* --no-drop-privileges */
+	uint64_t duration_s, count; /* 0 = unlimited */
 	uint64_t commit_ms, summary_s;
 	const char *wfile, *log_file;
 	uint64_t evidence_max;
-	char *filter_buf;            /* owned: positional filter words joined */
+	char *filter_buf; /* owned: positional filter words joined */
 };
 
 /* ---- signals ---------------------------------------------------------------------------------- */
@@ -103,7 +103,7 @@ static int64_t now_ns(clockid_t clk)
 /* Clear every capability set we can (bounding needs CAP_SETPCAP: best effort). */
 static int caps_clear(void)
 {
-	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3, .pid = 0 };
+	struct __user_cap_header_struct h = {.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
 	struct __user_cap_data_struct d[2];
 
 	memset(d, 0, sizeof(d));
@@ -134,13 +134,15 @@ static int drop_privileges(const struct capture_opts *o, char *who, size_t whole
 		errno = 0;
 		pw = getpwnam(name);
 		if (!pw) {
-			fprintf(stderr, "tlsaudit: -Z %s: no such user; refusing to keep running as root (use -Z USER, or "
-					"--no-drop-privileges)\n",
+			fprintf(stderr,
+				"tlsaudit: -Z %s: no such user; refusing to keep running as root (use -Z USER, or "
+				"--no-drop-privileges)\n",
 				name);
 			return EXIT_PRIV;
 		}
 		if (pw->pw_uid == 0) {
-			fprintf(stderr, "tlsaudit: -Z %s: user has uid 0; use --no-drop-privileges to run as root\n", name);
+			fprintf(stderr, "tlsaudit: -Z %s: user has uid 0; use --no-drop-privileges to run as root\n",
+				name);
 			return EXIT_PRIV;
 		}
 		if (initgroups(pw->pw_name, pw->pw_gid) < 0 || setgid(pw->pw_gid) < 0 || setuid(pw->pw_uid) < 0) {
@@ -155,8 +157,8 @@ static int drop_privileges(const struct capture_opts *o, char *who, size_t whole
 	} else if (name) {
 		pw = getpwnam(name);
 		if (!pw || pw->pw_uid != uid) {
-			fprintf(stderr, "tlsaudit: -Z %s: not running as root, cannot change user (already uid %u)\n", name,
-				(unsigned)uid);
+			fprintf(stderr, "tlsaudit: -Z %s: not running as root, cannot change user (already uid %u)\n",
+				name, (unsigned)uid);
 			return EXIT_PRIV;
 		}
 	}
@@ -199,9 +201,9 @@ struct capture_run {
 	struct pipeline pl;
 	struct pcapng_writer *w;
 	uint64_t records;
-	uint64_t frames_seen;        /* for --count */
-	int db_failed;               /* first store error */
-	int w_failed;                /* evidence write error, reported once */
+	uint64_t frames_seen; /* for --count */
+	int db_failed;	      /* first store error */
+	int w_failed;	      /* evidence write error, reported once */
 	char err[512];
 };
 
@@ -339,26 +341,26 @@ static bool parse_seconds_ms(const char *opt, const char *s, uint64_t max_s, uin
 static int parse_args(int argc, char **argv, struct capture_opts *o)
 {
 	static const struct option own[] = {
-		{ "interface", required_argument, NULL, 'i' },
-		{ "db", required_argument, NULL, OPT_DB },
-		{ "json", no_argument, NULL, OPT_JSON },
-		{ "filter", required_argument, NULL, 'f' },
-		{ "no-tcp-filter", no_argument, NULL, OPT_NO_TCP },
-		{ "user", required_argument, NULL, 'Z' },
-		{ "no-drop-privileges", no_argument, NULL, OPT_NO_DROP },
-		{ "duration", required_argument, NULL, OPT_DURATION },
-		{ "count", required_argument, NULL, 'c' },
-		{ "commit-interval", required_argument, NULL, OPT_COMMIT },
-		{ "summary-interval", required_argument, NULL, OPT_SUMMARY },
-		{ "evidence-max", required_argument, NULL, OPT_EVIDENCE_MAX },
-		{ "log", required_argument, NULL, OPT_LOG },
-		{ "buffer-size", required_argument, NULL, 'B' },
-		{ "snaplen", required_argument, NULL, 's' },
-		{ "immediate", no_argument, NULL, OPT_IMMEDIATE },
-		{ "no-promiscuous", no_argument, NULL, 'p' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "no-ndpi", no_argument, NULL, OPT_NO_NDPI },
-		{ "help", no_argument, NULL, 'h' },
+		{"interface", required_argument, NULL, 'i'},
+		{"db", required_argument, NULL, OPT_DB},
+		{"json", no_argument, NULL, OPT_JSON},
+		{"filter", required_argument, NULL, 'f'},
+		{"no-tcp-filter", no_argument, NULL, OPT_NO_TCP},
+		{"user", required_argument, NULL, 'Z'},
+		{"no-drop-privileges", no_argument, NULL, OPT_NO_DROP},
+		{"duration", required_argument, NULL, OPT_DURATION},
+		{"count", required_argument, NULL, 'c'},
+		{"commit-interval", required_argument, NULL, OPT_COMMIT},
+		{"summary-interval", required_argument, NULL, OPT_SUMMARY},
+		{"evidence-max", required_argument, NULL, OPT_EVIDENCE_MAX},
+		{"log", required_argument, NULL, OPT_LOG},
+		{"buffer-size", required_argument, NULL, 'B'},
+		{"snaplen", required_argument, NULL, 's'},
+		{"immediate", no_argument, NULL, OPT_IMMEDIATE},
+		{"no-promiscuous", no_argument, NULL, 'p'},
+		{"quiet", no_argument, NULL, 'q'},
+		{"no-ndpi", no_argument, NULL, OPT_NO_NDPI},
+		{"help", no_argument, NULL, 'h'},
 	};
 	struct option longopts[sizeof(own) / sizeof(own[0]) + CLI_LIMIT_NOPTS + 1];
 	cli_longopts_join(own, sizeof(own) / sizeof(own[0]), longopts);
@@ -479,7 +481,7 @@ static int capture_loop(struct capture_run *run, struct caplive *cl, const sigse
 	int64_t next_summary = start + (int64_t)o->summary_s * 1000000000;
 	int64_t end = o->duration_s ? start + (int64_t)o->duration_s * 1000000000 : INT64_MAX;
 	int64_t watermark = 0;
-	struct pollfd pfd = { .fd = caplive_fd(cl), .events = POLLIN };
+	struct pollfd pfd = {.fd = caplive_fd(cl), .events = POLLIN};
 	char err[512];
 
 	for (;;) {
@@ -524,7 +526,7 @@ static int capture_loop(struct capture_run *run, struct caplive *cl, const sigse
 			wait = end - now;
 		if (wait > 100000000) /* TPACKET_V3 blocks may not wake poll(): look again at least every 100 ms */
 			wait = 100000000;
-		struct timespec ts = { .tv_sec = wait / 1000000000, .tv_nsec = wait % 1000000000 };
+		struct timespec ts = {.tv_sec = wait / 1000000000, .tv_nsec = wait % 1000000000};
 		if (ppoll(pfd.fd >= 0 ? &pfd : NULL, pfd.fd >= 0 ? 1 : 0, &ts, wait_mask) < 0 && errno != EINTR) {
 			fprintf(stderr, "tlsaudit: poll: %s\n", strerror(errno));
 			return EXIT_INTERNAL;
@@ -535,13 +537,13 @@ static int capture_loop(struct capture_run *run, struct caplive *cl, const sigse
 int cmd_capture(int argc, char **argv)
 {
 	struct capture_opts o = {
-		.r = { .db_path = "tlsaudit.db", .jobs = 1, .ndpi_packets = CLASSIFY_MAX_PACKETS_DEFAULT },
-		.live = { .tcp_only = true, .promisc = true, .timeout_ms = CAPLIVE_DEF_TIMEOUT_MS },
+		.r = {.db_path = "tlsaudit.db", .jobs = 1, .ndpi_packets = CLASSIFY_MAX_PACKETS_DEFAULT},
+		.live = {.tcp_only = true, .promisc = true, .timeout_ms = CAPLIVE_DEF_TIMEOUT_MS},
 		.commit_ms = CAPTURE_DEF_COMMIT_MS,
 		.summary_s = CAPTURE_DEF_SUMMARY_S,
 		.evidence_max = CAPTURE_DEF_EVIDENCE_MAX,
 	};
-	struct capture_run run = { .o = &o };
+	struct capture_run run = {.o = &o};
 	struct caplive *cl = NULL;
 	struct classify *cls = NULL;
 	bool pl_ready = false;
@@ -561,8 +563,10 @@ int cmd_capture(int argc, char **argv)
 	rc = caplive_open(&o.live, &cl, err, sizeof(err));
 	if (rc < 0) {
 		fprintf(stderr, "tlsaudit: %s\n", err);
-		status = rc == -EPERM ? EXIT_PRIV : rc == -EINVAL ? EXIT_USAGE : rc == -ENOMEM ? EXIT_INTERNAL
-												 : EXIT_INPUT;
+		status = rc == -EPERM	 ? EXIT_PRIV
+			 : rc == -EINVAL ? EXIT_USAGE
+			 : rc == -ENOMEM ? EXIT_INTERNAL
+					 : EXIT_INPUT;
 		goto out;
 	}
 	/* 2. drop privileges before anything else is touched */
@@ -575,7 +579,8 @@ int cmd_capture(int argc, char **argv)
 	}
 	/* 3. database, evidence file, classifier: as the unprivileged user */
 	if (store_open(o.r.db_path, &run.st, err, sizeof(err)) < 0) {
-		fprintf(stderr, "tlsaudit: %s (the database is opened as %s: its directory must be writable by that user)\n",
+		fprintf(stderr,
+			"tlsaudit: %s (the database is opened as %s: its directory must be writable by that user)\n",
 			err, who);
 		status = EXIT_DB;
 		goto out;
@@ -663,9 +668,13 @@ int cmd_capture(int argc, char **argv)
 	}
 	if (!o.r.quiet)
 		fprintf(stderr,
-			"tlsaudit: %s: stopped%s%s; %" PRIu64 " packets received, %" PRIu64 " dropped by kernel, %" PRIu64
-			" dropped by interface; %" PRIu64 " TLS connections stored as capture %" PRId64 "\n",
-			o.live.iface, g_stop ? " by " : "", g_stop == SIGINT ? "SIGINT" : g_stop == SIGTERM ? "SIGTERM" : "",
+			"tlsaudit: %s: stopped%s%s; %" PRIu64 " packets received, %" PRIu64
+			" dropped by kernel, %" PRIu64 " dropped by interface; %" PRIu64
+			" TLS connections stored as capture %" PRId64 "\n",
+			o.live.iface, g_stop ? " by " : "",
+			g_stop == SIGINT    ? "SIGINT"
+			: g_stop == SIGTERM ? "SIGTERM"
+					    : "",
 			run.cap->stats.pcap_received, run.cap->stats.kernel_drops, run.cap->stats.if_drops, run.records,
 			run.capture_id);
 out:

@@ -12,19 +12,19 @@
 
 /* Exit statuses (README "Exit status"; `tlsaudit --help`). */
 enum {
-	EXIT_OK = 0,          /* every input read completely */
-	EXIT_USAGE = 1,       /* bad command line */
-	EXIT_INPUT = 2,       /* an input could not be opened or is not a capture */
-	EXIT_DAMAGED = 3,     /* an input was cut or damaged; what came before it is stored */
-	EXIT_DB = 4,          /* the database could not be opened or written */
-	EXIT_INTERNAL = 5,    /* out of memory or another internal failure */
-	EXIT_VIOLATION = 10,  /* report/diff --fail-on-violation: a host violates the policy */
-	EXIT_PRIV = 6,        /* capture: permission denied, or the privilege drop failed */
+	EXIT_OK = 0,	     /* every input read completely */
+	EXIT_USAGE = 1,	     /* bad command line */
+	EXIT_INPUT = 2,	     /* an input could not be opened or is not a capture */
+	EXIT_DAMAGED = 3,    /* an input was cut or damaged; what came before it is stored */
+	EXIT_DB = 4,	     /* the database could not be opened or written */
+	EXIT_INTERNAL = 5,   /* out of memory or another internal failure */
+	EXIT_VIOLATION = 10, /* report/diff --fail-on-violation: a host violates the policy */
+	EXIT_PRIV = 6,	     /* capture: permission denied, or the privilege drop failed */
 };
 
 struct read_opts {
 	const char *db_path;
-	const char *filter;   /* BPF expression or NULL */
+	const char *filter; /* BPF expression or NULL */
 	bool json;
 	bool quiet;
 	bool no_ndpi;

@@ -32,32 +32,44 @@ static void diff_usage(FILE *fp)
 	      fp);
 }
 
-enum { OPT_BEFORE = 256, OPT_AFTER, OPT_DB, OPT_BS, OPT_BU, OPT_AS, OPT_AU, OPT_SPLIT, OPT_FORMAT, OPT_MIN, OPT_HOST,
-       OPT_FAIL };
+enum {
+	OPT_BEFORE = 256,
+	OPT_AFTER,
+	OPT_DB,
+	OPT_BS,
+	OPT_BU,
+	OPT_AS,
+	OPT_AU,
+	OPT_SPLIT,
+	OPT_FORMAT,
+	OPT_MIN,
+	OPT_HOST,
+	OPT_FAIL
+};
 
 int cmd_diff(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{ "before", required_argument, NULL, OPT_BEFORE },
-		{ "before-db", required_argument, NULL, OPT_BEFORE },
-		{ "after", required_argument, NULL, OPT_AFTER },
-		{ "after-db", required_argument, NULL, OPT_AFTER },
-		{ "db", required_argument, NULL, OPT_DB },
-		{ "before-since", required_argument, NULL, OPT_BS },
-		{ "before-until", required_argument, NULL, OPT_BU },
-		{ "after-since", required_argument, NULL, OPT_AS },
-		{ "after-until", required_argument, NULL, OPT_AU },
-		{ "split", required_argument, NULL, OPT_SPLIT },
-		{ "format", required_argument, NULL, OPT_FORMAT },
-		{ "output", required_argument, NULL, 'o' },
-		{ "min-version", required_argument, NULL, OPT_MIN },
-		{ "host", required_argument, NULL, OPT_HOST },
-		{ "fail-on-violation", no_argument, NULL, OPT_FAIL },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+		{"before", required_argument, NULL, OPT_BEFORE},
+		{"before-db", required_argument, NULL, OPT_BEFORE},
+		{"after", required_argument, NULL, OPT_AFTER},
+		{"after-db", required_argument, NULL, OPT_AFTER},
+		{"db", required_argument, NULL, OPT_DB},
+		{"before-since", required_argument, NULL, OPT_BS},
+		{"before-until", required_argument, NULL, OPT_BU},
+		{"after-since", required_argument, NULL, OPT_AS},
+		{"after-until", required_argument, NULL, OPT_AU},
+		{"split", required_argument, NULL, OPT_SPLIT},
+		{"format", required_argument, NULL, OPT_FORMAT},
+		{"output", required_argument, NULL, 'o'},
+		{"min-version", required_argument, NULL, OPT_MIN},
+		{"host", required_argument, NULL, OPT_HOST},
+		{"fail-on-violation", no_argument, NULL, OPT_FAIL},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
 	};
 	const char *bdb = NULL, *adb = NULL, *db = "tlsaudit.db", *out = NULL;
-	struct rep_query bq = { .min_level = 0x0303 }, aq = { .min_level = 0x0303 };
+	struct rep_query bq = {.min_level = 0x0303}, aq = {.min_level = 0x0303};
 	enum rep_format fmt = REP_FMT_TEXT;
 	uint16_t level = 0x0303;
 	char host[48] = "";
@@ -89,13 +101,15 @@ int cmd_diff(int argc, char **argv)
 			break;
 		case OPT_FORMAT:
 			if (!report_format_parse(optarg, &fmt)) {
-				fprintf(stderr, "tlsaudit: --format: '%s' is not text, md, csv, json or html\n", optarg);
+				fprintf(stderr, "tlsaudit: --format: '%s' is not text, md, csv, json or html\n",
+					optarg);
 				return EXIT_USAGE;
 			}
 			break;
 		case OPT_MIN:
 			if (!report_version_parse(optarg, &level)) {
-				fprintf(stderr, "tlsaudit: --min-version: '%s' is not a version (\"TLS 1.2\")\n", optarg);
+				fprintf(stderr, "tlsaudit: --min-version: '%s' is not a version (\"TLS 1.2\")\n",
+					optarg);
 				return EXIT_USAGE;
 			}
 			break;
@@ -124,7 +138,7 @@ int cmd_diff(int argc, char **argv)
 		diff_usage(stderr);
 		return EXIT_USAGE;
 	}
-	const char *paths[2] = { bdb, adb };
+	const char *paths[2] = {bdb, adb};
 	for (int i = 0; i < 2; i++)
 		if (access(paths[i], F_OK) != 0) {
 			fprintf(stderr, "tlsaudit: %s: no such database\n", paths[i]);

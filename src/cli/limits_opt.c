@@ -7,16 +7,16 @@
 #include "cli.h"
 
 const struct option cli_limit_longopts[CLI_LIMIT_NOPTS + 1] = {
-	{ "ndpi-packets", required_argument, NULL, OPT_NDPI_PACKETS },
-	{ "max-flows", required_argument, NULL, OPT_MAX_FLOWS },
-	{ "max-dir-bytes", required_argument, NULL, OPT_MAX_DIR },
-	{ "max-segments", required_argument, NULL, OPT_MAX_SEGS },
-	{ "max-handshake", required_argument, NULL, OPT_MAX_HS },
-	{ "max-plaintext", required_argument, NULL, OPT_MAX_PLAIN },
-	{ "max-memory", required_argument, NULL, OPT_MAX_MEM },
-	{ "idle-timeout", required_argument, NULL, OPT_IDLE },
-	{ "max-cert-bytes", required_argument, NULL, OPT_MAX_CERT },
-	{ NULL, 0, NULL, 0 },
+	{"ndpi-packets", required_argument, NULL, OPT_NDPI_PACKETS},
+	{"max-flows", required_argument, NULL, OPT_MAX_FLOWS},
+	{"max-dir-bytes", required_argument, NULL, OPT_MAX_DIR},
+	{"max-segments", required_argument, NULL, OPT_MAX_SEGS},
+	{"max-handshake", required_argument, NULL, OPT_MAX_HS},
+	{"max-plaintext", required_argument, NULL, OPT_MAX_PLAIN},
+	{"max-memory", required_argument, NULL, OPT_MAX_MEM},
+	{"idle-timeout", required_argument, NULL, OPT_IDLE},
+	{"max-cert-bytes", required_argument, NULL, OPT_MAX_CERT},
+	{NULL, 0, NULL, 0},
 };
 
 const char cli_limit_usage[] =
@@ -81,8 +81,7 @@ int cli_limit_option(int c, const char *arg, struct read_opts *o)
 			return -1;
 		l->max_cert_bytes = v;
 		return 1;
-	default:
-		return 0;
+	default: return 0;
 	}
 }
 

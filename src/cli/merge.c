@@ -26,9 +26,9 @@ static void merge_usage(FILE *fp)
 int cmd_merge(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+		{"quiet", no_argument, NULL, 'q'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
 	};
 	bool quiet = false;
 	int c;
@@ -54,13 +54,13 @@ int cmd_merge(int argc, char **argv)
 	}
 	int worst = EXIT_OK;
 	for (int i = optind + 1; i < argc; i++) {
-		struct merge_stats ms = { 0 };
+		struct merge_stats ms = {0};
 		int r = store_merge(st, argv[i], &ms, err, sizeof(err));
 		if (r < 0) {
 			fprintf(stderr, "tlsaudit: %s\n", err);
 			int code = r == -EINVAL || r == -ENOENT || r == -EACCES ? EXIT_INPUT
-				   : r == -ENOMEM                             ? EXIT_INTERNAL
-									      : EXIT_DB;
+				   : r == -ENOMEM				? EXIT_INTERNAL
+										: EXIT_DB;
 			if (code > worst)
 				worst = code;
 			if (code != EXIT_INPUT)

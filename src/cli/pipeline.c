@@ -79,19 +79,13 @@ bool pipeline_frame(struct pipeline *pl, const struct cap_frame *fr)
 	if (fr->caplen < fr->wire_len)
 		c->stats.snaplen_cut++;
 	switch (ds) {
-	case DECODE_OK:
-		c->stats.tcp_packets++;
-		return flow_packet(pl->ft, &p);
+	case DECODE_OK: c->stats.tcp_packets++; return flow_packet(pl->ft, &p);
 	case DECODE_FRAGMENT:
 		c->stats.ip_fragments++;
 		flow_fragment(pl->ft, &p);
 		break;
-	case DECODE_NOT_TCP:
-		c->stats.not_tcp++;
-		break;
-	case DECODE_UNSUPPORTED_LINK:
-		c->stats.unsupported_link++;
-		break;
+	case DECODE_NOT_TCP: c->stats.not_tcp++; break;
+	case DECODE_UNSUPPORTED_LINK: c->stats.unsupported_link++; break;
 	case DECODE_TRUNCATED:
 		if (fr->caplen < fr->wire_len) {
 			flow_note_snaplen(pl->ft, &p);
@@ -99,9 +93,7 @@ bool pipeline_frame(struct pipeline *pl, const struct cap_frame *fr)
 		}
 		c->stats.decode_errors++;
 		break;
-	case DECODE_MALFORMED:
-		c->stats.decode_errors++;
-		break;
+	case DECODE_MALFORMED: c->stats.decode_errors++; break;
 	}
 	return false;
 }

@@ -13,11 +13,11 @@
 struct classify;
 
 struct pipeline {
-	struct store_capture *cap;  /* borrowed: counters, link types, times, warnings */
-	const char *name;           /* input name for messages */
-	struct capfilter *flt;      /* borrowed, NULL = every frame */
-	struct flow_table *ft;      /* owned */
-	uint32_t last_lt;           /* link type of the previous frame */
+	struct store_capture *cap; /* borrowed: counters, link types, times, warnings */
+	const char *name;	   /* input name for messages */
+	struct capfilter *flt;	   /* borrowed, NULL = every frame */
+	struct flow_table *ft;	   /* owned */
+	uint32_t last_lt;	   /* link type of the previous frame */
 	bool unsupported_warned, filter_warned;
 };
 

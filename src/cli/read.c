@@ -73,9 +73,9 @@ static int print_summary(const struct store_host_summary *h, void *ctx)
 }
 
 struct job_result {
-	int status;   /* EXIT_*; -1: not read (an earlier database error stopped the run) */
-	int64_t id;   /* capture holding the file's connections, 0 if none */
-	bool dup;     /* an identical capture was already stored */
+	int status; /* EXIT_*; -1: not read (an earlier database error stopped the run) */
+	int64_t id; /* capture holding the file's connections, 0 if none */
+	bool dup;   /* an identical capture was already stored */
 };
 
 /* One message per finished file, worker -> parent. */
@@ -117,7 +117,7 @@ static int read_parallel(char **files, int nfiles, const struct read_opts *o, st
 			store_set_buffered(st, true);
 		}
 		for (int i = (int)w; i < nfiles; i += (int)workers) {
-			struct job_msg m = { .index = i };
+			struct job_msg m = {.index = i};
 			if (rc == EXIT_DB || rc == EXIT_INTERNAL)
 				m.res.status = -1;
 			else
@@ -143,17 +143,14 @@ static int read_parallel(char **files, int nfiles, const struct read_opts *o, st
 int cmd_read(int argc, char **argv)
 {
 	static const struct option own[] = {
-		{ "db", required_argument, NULL, OPT_DB },
-		{ "json", no_argument, NULL, OPT_JSON },
-		{ "filter", required_argument, NULL, 'f' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "jobs", required_argument, NULL, 'j' },
-		{ "no-ndpi", no_argument, NULL, OPT_NO_NDPI },
-		{ "help", no_argument, NULL, 'h' },
+		{"db", required_argument, NULL, OPT_DB},  {"json", no_argument, NULL, OPT_JSON},
+		{"filter", required_argument, NULL, 'f'}, {"quiet", no_argument, NULL, 'q'},
+		{"jobs", required_argument, NULL, 'j'},	  {"no-ndpi", no_argument, NULL, OPT_NO_NDPI},
+		{"help", no_argument, NULL, 'h'},
 	};
 	struct option longopts[sizeof(own) / sizeof(own[0]) + CLI_LIMIT_NOPTS + 1];
 	cli_longopts_join(own, sizeof(own) / sizeof(own[0]), longopts);
-	struct read_opts o = { .db_path = "tlsaudit.db", .jobs = 1, .ndpi_packets = CLASSIFY_MAX_PACKETS_DEFAULT };
+	struct read_opts o = {.db_path = "tlsaudit.db", .jobs = 1, .ndpi_packets = CLASSIFY_MAX_PACKETS_DEFAULT};
 	flow_limits_default(&o.lim);
 	uint64_t v;
 	int c;

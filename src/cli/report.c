@@ -100,8 +100,8 @@ bool cli_parse_time(const char *opt, const char *s, int64_t *ret_ns)
 	*ret_ns = (int64_t)t * 1000000000 + frac;
 	return true;
 bad:
-	fprintf(stderr, "tlsaudit: %s: '%s' is not a time (2026-11-27, 2026-11-27T12:00:00Z or @SECONDS, UTC)\n",
-		opt, s);
+	fprintf(stderr, "tlsaudit: %s: '%s' is not a time (2026-11-27, 2026-11-27T12:00:00Z or @SECONDS, UTC)\n", opt,
+		s);
 	return false;
 }
 
@@ -164,20 +164,20 @@ enum { OPT_DB = 256, OPT_FORMAT, OPT_MIN, OPT_SINCE, OPT_UNTIL, OPT_HOST, OPT_FA
 int cmd_report(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{ "db", required_argument, NULL, OPT_DB },
-		{ "format", required_argument, NULL, OPT_FORMAT },
-		{ "output", required_argument, NULL, 'o' },
-		{ "min-version", required_argument, NULL, OPT_MIN },
-		{ "since", required_argument, NULL, OPT_SINCE },
-		{ "until", required_argument, NULL, OPT_UNTIL },
-		{ "host", required_argument, NULL, OPT_HOST },
-		{ "fail-on-violation", no_argument, NULL, OPT_FAIL },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+		{"db", required_argument, NULL, OPT_DB},
+		{"format", required_argument, NULL, OPT_FORMAT},
+		{"output", required_argument, NULL, 'o'},
+		{"min-version", required_argument, NULL, OPT_MIN},
+		{"since", required_argument, NULL, OPT_SINCE},
+		{"until", required_argument, NULL, OPT_UNTIL},
+		{"host", required_argument, NULL, OPT_HOST},
+		{"fail-on-violation", no_argument, NULL, OPT_FAIL},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
 	};
 	const char *db = "tlsaudit.db", *out = NULL;
 	enum rep_format fmt = REP_FMT_TEXT;
-	struct rep_query q = { .min_level = 0x0303 };
+	struct rep_query q = {.min_level = 0x0303};
 	bool fail = false;
 	int c;
 	optind = 1;
@@ -187,13 +187,15 @@ int cmd_report(int argc, char **argv)
 		case 'o': out = optarg; break;
 		case OPT_FORMAT:
 			if (!report_format_parse(optarg, &fmt)) {
-				fprintf(stderr, "tlsaudit: --format: '%s' is not text, md, csv, json or html\n", optarg);
+				fprintf(stderr, "tlsaudit: --format: '%s' is not text, md, csv, json or html\n",
+					optarg);
 				return EXIT_USAGE;
 			}
 			break;
 		case OPT_MIN:
 			if (!report_version_parse(optarg, &q.min_level)) {
-				fprintf(stderr, "tlsaudit: --min-version: '%s' is not a version (\"TLS 1.2\")\n", optarg);
+				fprintf(stderr, "tlsaudit: --min-version: '%s' is not a version (\"TLS 1.2\")\n",
+					optarg);
 				return EXIT_USAGE;
 			}
 			break;

@@ -10,7 +10,7 @@
 bool cli_parse_host(const char *s, char out[48]);
 /* Open db, load and evaluate q into *ret; returns an EXIT_* status (message printed). */
 int cli_load_report(const char *db_path, const struct rep_query *q, struct rep_data **ret);
-FILE *cli_open_output(const char *path);                    /* NULL (message printed) on failure */
+FILE *cli_open_output(const char *path);			/* NULL (message printed) on failure */
 int cli_close_output(FILE *fp, const char *path, int write_rc); /* EXIT_OK or EXIT_INTERNAL */
 
 #endif

@@ -14,10 +14,10 @@
 
 #include <string.h>
 
-#define DECODE_MAX_TUNNEL 4   /* nested 6in4 / GRE / VXLAN / IP-in-IP / PPPoE layers */
-#define DECODE_MAX_VLAN 8     /* stacked 802.1Q / 802.1ad tags */
-#define DECODE_MAX_MPLS 8     /* MPLS label stack entries */
-#define DECODE_MAX_EXTHDR 8   /* IPv6 extension headers */
+#define DECODE_MAX_TUNNEL 4 /* nested 6in4 / GRE / VXLAN / IP-in-IP / PPPoE layers */
+#define DECODE_MAX_VLAN	  8 /* stacked 802.1Q / 802.1ad tags */
+#define DECODE_MAX_MPLS	  8 /* MPLS label stack entries */
+#define DECODE_MAX_EXTHDR 8 /* IPv6 extension headers */
 
 enum {
 	ETH_IPV4 = 0x0800,
@@ -46,12 +46,12 @@ enum {
 };
 
 #define VXLAN_PORT 4789
-#define GTPU_PORT 2152
+#define GTPU_PORT  2152
 
 struct dctx {
-	bool frame_cut; /* caplen < wire_len: a short IP packet is a snaplen cut, not a lie */
+	bool frame_cut;	   /* caplen < wire_len: a short IP packet is a snaplen cut, not a lie */
 	size_t uncaptured; /* wire_len - caplen */
-	unsigned depth; /* tunnel nesting so far */
+	unsigned depth;	   /* tunnel nesting so far */
 	struct pkt *out;
 };
 
@@ -204,8 +204,7 @@ static enum decode_status decode_gre(struct dctx *c, struct br r)
 static enum decode_status decode_l4(struct dctx *c, uint8_t proto, struct br r, size_t wire_len)
 {
 	switch (proto) {
-	case IPPROTO_V_TCP:
-		return decode_tcp(c, r, wire_len);
+	case IPPROTO_V_TCP: return decode_tcp(c, r, wire_len);
 	case IPPROTO_V_IPV6:
 		if (!decode_enter_tunnel(c))
 			return DECODE_MALFORMED;
@@ -214,12 +213,9 @@ static enum decode_status decode_l4(struct dctx *c, uint8_t proto, struct br r, 
 		if (!decode_enter_tunnel(c))
 			return DECODE_MALFORMED;
 		return decode_ip4(c, r);
-	case IPPROTO_V_GRE:
-		return decode_gre(c, r);
-	case IPPROTO_V_UDP:
-		return decode_udp(c, r);
-	default:
-		return DECODE_NOT_TCP;
+	case IPPROTO_V_GRE: return decode_gre(c, r);
+	case IPPROTO_V_UDP: return decode_udp(c, r);
+	default: return DECODE_NOT_TCP;
 	}
 }
 
@@ -242,8 +238,7 @@ static enum decode_status decode_ip_limit(struct dctx *c, struct br *r, size_t c
 	return DECODE_OK;
 }
 
-static void decode_set_addrs(struct pkt *out, uint8_t family, const uint8_t *src, const uint8_t *dst,
-			     size_t alen)
+static void decode_set_addrs(struct pkt *out, uint8_t family, const uint8_t *src, const uint8_t *dst, size_t alen)
 {
 	out->family = family;
 	memset(out->src, 0, sizeof(out->src));
@@ -390,10 +385,8 @@ static enum decode_status decode_ip6(struct dctx *c, struct br r)
 			}
 			break; /* atomic fragment: the payload is whole */
 		}
-		case IPPROTO_V_NONE:
-			return DECODE_NOT_TCP;
-		default:
-			return decode_l4(c, next, r, wire);
+		case IPPROTO_V_NONE: return DECODE_NOT_TCP;
+		default: return decode_l4(c, next, r, wire);
 		}
 		if (n >= DECODE_MAX_EXTHDR)
 			return DECODE_MALFORMED;
@@ -413,12 +406,9 @@ static enum decode_status decode_ip(struct dctx *c, struct br r)
 	if (br_empty(&r))
 		return DECODE_TRUNCATED;
 	switch (br_peek(&r, 0) >> 4) {
-	case 4:
-		return decode_ip4(c, r);
-	case 6:
-		return decode_ip6(c, r);
-	default:
-		return DECODE_NOT_TCP;
+	case 4: return decode_ip4(c, r);
+	case 6: return decode_ip6(c, r);
+	default: return DECODE_NOT_TCP;
 	}
 }
 
@@ -478,17 +468,12 @@ static enum decode_status decode_ethertype(struct dctx *c, uint16_t type, struct
 			return DECODE_TRUNCATED;
 	}
 	switch (type) {
-	case ETH_IPV4:
-		return decode_ip4(c, r);
-	case ETH_IPV6:
-		return decode_ip6(c, r);
-	case ETH_PPPOE_SESSION:
-		return decode_pppoe(c, r);
+	case ETH_IPV4: return decode_ip4(c, r);
+	case ETH_IPV6: return decode_ip6(c, r);
+	case ETH_PPPOE_SESSION: return decode_pppoe(c, r);
 	case ETH_MPLS:
-	case ETH_MPLS_MCAST:
-		return decode_mpls(c, r);
-	default:
-		return DECODE_NOT_TCP;
+	case ETH_MPLS_MCAST: return decode_mpls(c, r);
+	default: return DECODE_NOT_TCP;
 	}
 }
 
@@ -513,14 +498,11 @@ static enum decode_status decode_null(struct dctx *c, struct br r, bool any_orde
 	if (any_order && (af & 0xffff) == 0)
 		af = ((af >> 24) & 0xff) | ((af >> 8) & 0xff00); /* little-endian writer */
 	switch (af) {
-	case 2:
-		return decode_ip4(c, r);
+	case 2: return decode_ip4(c, r);
 	case 24:
 	case 28:
-	case 30:
-		return decode_ip6(c, r);
-	default:
-		return DECODE_NOT_TCP;
+	case 30: return decode_ip6(c, r);
+	default: return DECODE_NOT_TCP;
 	}
 }
 
@@ -544,37 +526,28 @@ static enum decode_status decode_sll2(struct dctx *c, struct br r)
 	return decode_ethertype(c, proto, r);
 }
 
-enum decode_status decode_packet(uint32_t linktype, const uint8_t *data, size_t caplen, size_t wire_len,
-				 int64_t ts_ns, struct pkt *out)
+enum decode_status decode_packet(uint32_t linktype, const uint8_t *data, size_t caplen, size_t wire_len, int64_t ts_ns,
+				 struct pkt *out)
 {
 	memset(out, 0, sizeof(*out));
 	out->ts_ns = ts_ns;
-	struct dctx c = { .frame_cut = wire_len > caplen,
-			  .uncaptured = wire_len > caplen ? wire_len - caplen : 0,
-			  .depth = 0,
-			  .out = out };
+	struct dctx c = {.frame_cut = wire_len > caplen,
+			 .uncaptured = wire_len > caplen ? wire_len - caplen : 0,
+			 .depth = 0,
+			 .out = out};
 	static const uint8_t none[1];
 	struct br r = data ? br_make(data, caplen) : br_make(none, 0);
 
 	switch (linktype) {
-	case LINK_NULL:
-		return decode_null(&c, r, true);
-	case LINK_LOOP:
-		return decode_null(&c, r, false);
-	case LINK_ETHERNET:
-		return decode_ether(&c, r);
-	case LINK_RAW:
-		return decode_ip(&c, r);
-	case LINK_IPV4:
-		return decode_ip4(&c, r);
-	case LINK_IPV6:
-		return decode_ip6(&c, r);
-	case LINK_LINUX_SLL:
-		return decode_sll(&c, r);
-	case LINK_LINUX_SLL2:
-		return decode_sll2(&c, r);
-	default:
-		return DECODE_UNSUPPORTED_LINK;
+	case LINK_NULL: return decode_null(&c, r, true);
+	case LINK_LOOP: return decode_null(&c, r, false);
+	case LINK_ETHERNET: return decode_ether(&c, r);
+	case LINK_RAW: return decode_ip(&c, r);
+	case LINK_IPV4: return decode_ip4(&c, r);
+	case LINK_IPV6: return decode_ip6(&c, r);
+	case LINK_LINUX_SLL: return decode_sll(&c, r);
+	case LINK_LINUX_SLL2: return decode_sll2(&c, r);
+	default: return DECODE_UNSUPPORTED_LINK;
 	}
 }
 
@@ -588,10 +561,8 @@ bool decode_link_supported(uint32_t linktype)
 	case LINK_LINUX_SLL:
 	case LINK_IPV4:
 	case LINK_IPV6:
-	case LINK_LINUX_SLL2:
-		return true;
-	default:
-		return false;
+	case LINK_LINUX_SLL2: return true;
+	default: return false;
 	}
 }
 
@@ -601,63 +572,63 @@ static const struct {
 	uint32_t linktype;
 	const char *name;
 } decode_link_names[] = {
-	{ 0, "NULL" },
-	{ 1, "EN10MB" },
-	{ 6, "IEEE802" },
-	{ 7, "ARCNET" },
-	{ 8, "SLIP" },
-	{ 9, "PPP" },
-	{ 10, "FDDI" },
-	{ 50, "PPP_SERIAL" },
-	{ 51, "PPP_ETHER" },
-	{ 100, "ATM_RFC1483" },
-	{ 101, "RAW" },
-	{ 104, "C_HDLC" },
-	{ 105, "IEEE802_11" },
-	{ 107, "FRELAY" },
-	{ 108, "LOOP" },
-	{ 113, "LINUX_SLL" },
-	{ 114, "LTALK" },
-	{ 117, "PFLOG" },
-	{ 119, "PRISM_HEADER" },
-	{ 122, "IP_OVER_FC" },
-	{ 123, "SUNATM" },
-	{ 127, "IEEE802_11_RADIO" },
-	{ 129, "ARCNET_LINUX" },
-	{ 138, "APPLE_IP_OVER_IEEE1394" },
-	{ 143, "DOCSIS" },
-	{ 144, "LINUX_IRDA" },
-	{ 163, "IEEE802_11_RADIO_AVS" },
-	{ 166, "PPP_PPPD" },
-	{ 187, "BLUETOOTH_HCI_H4" },
-	{ 189, "USB_LINUX" },
-	{ 192, "PPI" },
-	{ 195, "IEEE802_15_4" },
-	{ 197, "ERF" },
-	{ 201, "BLUETOOTH_HCI_H4_WITH_PHDR" },
-	{ 220, "USB_LINUX_MMAPPED" },
-	{ 226, "IPNET" },
-	{ 227, "CAN_SOCKETCAN" },
-	{ 228, "IPV4" },
-	{ 229, "IPV6" },
-	{ 230, "IEEE802_15_4_NOFCS" },
-	{ 231, "DBUS" },
-	{ 239, "NFLOG" },
-	{ 240, "NETANALYZER" },
-	{ 241, "NETANALYZER_TRANSPARENT" },
-	{ 242, "IPOIB" },
-	{ 249, "USBPCAP" },
-	{ 251, "BLUETOOTH_LE_LL" },
-	{ 253, "NETLINK" },
-	{ 254, "BLUETOOTH_LINUX_MONITOR" },
-	{ 256, "BLUETOOTH_LE_LL_WITH_PHDR" },
-	{ 258, "PKTAP" },
-	{ 263, "WATTSTOPPER_DLM" },
-	{ 266, "USB_DARWIN" },
-	{ 271, "VSOCK" },
-	{ 272, "NORDIC_BLE" },
-	{ 274, "ETHERNET_MPACKET" },
-	{ 276, "LINUX_SLL2" },
+	{0, "NULL"},
+	{1, "EN10MB"},
+	{6, "IEEE802"},
+	{7, "ARCNET"},
+	{8, "SLIP"},
+	{9, "PPP"},
+	{10, "FDDI"},
+	{50, "PPP_SERIAL"},
+	{51, "PPP_ETHER"},
+	{100, "ATM_RFC1483"},
+	{101, "RAW"},
+	{104, "C_HDLC"},
+	{105, "IEEE802_11"},
+	{107, "FRELAY"},
+	{108, "LOOP"},
+	{113, "LINUX_SLL"},
+	{114, "LTALK"},
+	{117, "PFLOG"},
+	{119, "PRISM_HEADER"},
+	{122, "IP_OVER_FC"},
+	{123, "SUNATM"},
+	{127, "IEEE802_11_RADIO"},
+	{129, "ARCNET_LINUX"},
+	{138, "APPLE_IP_OVER_IEEE1394"},
+	{143, "DOCSIS"},
+	{144, "LINUX_IRDA"},
+	{163, "IEEE802_11_RADIO_AVS"},
+	{166, "PPP_PPPD"},
+	{187, "BLUETOOTH_HCI_H4"},
+	{189, "USB_LINUX"},
+	{192, "PPI"},
+	{195, "IEEE802_15_4"},
+	{197, "ERF"},
+	{201, "BLUETOOTH_HCI_H4_WITH_PHDR"},
+	{220, "USB_LINUX_MMAPPED"},
+	{226, "IPNET"},
+	{227, "CAN_SOCKETCAN"},
+	{228, "IPV4"},
+	{229, "IPV6"},
+	{230, "IEEE802_15_4_NOFCS"},
+	{231, "DBUS"},
+	{239, "NFLOG"},
+	{240, "NETANALYZER"},
+	{241, "NETANALYZER_TRANSPARENT"},
+	{242, "IPOIB"},
+	{249, "USBPCAP"},
+	{251, "BLUETOOTH_LE_LL"},
+	{253, "NETLINK"},
+	{254, "BLUETOOTH_LINUX_MONITOR"},
+	{256, "BLUETOOTH_LE_LL_WITH_PHDR"},
+	{258, "PKTAP"},
+	{263, "WATTSTOPPER_DLM"},
+	{266, "USB_DARWIN"},
+	{271, "VSOCK"},
+	{272, "NORDIC_BLE"},
+	{274, "ETHERNET_MPACKET"},
+	{276, "LINUX_SLL2"},
 };
 
 const char *decode_link_name(uint32_t linktype)

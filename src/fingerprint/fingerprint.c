@@ -1,4 +1,5 @@
-/* fingerprint.c - JA3/JA3S (Salesforce) and JA4 TLS client (FoxIO, BSD-3) fingerprints; specification: FoxIO JA4 technical details + reference python/ja4.py, salesforce/ja3 README.
+/* fingerprint.c - JA3/JA3S (Salesforce) and JA4 TLS client (FoxIO, BSD-3) fingerprints; specification: FoxIO JA4
+ * technical details + reference python/ja4.py, salesforce/ja3 README.
  *
  * Design note: the fingerprints are computed from the parsed hello only (struct
  * tls_client_hello / tls_server_hello), never from packet bytes, so everything

@@ -28,56 +28,56 @@
 
 /* an out-of-order segment waiting for the bytes before it */
 struct seg {
-	struct seg *next;  /* sorted by seq */
+	struct seg *next; /* sorted by seq */
 	uint32_t seq;
 	uint32_t len;
-	uint8_t data[];    /* len bytes */
+	uint8_t data[]; /* len bytes */
 };
 
 struct flow_dir {
-	uint8_t *buf;      /* owned: in-order bytes not yet consumed by the TLS stage */
+	uint8_t *buf; /* owned: in-order bytes not yet consumed by the TLS stage */
 	uint32_t buf_len, buf_cap;
-	struct seg *ooo;   /* owned: out-of-order segments, sorted */
+	struct seg *ooo; /* owned: out-of-order segments, sorted */
 	uint32_t n_ooo, ooo_bytes;
 	uint32_t next_seq; /* next expected sequence number */
-	uint32_t isn;      /* sequence number of this side's SYN (valid when syn) */
+	uint32_t isn;	   /* sequence number of this side's SYN (valid when syn) */
 	uint64_t in_order; /* bytes delivered in order so far */
-	bool seq_init;     /* next_seq is known */
+	bool seq_init;	   /* next_seq is known */
 	bool syn, fin, rst;
-	bool resync;       /* after a gap: skip to the next plausible record header */
-	bool gap;          /* bytes were lost in this direction */
-	bool capped;       /* the byte cap dropped data */
+	bool resync; /* after a gap: skip to the next plausible record header */
+	bool gap;    /* bytes were lost in this direction */
+	bool capped; /* the byte cap dropped data */
 	uint64_t pkts, bytes;
 };
 
 struct flow {
-	struct flow *hnext;            /* hash chain */
-	struct flow *lprev, *lnext;    /* activity list, oldest first */
+	struct flow *hnext;	    /* hash chain */
+	struct flow *lprev, *lnext; /* activity list, oldest first */
 	uint8_t family;
-	uint8_t ip[2][16];             /* endpoint 0 sent the first packet seen */
+	uint8_t ip[2][16]; /* endpoint 0 sent the first packet seen */
 	uint16_t port[2];
 	uint32_t hash;
 	int64_t first_ns, last_ns;
-	uint64_t seq;                  /* order of creation = order of first packet */
-	int8_t client;                 /* endpoint index of the TLS client; -1 undecided */
-	int8_t syn_client;             /* endpoint that sent the pure SYN; -1 unknown */
-	bool finished;                 /* record emitted (or no TLS): tombstone */
-	bool cls_active;               /* nDPI still wants packets */
-	uint32_t flags;                /* REC_F_* */
-	struct flow_dir d[2];          /* indexed by endpoint */
-	struct tls_facts *tls;         /* owned, NULL until the first payload */
-	size_t tls_heap;               /* heap bytes of *tls counted in the table's memory */
-	size_t cls_heap;               /* bytes of *cls counted in the table's memory */
-	struct classify_flow *cls;     /* owned by classify, NULL when idle */
+	uint64_t seq;		   /* order of creation = order of first packet */
+	int8_t client;		   /* endpoint index of the TLS client; -1 undecided */
+	int8_t syn_client;	   /* endpoint that sent the pure SYN; -1 unknown */
+	bool finished;		   /* record emitted (or no TLS): tombstone */
+	bool cls_active;	   /* nDPI still wants packets */
+	uint32_t flags;		   /* REC_F_* */
+	struct flow_dir d[2];	   /* indexed by endpoint */
+	struct tls_facts *tls;	   /* owned, NULL until the first payload */
+	size_t tls_heap;	   /* heap bytes of *tls counted in the table's memory */
+	size_t cls_heap;	   /* bytes of *cls counted in the table's memory */
+	struct classify_flow *cls; /* owned by classify, NULL when idle */
 };
 
 struct flow_table {
 	struct flow_limits lim;
-	struct flow *current;  /* the flow of the packet being handled: never evicted */
-	bool evicting;         /* inside mem_make_room: no nested eviction */
-	bool finishing;        /* inside flow_finish: parse whatever is buffered */
-	void *free_flows;      /* recycled struct flow (linked through their first word) */
-	void *free_tls;        /* recycled struct tls_facts */
+	struct flow *current; /* the flow of the packet being handled: never evicted */
+	bool evicting;	      /* inside mem_make_room: no nested eviction */
+	bool finishing;	      /* inside flow_finish: parse whatever is buffered */
+	void *free_flows;     /* recycled struct flow (linked through their first word) */
+	void *free_tls;	      /* recycled struct tls_facts */
 	size_t n_free_flows, n_free_tls;
 	struct flow **buckets;
 	size_t n_buckets; /* power of two */
@@ -85,7 +85,7 @@ struct flow_table {
 	uint64_t next_seq;
 	uint64_t hash_seed;
 	struct flow *lru_head, *lru_tail;
-	size_t mem;       /* bytes held in flows and reassembly buffers */
+	size_t mem; /* bytes held in flows and reassembly buffers */
 	struct classify *cls;
 	struct ta_stats *stats;
 	flow_emit_fn emit;
@@ -226,8 +226,8 @@ static int flow_match(const struct flow *f, const struct pkt *p)
 
 /* ---- table -------------------------------------------------------------- */
 
-int flow_table_new(const struct flow_limits *lim, struct classify *cls, struct ta_stats *stats,
-		   flow_emit_fn emit, void *emit_ctx, struct flow_table **ret)
+int flow_table_new(const struct flow_limits *lim, struct classify *cls, struct ta_stats *stats, flow_emit_fn emit,
+		   void *emit_ctx, struct flow_table **ret)
 {
 	struct flow_table *t = calloc(1, sizeof(*t));
 	if (!t)
@@ -256,8 +256,14 @@ int flow_table_new(const struct flow_limits *lim, struct classify *cls, struct t
 	return 0;
 }
 
-size_t flow_table_memory(const struct flow_table *t) { return t->mem + t->n_buckets * sizeof(*t->buckets); }
-size_t flow_table_count(const struct flow_table *t) { return t->n_flows; }
+size_t flow_table_memory(const struct flow_table *t)
+{
+	return t->mem + t->n_buckets * sizeof(*t->buckets);
+}
+size_t flow_table_count(const struct flow_table *t)
+{
+	return t->n_flows;
+}
 
 static void lru_unlink(struct flow_table *t, struct flow *f)
 {
@@ -344,10 +350,16 @@ static enum rec_outcome flow_outcome(const struct flow *f, bool cut)
 	return OUT_INCOMPLETE;
 }
 
-static void ip_copy(uint8_t dst[16], const uint8_t src[16]) { memcpy(dst, src, 16); }
+static void ip_copy(uint8_t dst[16], const uint8_t src[16])
+{
+	memcpy(dst, src, 16);
+}
 
 /* floor(ns / 1e9) */
-static int64_t ns_to_s(int64_t ns) { return ns >= 0 ? ns / 1000000000 : -((-(ns + 1)) / 1000000000) - 1; }
+static int64_t ns_to_s(int64_t ns)
+{
+	return ns >= 0 ? ns / 1000000000 : -((-(ns + 1)) / 1000000000) - 1;
+}
 
 /* The server's leaf certificate (borrowed from the TLS stage, freed with it) -> record. */
 static void flow_cert_record(const struct flow *f, struct ta_record *r)
@@ -635,7 +647,10 @@ void flow_table_free(struct flow_table *t)
 
 /* ---- reassembly ----------------------------------------------------------- */
 
-static bool seq_lt(uint32_t a, uint32_t b) { return (int32_t)(a - b) < 0; }
+static bool seq_lt(uint32_t a, uint32_t b)
+{
+	return (int32_t)(a - b) < 0;
+}
 
 static bool dir_reserve(struct flow_table *t, struct flow_dir *d, size_t need)
 {
@@ -667,8 +682,7 @@ static bool record_header_at(const uint8_t *b, size_t len, size_t off)
 	br_skip(&r, off);
 	uint8_t type = br_u8(&r), major = br_u8(&r), minor = br_u8(&r);
 	uint16_t rlen = br_u16(&r);
-	return br_ok(&r) && type >= 20 && type <= 24 && major == 3 && minor <= 4 && rlen > 0 &&
-	       rlen <= TLS_MAX_RECORD;
+	return br_ok(&r) && type >= 20 && type <= 24 && major == 3 && minor <= 4 && rlen > 0 && rlen <= TLS_MAX_RECORD;
 }
 
 /* After a gap, drop bytes up to the first header that a second header (or the
@@ -718,7 +732,6 @@ static void flow_decide_roles(struct flow *f, int e, int syn_client)
 	/* no SYN seen: the server is the endpoint on the lower port */
 	f->client = (int8_t)(f->port[0] > f->port[1] ? 0 : f->port[0] < f->port[1] ? 1 : e);
 }
-
 
 /* Hand buffered in-order bytes of endpoint e to the TLS stage. */
 static void dir_process(struct flow_table *t, struct flow *f, int e)
@@ -1082,4 +1095,7 @@ bool flow_packet(struct flow_table *t, const struct pkt *p)
 	return true;
 }
 
-void flow_table_expire(struct flow_table *t, int64_t now_ns) { flow_expire(t, now_ns); }
+void flow_table_expire(struct flow_table *t, int64_t now_ns)
+{
+	flow_expire(t, now_ns);
+}

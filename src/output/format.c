@@ -116,8 +116,8 @@ void out_rfc3339(int64_t ts_ns, char buf[static 64])
 		snprintf(buf, 64, "invalid");
 		return;
 	}
-	snprintf(buf, 64, "%04d-%02d-%02dT%02d:%02d:%02d.%06" PRId64 "Z", tm.tm_year + 1900, tm.tm_mon + 1,
-		 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, us);
+	snprintf(buf, 64, "%04d-%02d-%02dT%02d:%02d:%02d.%06" PRId64 "Z", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+		 tm.tm_hour, tm.tm_min, tm.tm_sec, us);
 }
 
 void out_rfc3339_s(int64_t sec, char buf[static 64])

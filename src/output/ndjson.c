@@ -10,8 +10,10 @@
 #include "tlsaudit/reader.h"
 #include "tlsaudit/tls.h"
 
-
-static void key(FILE *fp, const char *k) { fprintf(fp, ",\"%s\":", k); }
+static void key(FILE *fp, const char *k)
+{
+	fprintf(fp, ",\"%s\":", k);
+}
 
 static void version_value(FILE *fp, uint16_t v)
 {
@@ -22,7 +24,10 @@ static void version_value(FILE *fp, uint16_t v)
 		fprintf(fp, "\"%s\"", tls_version_str(v, b));
 }
 
-static void bool_value(FILE *fp, bool b) { fputs(b ? "true" : "false", fp); }
+static void bool_value(FILE *fp, bool b)
+{
+	fputs(b ? "true" : "false", fp);
+}
 
 static void str_or_null(FILE *fp, const char *s)
 {
@@ -59,14 +64,33 @@ static void alpn_value(FILE *fp, const uint8_t *b, size_t n)
 }
 
 static const char *const flag_names[] = {
-	"truncated", "gap_client", "gap_server", "rst_client", "rst_server", "fin_client", "fin_server",
-	"sslv2_client_hello", "reassembly_cap", "evicted", "idle_timeout", "multiple_client_hellos",
-	"plaintext_before_tls", "ip_fragments", "no_tcp_handshake", "ech", "early_data", "unidirectional",
-	"malformed", "cert_capped",
+	"truncated",
+	"gap_client",
+	"gap_server",
+	"rst_client",
+	"rst_server",
+	"fin_client",
+	"fin_server",
+	"sslv2_client_hello",
+	"reassembly_cap",
+	"evicted",
+	"idle_timeout",
+	"multiple_client_hellos",
+	"plaintext_before_tls",
+	"ip_fragments",
+	"no_tcp_handshake",
+	"ech",
+	"early_data",
+	"unidirectional",
+	"malformed",
+	"cert_capped",
 };
 
 /* Packed (u8 len, bytes)* list -> ["a","b"] (SANs) */
-static void packed_list_value(FILE *fp, const uint8_t *b, size_t n) { alpn_value(fp, b, n); }
+static void packed_list_value(FILE *fp, const uint8_t *b, size_t n)
+{
+	alpn_value(fp, b, n);
+}
 
 /* "cert": the server's leaf (RFC 5280 fields), or null */
 static void cert_value(FILE *fp, const struct ta_record *r)
@@ -161,7 +185,10 @@ int out_ndjson_record(FILE *fp, const struct ta_record *r)
 		fputs("null", fp);
 	}
 	key(fp, "alert_level");
-	str_or_null(fp, !r->has_alert ? NULL : r->alert_level == 2 ? "fatal" : r->alert_level == 1 ? "warning" : "unknown");
+	str_or_null(fp, !r->has_alert	      ? NULL
+			: r->alert_level == 2 ? "fatal"
+			: r->alert_level == 1 ? "warning"
+					      : "unknown");
 	key(fp, "alert_sender");
 	str_or_null(fp, !r->has_alert ? NULL : r->alert_sender ? "server" : "client");
 	key(fp, "established");

@@ -13,7 +13,10 @@ static void cell(FILE *fp, const char *s, size_t n, bool last)
 	fputs(last ? "\r\n" : ",", fp);
 }
 
-static void cs(FILE *fp, const char *s) { cell(fp, s, strlen(s), false); }
+static void cs(FILE *fp, const char *s)
+{
+	cell(fp, s, strlen(s), false);
+}
 
 static void cu(FILE *fp, uint64_t v)
 {
@@ -74,11 +77,28 @@ static void list_cell(FILE *fp, const struct rep_host *h, int which)
 static void csv_report(FILE *fp, const struct rep_data *d)
 {
 	char a[64];
-	static const char *const cols[] = { "ip", "role", "verdict", "reasons", "connections", "established", "failed",
-					    "max_offered", "min_offered", "min_negotiated", "max_negotiated",
-					    "negotiated", "failures", "peers", "sni", "first_seen", "last_seen",
-					    "old_first_seen", "old_last_seen", "hints", "min_version",
-					    "captures_with_loss" };
+	static const char *const cols[] = {"ip",
+					   "role",
+					   "verdict",
+					   "reasons",
+					   "connections",
+					   "established",
+					   "failed",
+					   "max_offered",
+					   "min_offered",
+					   "min_negotiated",
+					   "max_negotiated",
+					   "negotiated",
+					   "failures",
+					   "peers",
+					   "sni",
+					   "first_seen",
+					   "last_seen",
+					   "old_first_seen",
+					   "old_last_seen",
+					   "hints",
+					   "min_version",
+					   "captures_with_loss"};
 	size_t ncols = sizeof(cols) / sizeof(cols[0]);
 	for (size_t i = 0; i < ncols; i++)
 		cell(fp, cols[i], strlen(cols[i]), i + 1 == ncols);
@@ -117,8 +137,8 @@ static void csv_report(FILE *fp, const struct rep_data *d)
 static void csv_diff(FILE *fp, const struct rep_diff *d)
 {
 	char s[256];
-	static const char *const cols[] = { "ip", "role", "change", "before_verdict", "before", "after_verdict",
-					    "after" };
+	static const char *const cols[] = {"ip",     "role",	      "change", "before_verdict",
+					   "before", "after_verdict", "after"};
 	size_t ncols = sizeof(cols) / sizeof(cols[0]);
 	for (size_t i = 0; i < ncols; i++)
 		cell(fp, cols[i], strlen(cols[i]), i + 1 == ncols);

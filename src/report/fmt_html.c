@@ -9,12 +9,15 @@
 #include "tlsaudit/output.h"
 
 #define HTML_SNI_MAX 64
-#define CHART_W 800
+#define CHART_W	     800
 
-static void esc(FILE *fp, const char *s) { out_html_string(fp, s, strlen(s)); }
+static void esc(FILE *fp, const char *s)
+{
+	out_html_string(fp, s, strlen(s));
+}
 
 static const char *const vcol_color[REP_V_COUNT] = {
-	[REP_V_NONE] = "#9e9e9e", [REP_V_SSL2] = "#4a0000", [REP_V_SSL3] = "#7f0000", [REP_V_TLS10] = "#d32f2f",
+	[REP_V_NONE] = "#9e9e9e",  [REP_V_SSL2] = "#4a0000",  [REP_V_SSL3] = "#7f0000",	 [REP_V_TLS10] = "#d32f2f",
 	[REP_V_TLS11] = "#f57c00", [REP_V_TLS12] = "#388e3c", [REP_V_TLS13] = "#1976d2", [REP_V_OTHER] = "#7b1fa2",
 };
 
@@ -73,8 +76,9 @@ static void chart_versions(FILE *fp, const struct rep_data *d)
 		CHART_W, top + n * row_h + 10, CHART_W);
 	unsigned lx = 0;
 	for (int v = 0; v < REP_V_COUNT; v++) {
-		fprintf(fp, "<rect x=\"%u\" y=\"6\" width=\"12\" height=\"12\" fill=\"%s\"/>"
-			    "<text x=\"%u\" y=\"17\" font-size=\"12\">%s</text>\n",
+		fprintf(fp,
+			"<rect x=\"%u\" y=\"6\" width=\"12\" height=\"12\" fill=\"%s\"/>"
+			"<text x=\"%u\" y=\"17\" font-size=\"12\">%s</text>\n",
 			lx, vcol_color[v], lx + 16, rep_vcol_names[v]);
 		lx += 95;
 	}
@@ -89,8 +93,9 @@ static void chart_versions(FILE *fp, const struct rep_data *d)
 			if (!h->by_version[v])
 				continue;
 			double w = (double)width * (double)h->by_version[v] / (double)max;
-			fprintf(fp, "<rect x=\"%.1f\" y=\"%u\" width=\"%.1f\" height=\"16\" fill=\"%s\"><title>%s: %" PRIu64
-				    "</title></rect>\n",
+			fprintf(fp,
+				"<rect x=\"%.1f\" y=\"%u\" width=\"%.1f\" height=\"16\" fill=\"%s\"><title>%s: %" PRIu64
+				"</title></rect>\n",
 				x, y + 2, w, vcol_color[v], rep_vcol_names[v], h->by_version[v]);
 			x += w;
 		}
@@ -99,8 +104,8 @@ static void chart_versions(FILE *fp, const struct rep_data *d)
 	}
 	fputs("</svg>\n", fp);
 	if (n < d->n_hosts)
-		fprintf(fp, "<p>The chart shows %zu of %zu host roles (violations first); all are in the table.</p>\n", n,
-			d->n_hosts);
+		fprintf(fp, "<p>The chart shows %zu of %zu host roles (violations first); all are in the table.</p>\n",
+			n, d->n_hosts);
 }
 
 static void chart_timeline(FILE *fp, const struct rep_data *d)
@@ -127,12 +132,13 @@ static void chart_timeline(FILE *fp, const struct rep_data *d)
 		double ho = (double)h * (double)b->old / (double)max;
 		rep_ts_human(b->start_ns, t1);
 		if (b->connections)
-			fprintf(fp, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"#a5d6a7\"><title>%s:"
-				    " %" PRIu64 " connections, %" PRIu64 " old</title></rect>\n",
+			fprintf(fp,
+				"<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"#a5d6a7\"><title>%s:"
+				" %" PRIu64 " connections, %" PRIu64 " old</title></rect>\n",
 				x + 1, top + h - ht, bw - 2, ht, t1, b->connections, b->old);
 		if (b->old)
-			fprintf(fp, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"#d32f2f\"/>\n", x + 1,
-				top + h - ho, bw - 2, ho);
+			fprintf(fp, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"#d32f2f\"/>\n",
+				x + 1, top + h - ho, bw - 2, ho);
 	}
 	rep_ts_human(d->first_ns, t1);
 	rep_ts_human(d->last_ns, t2);
@@ -154,8 +160,9 @@ static void html_report(FILE *fp, const struct rep_data *d)
 	enum rep_verdict v = report_overall(d);
 	size_t lossy = rep_lossy_captures(d);
 	head(fp, "tlsaudit report");
-	fprintf(fp, "<h1>tlsaudit report</h1>\n<div class=\"verdict v-%s\" id=\"verdict\">Verdict: <b>%s</b> &mdash;"
-		    " %zu violation, %zu at risk, %zu ok (policy: %s or newer)</div>\n",
+	fprintf(fp,
+		"<h1>tlsaudit report</h1>\n<div class=\"verdict v-%s\" id=\"verdict\">Verdict: <b>%s</b> &mdash;"
+		" %zu violation, %zu at risk, %zu ok (policy: %s or newer)</div>\n",
 		vclass(v), report_verdict_name(v), rep_host_count(d, REP_VIOLATION), rep_host_count(d, REP_AT_RISK),
 		rep_host_count(d, REP_OK), rep_version(d->q.min_level, a));
 	rep_ts_human(d->first_ns, t1);
@@ -168,8 +175,9 @@ static void html_report(FILE *fp, const struct rep_data *d)
 	}
 	fprintf(fp, "; %zu captures.</p>\n", d->n_captures);
 	if (lossy)
-		fprintf(fp, "<p class=\"warn\">%zu of %zu captures lost or skipped packets: this report may miss"
-			    " connections (see <a href=\"#captures\">captures</a>).</p>\n",
+		fprintf(fp,
+			"<p class=\"warn\">%zu of %zu captures lost or skipped packets: this report may miss"
+			" connections (see <a href=\"#captures\">captures</a>).</p>\n",
 			lossy, d->n_captures);
 
 	fputs("<section><h2>Connections per negotiated version</h2>\n", fp);
@@ -189,8 +197,9 @@ static void html_report(FILE *fp, const struct rep_data *d)
 				continue;
 			fputs("<tr><td class=\"mono nw\">", fp);
 			esc(fp, h->ip);
-			fprintf(fp, "</td><td>%s</td><td class=\"tag tag-%s\">%s</td><td class=\"n\">%" PRIu64
-				    "</td><td class=\"n\">%" PRIu64 "</td><td class=\"n\">%" PRIu64 "</td><td>%s</td><td>",
+			fprintf(fp,
+				"</td><td>%s</td><td class=\"tag tag-%s\">%s</td><td class=\"n\">%" PRIu64
+				"</td><td class=\"n\">%" PRIu64 "</td><td class=\"n\">%" PRIu64 "</td><td>%s</td><td>",
 				h->role, vclass(h->verdict), report_verdict_name(h->verdict), h->connections,
 				h->established, h->failed, rep_version(h->max_offered, a));
 			for (int k = 0, n = 0; k < REP_V_COUNT; k++)
@@ -235,8 +244,8 @@ static void html_report(FILE *fp, const struct rep_data *d)
 		anyf = true;
 		fputs("<section><h3><span class=\"mono\">", fp);
 		esc(fp, h->ip);
-		fprintf(fp, "</span> as %s: <span class=\"tag tag-%s\">%s</span></h3><ul>\n", h->role, vclass(h->verdict),
-			report_verdict_name(h->verdict));
+		fprintf(fp, "</span> as %s: <span class=\"tag tag-%s\">%s</span></h3><ul>\n", h->role,
+			vclass(h->verdict), report_verdict_name(h->verdict));
 		for (size_t k = 0; k < sizeof(rep_reason_bits) / sizeof(rep_reason_bits[0]); k++)
 			if (h->reasons_mask & rep_reason_bits[k]) {
 				rep_reason_text(h, rep_reason_bits[k], d->q.min_level, line, sizeof(line));
@@ -270,8 +279,8 @@ static void html_report(FILE *fp, const struct rep_data *d)
 				fprintf(fp, "</span> as %s;", d->hosts[i].role);
 			}
 		fputs("</p><ol>\n", fp);
-		for (size_t s = 0; s < sizeof(rep_hints[k].steps) / sizeof(rep_hints[k].steps[0]) && rep_hints[k].steps[s];
-		     s++) {
+		for (size_t s = 0;
+		     s < sizeof(rep_hints[k].steps) / sizeof(rep_hints[k].steps[0]) && rep_hints[k].steps[s]; s++) {
 			fputs("<li>", fp);
 			esc(fp, rep_hints[k].steps[s]);
 			fputs("</li>\n", fp);
@@ -293,7 +302,8 @@ static void html_report(FILE *fp, const struct rep_data *d)
 		esc(fp, c->status);
 		rep_ts_human(c->first_ns, t1);
 		rep_ts_human(c->last_ns, t2);
-		fprintf(fp, "</td><td class=\"n\">%" PRIu64 "</td><td class=\"n\">%" PRIu64 "</td><td>%s<br>%s</td><td>",
+		fprintf(fp,
+			"</td><td class=\"n\">%" PRIu64 "</td><td class=\"n\">%" PRIu64 "</td><td>%s<br>%s</td><td>",
 			c->packets, c->connections, t1, t2);
 		int n = 0;
 		for (size_t k = 0; k < rep_n_counters; k++) {
@@ -323,7 +333,8 @@ static void html_diff(FILE *fp, const struct rep_diff *d)
 	char b[256], a[256];
 	enum rep_verdict vb = report_overall(d->before), va = report_overall(d->after);
 	head(fp, "tlsaudit diff");
-	fprintf(fp, "<h1>tlsaudit diff</h1>\n<div class=\"verdict v-%s\">Before: <b>%s</b> &rarr; after: <b>%s</b></div>\n",
+	fprintf(fp,
+		"<h1>tlsaudit diff</h1>\n<div class=\"verdict v-%s\">Before: <b>%s</b> &rarr; after: <b>%s</b></div>\n",
 		vclass(va), report_verdict_name(vb), report_verdict_name(va));
 	fputs("<div class=\"scroll\"><table><thead><tr><th>change</th><th>host</th><th>role</th><th>before</th>"
 	      "<th>after</th></tr></thead><tbody>\n",

@@ -7,7 +7,10 @@
 #include "report_internal.h"
 #include "tlsaudit/output.h"
 
-static void str(FILE *fp, const char *s) { out_json_string(fp, s, strlen(s)); }
+static void str(FILE *fp, const char *s)
+{
+	out_json_string(fp, s, strlen(s));
+}
 
 static void key(FILE *fp, const char *k, bool *first)
 {
@@ -223,8 +226,8 @@ static void json_report(FILE *fp, const struct rep_data *d)
 		kstr(fp, "title", rep_hints[k].title, &f2);
 		key(fp, "steps", &f2);
 		fputc('[', fp);
-		for (size_t s = 0; s < sizeof(rep_hints[k].steps) / sizeof(rep_hints[k].steps[0]) && rep_hints[k].steps[s];
-		     s++) {
+		for (size_t s = 0;
+		     s < sizeof(rep_hints[k].steps) / sizeof(rep_hints[k].steps[0]) && rep_hints[k].steps[s]; s++) {
 			fputs(s ? "," : "", fp);
 			str(fp, rep_hints[k].steps[s]);
 		}

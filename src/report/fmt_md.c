@@ -8,14 +8,18 @@
 
 #define MD_SNI_MAX 64
 
-static void esc(FILE *fp, const char *s) { out_md_string(fp, s, strlen(s)); }
+static void esc(FILE *fp, const char *s)
+{
+	out_md_string(fp, s, strlen(s));
+}
 
 static void md_report(FILE *fp, const struct rep_data *d)
 {
 	char a[32], t1[64], t2[64], line[512];
 	enum rep_verdict v = report_overall(d);
 	size_t lossy = rep_lossy_captures(d);
-	fprintf(fp, "# tlsaudit report\n\n**Verdict: %s** - %zu violation, %zu at risk, %zu ok (policy: %s or newer)\n\n",
+	fprintf(fp,
+		"# tlsaudit report\n\n**Verdict: %s** - %zu violation, %zu at risk, %zu ok (policy: %s or newer)\n\n",
 		report_verdict_name(v), rep_host_count(d, REP_VIOLATION), rep_host_count(d, REP_AT_RISK),
 		rep_host_count(d, REP_OK), rep_version(d->q.min_level, a));
 	rep_ts_human(d->first_ns, t1);
@@ -43,7 +47,8 @@ static void md_report(FILE *fp, const struct rep_data *d)
 				rep_version(h->max_offered, a));
 			for (int k = 0, n = 0; k < REP_V_COUNT; k++)
 				if (h->by_version[k])
-					fprintf(fp, "%s%s x%" PRIu64, n++ ? ", " : "", rep_vcol_names[k], h->by_version[k]);
+					fprintf(fp, "%s%s x%" PRIu64, n++ ? ", " : "", rep_vcol_names[k],
+						h->by_version[k]);
 			fputs(" | ", fp);
 			for (size_t k = 0; k < h->n_reasons; k++) {
 				fputs(k ? ", " : "", fp);
@@ -106,8 +111,8 @@ static void md_report(FILE *fp, const struct rep_data *d)
 		fprintf(fp, "\n### %s\n\n", rep_hints[k].id);
 		esc(fp, rep_hints[k].title);
 		fputs("\n\n", fp);
-		for (size_t s = 0; s < sizeof(rep_hints[k].steps) / sizeof(rep_hints[k].steps[0]) && rep_hints[k].steps[s];
-		     s++) {
+		for (size_t s = 0;
+		     s < sizeof(rep_hints[k].steps) / sizeof(rep_hints[k].steps[0]) && rep_hints[k].steps[s]; s++) {
 			fprintf(fp, "%zu. ", s + 1);
 			esc(fp, rep_hints[k].steps[s]);
 			fputc('\n', fp);
@@ -118,10 +123,12 @@ static void md_report(FILE *fp, const struct rep_data *d)
 	for (size_t i = 0; i < d->n_buckets; i++)
 		if (d->timeline[i].connections) {
 			rep_ts_human(d->timeline[i].start_ns, t1);
-			fprintf(fp, "| %s | %" PRIu64 " | %" PRIu64 " |\n", t1, d->timeline[i].connections, d->timeline[i].old);
+			fprintf(fp, "| %s | %" PRIu64 " | %" PRIu64 " |\n", t1, d->timeline[i].connections,
+				d->timeline[i].old);
 		}
 
-	fputs("\n## Captures\n\n| # | path | sensor | status | packets | TLS connections | first | last | lost or skipped |\n"
+	fputs("\n## Captures\n\n| # | path | sensor | status | packets | TLS connections | first | last | lost or "
+	      "skipped |\n"
 	      "|---:|---|---|---|---:|---:|---|---|---|\n",
 	      fp);
 	for (size_t i = 0; i < d->n_captures; i++) {
@@ -150,8 +157,9 @@ static void md_report(FILE *fp, const struct rep_data *d)
 static void md_diff(FILE *fp, const struct rep_diff *d)
 {
 	char b[256], a[256];
-	fprintf(fp, "# tlsaudit diff\n\nBefore: **%s**, after: **%s**\n\n| change | host | role | before | after |\n"
-		    "|---|---|---|---|---|\n",
+	fprintf(fp,
+		"# tlsaudit diff\n\nBefore: **%s**, after: **%s**\n\n| change | host | role | before | after |\n"
+		"|---|---|---|---|---|\n",
 		report_verdict_name(report_overall(d->before)), report_verdict_name(report_overall(d->after)));
 	for (size_t i = 0; i < d->n_rows; i++) {
 		const struct rep_diff_row *r = &d->rows[i];

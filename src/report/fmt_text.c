@@ -8,7 +8,10 @@
 
 #define TEXT_SNI_MAX 64 /* bytes of one SNI shown; the rest is counted */
 
-static void esc(FILE *fp, const char *s) { out_text_string(fp, s, strlen(s)); }
+static void esc(FILE *fp, const char *s)
+{
+	out_text_string(fp, s, strlen(s));
+}
 
 static void sni(FILE *fp, const struct rep_sni *s)
 {
@@ -37,7 +40,8 @@ static void host_block(FILE *fp, const struct rep_data *d, const struct rep_host
 	if (h->min_offered == h->max_offered)
 		fprintf(fp, "  offered at most: %s;", rep_version(h->max_offered, a));
 	else
-		fprintf(fp, "  offered at most: %s..%s;", rep_version(h->min_offered, a), rep_version(h->max_offered, b));
+		fprintf(fp, "  offered at most: %s..%s;", rep_version(h->min_offered, a),
+			rep_version(h->max_offered, b));
 	fputs(" negotiated:", fp);
 	for (int v = 0; v < REP_V_COUNT; v++)
 		if (h->by_version[v])
@@ -109,10 +113,14 @@ static void text_report(FILE *fp, const struct rep_data *d)
 	}
 	rep_ts_human(d->first_ns, t1);
 	rep_ts_human(d->last_ns, t2);
-	fprintf(fp, "\n\nVERDICT: %s - %zu violation, %zu at risk, %zu ok (%zu host roles, %" PRIu64
-		    " connections, %s to %s)\n",
-		v == REP_VIOLATION ? "VIOLATION" : v == REP_AT_RISK ? "AT RISK" : "OK", rep_host_count(d, REP_VIOLATION),
-		rep_host_count(d, REP_AT_RISK), rep_host_count(d, REP_OK), d->n_hosts, d->connections, t1, t2);
+	fprintf(fp,
+		"\n\nVERDICT: %s - %zu violation, %zu at risk, %zu ok (%zu host roles, %" PRIu64
+		" connections, %s to %s)\n",
+		v == REP_VIOLATION ? "VIOLATION"
+		: v == REP_AT_RISK ? "AT RISK"
+				   : "OK",
+		rep_host_count(d, REP_VIOLATION), rep_host_count(d, REP_AT_RISK), rep_host_count(d, REP_OK), d->n_hosts,
+		d->connections, t1, t2);
 	size_t lossy = rep_lossy_captures(d);
 	fprintf(fp, "captures: %zu, %zu with lost or skipped packets%s\n", d->n_captures, lossy,
 		lossy ? " - THE REPORT MAY MISS CONNECTIONS (see captures)" : "");
@@ -177,8 +185,8 @@ static void text_report(FILE *fp, const struct rep_data *d)
 		esc(fp, c->status);
 		rep_ts_human(c->first_ns, t1);
 		rep_ts_human(c->last_ns, t2);
-		fprintf(fp, ": %" PRIu64 " packets, %" PRIu64 " TLS connections, %s to %s\n", c->packets, c->connections,
-			t1, t2);
+		fprintf(fp, ": %" PRIu64 " packets, %" PRIu64 " TLS connections, %s to %s\n", c->packets,
+			c->connections, t1, t2);
 		if (c->sha256[0]) {
 			fputs("     sha256 ", fp);
 			esc(fp, c->sha256);
@@ -189,7 +197,8 @@ static void text_report(FILE *fp, const struct rep_data *d)
 			if (val && rep_capture_lossy(c) && strcmp(rep_counters[k].name, "frames") != 0 &&
 			    strcmp(rep_counters[k].name, "frame_bytes") != 0 && strcmp(rep_counters[k].name, "flows") &&
 			    strcmp(rep_counters[k].name, "flows_tls") && strcmp(rep_counters[k].name, "tcp_packets"))
-				fprintf(fp, "     %s: %" PRIu64 " (%s)\n", rep_counters[k].name, val, rep_counters[k].desc);
+				fprintf(fp, "     %s: %" PRIu64 " (%s)\n", rep_counters[k].name, val,
+					rep_counters[k].desc);
 		}
 		if (c->warnings[0]) {
 			fputs("     warnings: ", fp);

@@ -4,26 +4,26 @@
  * (they are ours, not from the wire) and add the host's own numbers next to them. */
 #include "tlsaudit/report.h"
 
-#define SCHANNEL "HKLM\\SYSTEM\\CurrentControlSet\\Control\\SecurityProviders\\SCHANNEL\\Protocols"
-#define NET4 "HKLM\\SOFTWARE\\Microsoft\\.NETFramework\\v4.0.30319"
-#define NET4_WOW "HKLM\\SOFTWARE\\Wow6432Node\\Microsoft\\.NETFramework\\v4.0.30319"
-#define NET35 "HKLM\\SOFTWARE\\Microsoft\\.NETFramework\\v2.0.50727"
+#define SCHANNEL  "HKLM\\SYSTEM\\CurrentControlSet\\Control\\SecurityProviders\\SCHANNEL\\Protocols"
+#define NET4	  "HKLM\\SOFTWARE\\Microsoft\\.NETFramework\\v4.0.30319"
+#define NET4_WOW  "HKLM\\SOFTWARE\\Wow6432Node\\Microsoft\\.NETFramework\\v4.0.30319"
+#define NET35	  "HKLM\\SOFTWARE\\Microsoft\\.NETFramework\\v2.0.50727"
 #define NET35_WOW "HKLM\\SOFTWARE\\Wow6432Node\\Microsoft\\.NETFramework\\v2.0.50727"
 
-#define STEP_UPDATES                                                                                     \
-	"Apply the updates that make TLS 1.2 possible: Exchange 2016 CU8 or Exchange 2013 CU19 with .NET"    \
-	" 4.7.1; Exchange 2010 SP3 RU19 with .NET 3.5.1 and KB3154518 (2008 R2 SP1) / KB3154519 (2012) /"    \
+#define STEP_UPDATES                                                                                      \
+	"Apply the updates that make TLS 1.2 possible: Exchange 2016 CU8 or Exchange 2013 CU19 with .NET" \
+	" 4.7.1; Exchange 2010 SP3 RU19 with .NET 3.5.1 and KB3154518 (2008 R2 SP1) / KB3154519 (2012) /" \
 	" KB3154520 (2012 R2), KB3156421 for .NET 4.5.1/4.5.2. Exchange 2007 has no supported path."
-#define STEP_SCHANNEL_CLIENT                                                                             \
-	"SChannel: " SCHANNEL "\\TLS 1.2\\Client: DWORD Enabled=1 and DisabledByDefault=0 (Windows Server"   \
+#define STEP_SCHANNEL_CLIENT                                                                               \
+	"SChannel: " SCHANNEL "\\TLS 1.2\\Client: DWORD Enabled=1 and DisabledByDefault=0 (Windows Server" \
 	" 2008 R2 has TLS 1.2 off by default; 2012 and later have it on)."
-#define STEP_NET                                                                                         \
-	".NET 4.x: " NET4 " and " NET4_WOW ": DWORD SchUseStrongCrypto=1 and SystemDefaultTlsVersions=1;"   \
+#define STEP_NET                                                                                          \
+	".NET 4.x: " NET4 " and " NET4_WOW ": DWORD SchUseStrongCrypto=1 and SystemDefaultTlsVersions=1;" \
 	" .NET 3.5: the same two values under " NET35 " and " NET35_WOW "."
 #define STEP_RESTART                                                                                     \
-	"Restart the server (services cache their TLS settings), re-sync the room calendars so the push"    \
+	"Restart the server (services cache their TLS settings), re-sync the room calendars so the push" \
 	" subscriptions are re-created, capture again and compare with `tlsaudit diff`."
-#define STEP_DISABLE_CLIENT                                                                              \
+#define STEP_DISABLE_CLIENT \
 	"Once TLS 1.2 works: " SCHANNEL "\\TLS 1.0\\Client and ...\\TLS 1.1\\Client: DWORD Enabled=0."
 
 const struct rep_hint rep_hints[] = {
@@ -33,7 +33,7 @@ const struct rep_hint rep_hints[] = {
 		.when = REP_R_MAX_OLD_FAILED,
 		.title = "Outbound handshakes fail because this host offers only old TLS versions (the Exchange"
 			 " push-notification case: SChannel/.NET without the TLS 1.2 updates and settings).",
-		.steps = { STEP_UPDATES, STEP_SCHANNEL_CLIENT, STEP_NET, STEP_RESTART, STEP_DISABLE_CLIENT, NULL },
+		.steps = {STEP_UPDATES, STEP_SCHANNEL_CLIENT, STEP_NET, STEP_RESTART, STEP_DISABLE_CLIENT, NULL},
 	},
 	{
 		.id = "client-old-version",
@@ -42,7 +42,7 @@ const struct rep_hint rep_hints[] = {
 		.unless = REP_R_MAX_OLD_FAILED,
 		.title = "As TLS client this host still uses an old version for outbound connections: fix the"
 			 " client side (SChannel \\Client keys, .NET settings), not the server keys.",
-		.steps = { STEP_SCHANNEL_CLIENT, STEP_NET, STEP_RESTART, STEP_DISABLE_CLIENT, NULL },
+		.steps = {STEP_SCHANNEL_CLIENT, STEP_NET, STEP_RESTART, STEP_DISABLE_CLIENT, NULL},
 	},
 	{
 		.id = "client-still-offers-old",
@@ -50,7 +50,7 @@ const struct rep_hint rep_hints[] = {
 		.when = REP_R_OFFERS_OLD,
 		.title = "This host negotiates a current version but still offers old ones, so an old or downgraded"
 			 " server would get an old version.",
-		.steps = { STEP_DISABLE_CLIENT " Restart the server afterwards.", NULL },
+		.steps = {STEP_DISABLE_CLIENT " Restart the server afterwards.", NULL},
 	},
 	{
 		.id = "server-old-version",
@@ -58,14 +58,16 @@ const struct rep_hint rep_hints[] = {
 		.when = REP_R_NEG_OLD,
 		.title = "As TLS server this host accepted an old version (inbound: OWA, EWS, SMTP STARTTLS, IMAP/POP):"
 			 " fix the \\Server keys.",
-		.steps = {
-			"SChannel: " SCHANNEL "\\TLS 1.2\\Server: DWORD Enabled=1 and DisabledByDefault=0.",
-			"When the clients that connect here speak TLS 1.2 (see their client rows in this report): "
-			SCHANNEL "\\TLS 1.0\\Server and ...\\TLS 1.1\\Server: DWORD Enabled=0.",
-			"Restart the server. On Exchange 2013/2016/2010 aim for TLS 1.2: Exchange's HealthChecker treats"
-			" TLS 1.3 enabled on these versions as an error.",
-			NULL,
-		},
+		.steps =
+			{
+				"SChannel: " SCHANNEL "\\TLS 1.2\\Server: DWORD Enabled=1 and DisabledByDefault=0.",
+				"When the clients that connect here speak TLS 1.2 (see their client rows in this "
+				"report): " SCHANNEL "\\TLS 1.0\\Server and ...\\TLS 1.1\\Server: DWORD Enabled=0.",
+				"Restart the server. On Exchange 2013/2016/2010 aim for TLS 1.2: Exchange's "
+				"HealthChecker treats"
+				" TLS 1.3 enabled on these versions as an error.",
+				NULL,
+			},
 	},
 };
 const size_t rep_n_hints = sizeof(rep_hints) / sizeof(rep_hints[0]);

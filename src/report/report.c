@@ -14,7 +14,7 @@
 #include "tlsaudit/tls.h"
 
 static const struct rep_format_ops *const formats[REP_FMT_COUNT_] = {
-	[REP_FMT_TEXT] = &rep_fmt_text, [REP_FMT_MD] = &rep_fmt_md, [REP_FMT_CSV] = &rep_fmt_csv,
+	[REP_FMT_TEXT] = &rep_fmt_text, [REP_FMT_MD] = &rep_fmt_md,	[REP_FMT_CSV] = &rep_fmt_csv,
 	[REP_FMT_JSON] = &rep_fmt_json, [REP_FMT_HTML] = &rep_fmt_html,
 };
 
@@ -37,7 +37,7 @@ bool report_version_parse(const char *name, uint16_t *ret)
 	static const struct {
 		const char *num;
 		uint16_t level;
-	} v[] = { { "1.0", 0x0301 }, { "1.1", 0x0302 }, { "1.2", 0x0303 }, { "1.3", 0x0304 } };
+	} v[] = {{"1.0", 0x0301}, {"1.1", 0x0302}, {"1.2", 0x0303}, {"1.3", 0x0304}};
 	const char *s = name;
 	bool ssl = strncasecmp(s, "ssl", 3) == 0;
 	/* accept "TLS 1.2", "tls1.2", "TLSv1.2", "1.2", "SSL 3.0" */
@@ -155,7 +155,7 @@ static int host_key_cmp(const struct rep_host *a, const struct rep_host *b)
 	/* both lists are ordered by family, address bytes, role (store_report.c); compare the same way */
 	if (a->family != b->family)
 		return a->family < b->family ? -1 : 1;
-	uint8_t x[16] = { 0 }, y[16] = { 0 };
+	uint8_t x[16] = {0}, y[16] = {0};
 	inet_pton(a->family == 6 ? AF_INET6 : AF_INET, a->ip, x);
 	inet_pton(b->family == 6 ? AF_INET6 : AF_INET, b->ip, y);
 	int c = memcmp(x, y, sizeof(x));
@@ -207,8 +207,8 @@ void report_host_state(const struct rep_host *h, char *buf, size_t len)
 		if (top)
 			rep_peer_text(top, peer);
 		if (top && npeers == 1 && !h->other_peer_connections)
-			w = snprintf(buf + off, len - off, "%" PRIu64 " failed %s %s", h->failed, client ? "to" : "from",
-				     client ? peer : top->ip);
+			w = snprintf(buf + off, len - off, "%" PRIu64 " failed %s %s", h->failed,
+				     client ? "to" : "from", client ? peer : top->ip);
 		else
 			w = snprintf(buf + off, len - off, "%" PRIu64 " failed", h->failed);
 		if (w < 0 || (size_t)w >= len - off)
@@ -278,16 +278,16 @@ void report_diff_free(struct rep_diff *d)
 
 /* ---- shared value formatting ----------------------------------------------------------------- */
 
-#define COUNTER(name, desc) { #name, desc, offsetof(struct ta_stats, name), true },
-const struct rep_counter rep_counters[] = { TA_STATS_FIELDS(COUNTER) };
+#define COUNTER(name, desc) {#name, desc, offsetof(struct ta_stats, name), true},
+const struct rep_counter rep_counters[] = {TA_STATS_FIELDS(COUNTER)};
 #undef COUNTER
 const size_t rep_n_counters = sizeof(rep_counters) / sizeof(rep_counters[0]);
 
 /* totals and informational counters: everything else means something was not analysed */
 static bool counter_is_info(const char *name)
 {
-	static const char *const info[] = { "frames", "frame_bytes", "tcp_packets", "not_tcp", "filtered_out",
-					    "flows", "flows_tls", "flows_idle", "pcap_received" };
+	static const char *const info[] = {"frames", "frame_bytes", "tcp_packets", "not_tcp",	   "filtered_out",
+					   "flows",  "flows_tls",   "flows_idle",  "pcap_received"};
 	for (size_t i = 0; i < sizeof(info) / sizeof(info[0]); i++)
 		if (strcmp(name, info[i]) == 0)
 			return true;
@@ -320,7 +320,7 @@ size_t rep_lossy_captures(const struct rep_data *d)
 }
 
 const char *const rep_vcol_names[REP_V_COUNT] = {
-	[REP_V_NONE] = "none", [REP_V_SSL2] = "SSL 2.0", [REP_V_SSL3] = "SSL 3.0", [REP_V_TLS10] = "TLS 1.0",
+	[REP_V_NONE] = "none",	   [REP_V_SSL2] = "SSL 2.0",  [REP_V_SSL3] = "SSL 3.0",	 [REP_V_TLS10] = "TLS 1.0",
 	[REP_V_TLS11] = "TLS 1.1", [REP_V_TLS12] = "TLS 1.2", [REP_V_TLS13] = "TLS 1.3", [REP_V_OTHER] = "other",
 };
 
@@ -362,7 +362,7 @@ void rep_peer_text(const struct rep_peer *p, char buf[static 64])
 		snprintf(buf, 64, v6 ? "[%s]:%u" : "%s:%u", p->ip, (unsigned)p->port);
 }
 
-const unsigned rep_reason_bits[4] = { REP_R_MAX_OLD_FAILED, REP_R_MAX_OLD, REP_R_NEG_OLD, REP_R_OFFERS_OLD };
+const unsigned rep_reason_bits[4] = {REP_R_MAX_OLD_FAILED, REP_R_MAX_OLD, REP_R_NEG_OLD, REP_R_OFFERS_OLD};
 
 const char *rep_reason_key(unsigned reason)
 {
@@ -389,14 +389,16 @@ void rep_reason_text(const struct rep_host *h, unsigned reason, uint16_t min_lev
 			 rep_version(min_level, b));
 		break;
 	case REP_R_MAX_OLD:
-		snprintf(buf, len, "%" PRIu64 " ClientHello%s offered at most %s and %s not refused (policy: %s or newer)",
+		snprintf(buf, len,
+			 "%" PRIu64 " ClientHello%s offered at most %s and %s not refused (policy: %s or newer)",
 			 h->old_offered - h->old_offered_failed, h->old_offered - h->old_offered_failed == 1 ? "" : "s",
 			 rep_version(h->min_offered, a), h->old_offered - h->old_offered_failed == 1 ? "was" : "were",
 			 rep_version(min_level, b));
 		break;
 	case REP_R_NEG_OLD:
 		snprintf(buf, len, "%" PRIu64 " connection%s negotiated %s (policy: %s or newer)", h->old_negotiated,
-			 h->old_negotiated == 1 ? "" : "s", rep_version(h->min_negotiated, a), rep_version(min_level, b));
+			 h->old_negotiated == 1 ? "" : "s", rep_version(h->min_negotiated, a),
+			 rep_version(min_level, b));
 		break;
 	case REP_R_OFFERS_OLD:
 		snprintf(buf, len,
@@ -405,7 +407,6 @@ void rep_reason_text(const struct rep_host *h, unsigned reason, uint16_t min_lev
 			 h->offers_old, h->offers_old == 1 ? "" : "s", h->offers_old == 1 ? "s" : "",
 			 rep_version(min_level, b));
 		break;
-	default:
-		snprintf(buf, len, "?");
+	default: snprintf(buf, len, "?");
 	}
 }

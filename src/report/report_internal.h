@@ -21,7 +21,7 @@ extern const struct rep_format_ops rep_fmt_text, rep_fmt_md, rep_fmt_csv, rep_fm
  * analysed (everything except the plain totals, so a new counter is treated as a loss until said otherwise). */
 struct rep_counter {
 	const char *name, *desc;
-	size_t offset;           /* in struct ta_stats */
+	size_t offset; /* in struct ta_stats */
 	bool loss;
 };
 extern const struct rep_counter rep_counters[];
@@ -32,14 +32,14 @@ size_t rep_lossy_captures(const struct rep_data *d);
 
 const char *rep_version(uint16_t level, char buf[static 32]); /* "-" for 0 */
 extern const char *const rep_vcol_names[REP_V_COUNT];
-void rep_ts(int64_t ns, char buf[static 64]);            /* RFC 3339 UTC, "-" for 0 */
-void rep_ts_human(int64_t ns, char buf[static 64]);      /* "2026-11-27 12:00:00Z", "-" for 0 */
+void rep_ts(int64_t ns, char buf[static 64]);			   /* RFC 3339 UTC, "-" for 0 */
+void rep_ts_human(int64_t ns, char buf[static 64]);		   /* "2026-11-27 12:00:00Z", "-" for 0 */
 void rep_peer_text(const struct rep_peer *p, char buf[static 64]); /* "10.0.0.5:443", "[2001:db8::1]:443" */
 /* Plain-words sentence for one reason bit of a host ("3 handshakes failed whose ClientHello offered at most
  * TLS 1.0 ..."); built only from numbers and our own names. */
 void rep_reason_text(const struct rep_host *h, unsigned reason, uint16_t min_level, char *buf, size_t len);
 extern const unsigned rep_reason_bits[4];
-const char *rep_reason_key(unsigned reason);            /* "max_old", ... (JSON/CSV) */
+const char *rep_reason_key(unsigned reason); /* "max_old", ... (JSON/CSV) */
 size_t rep_host_count(const struct rep_data *d, enum rep_verdict v);
 
 #endif

@@ -32,7 +32,10 @@
 
 /* ---- small helpers over the reader ---- */
 
-static uint8_t starttls_lower(uint8_t c) { return (c >= 'A' && c <= 'Z') ? (uint8_t)(c + 32) : c; }
+static uint8_t starttls_lower(uint8_t c)
+{
+	return (c >= 'A' && c <= 'Z') ? (uint8_t)(c + 32) : c;
+}
 
 /* Does r hold s at offset at (case-insensitive)? */
 static bool starttls_ci_at(const struct br *r, size_t at, const char *s)
@@ -97,7 +100,10 @@ static bool starttls_line(struct br *r, struct br *ret_line, bool *ret_complete)
 	return true;
 }
 
-static bool starttls_is_space(uint8_t c) { return c == ' ' || c == '\t'; }
+static bool starttls_is_space(uint8_t c)
+{
+	return c == ' ' || c == '\t';
+}
 
 /* Next space-separated word of line (leading spaces skipped); false when none is left. */
 static bool starttls_word(struct br *line, struct br *ret_word)
@@ -163,8 +169,8 @@ static void starttls_claim(struct starttls_result *out, enum starttls_proto p)
  * (FTP) and do not answer a command. */
 
 struct starttls_replies {
-	struct br r;     /* server bytes not yet read */
-	bool dead;       /* not a reply stream (or out of sync): no more replies */
+	struct br r; /* server bytes not yet read */
+	bool dead;   /* not a reply stream (or out of sync): no more replies */
 };
 
 /* A line cut before its code is complete: 0..2 digits. */
@@ -231,15 +237,18 @@ static bool starttls_next_reply(struct starttls_replies *it, uint16_t *ret_code,
 
 /* what a walk over a numeric-reply dialogue found */
 struct starttls_numeric_walk {
-	bool have_greeting;      /* the server's first reply is there */
+	bool have_greeting; /* the server's first reply is there */
 	uint16_t greet_code;
-	bool hello;              /* SMTP EHLO/HELO/LHLO before the request */
-	bool have_answer;        /* the reply to the request is there */
+	bool hello;	  /* SMTP EHLO/HELO/LHLO before the request */
+	bool have_answer; /* the reply to the request is there */
 	uint16_t answer_code;
-	struct br answer;        /* first line of that reply (borrowed from the server bytes) */
+	struct br answer; /* first line of that reply (borrowed from the server bytes) */
 };
 
-static bool starttls_smtp_request(struct br line) { return starttls_cmd_is(line, "STARTTLS"); }
+static bool starttls_smtp_request(struct br line)
+{
+	return starttls_cmd_is(line, "STARTTLS");
+}
 
 static bool starttls_ftp_request(struct br line)
 {
@@ -257,7 +266,7 @@ static bool starttls_ftp_request(struct br line)
 static bool starttls_numeric_walk(struct br client, struct br server, bool (*is_request)(struct br),
 				  struct starttls_numeric_walk *w)
 {
-	struct starttls_replies it = { .r = server, .dead = false };
+	struct starttls_replies it = {.r = server, .dead = false};
 	struct br line, first;
 	bool complete;
 	uint16_t code;
@@ -346,8 +355,8 @@ static bool starttls_imap_tag(const struct br *w)
 		return false;
 	for (size_t i = 0; i < n; i++) {
 		uint8_t c = br_peek(w, i);
-		if (c <= 0x20 || c >= 0x7f || c == '+' || c == '(' || c == ')' || c == '{' || c == '%' ||
-		    c == '*' || c == '"' || c == '\\')
+		if (c <= 0x20 || c >= 0x7f || c == '+' || c == '(' || c == ')' || c == '{' || c == '%' || c == '*' ||
+		    c == '"' || c == '\\')
 			return false;
 	}
 	return true;
@@ -449,8 +458,8 @@ static bool starttls_pop3_multiline(struct br line)
 	bool has_arg = starttls_word(&line, &arg);
 	if (starttls_word_is(&w, "CAPA") || starttls_word_is(&w, "RETR") || starttls_word_is(&w, "TOP"))
 		return true;
-	return !has_arg && (starttls_word_is(&w, "LIST") || starttls_word_is(&w, "UIDL") ||
-			    starttls_word_is(&w, "AUTH"));
+	return !has_arg &&
+	       (starttls_word_is(&w, "LIST") || starttls_word_is(&w, "UIDL") || starttls_word_is(&w, "AUTH"));
 }
 
 /* Reads the next status line into *ret_line; with multi, also the body after +OK. A line
@@ -672,7 +681,7 @@ static bool starttls_try_xmpp(struct br client, struct br server, struct starttl
  *   GSSENCRequest:  Int32(8) Int32(80877104)  (GSSAPI encryption, not TLS; after 'N' the
  *                   client may go on with an SSLRequest on the same connection) */
 
-#define STARTTLS_PG_SSL 80877103u
+#define STARTTLS_PG_SSL	   80877103u
 #define STARTTLS_PG_GSSENC 80877104u
 
 static bool starttls_try_postgresql(struct br client, struct br server, struct starttls_result *out)
@@ -685,7 +694,7 @@ static bool starttls_try_postgresql(struct br client, struct br server, struct s
 		if (code == STARTTLS_PG_SSL) {
 			starttls_claim(out, STARTTLS_POSTGRESQL);
 			if (br_ok(&server)) {
-				char txt[2] = { (char)answer, 0 };
+				char txt[2] = {(char)answer, 0};
 				starttls_set_reply(out, br_make((const uint8_t *)txt, 1));
 				out->accepted = (answer == 'S');
 				/* 'E': a server too old for SSLRequest sends an ErrorResponse */
@@ -747,7 +756,7 @@ static bool starttls_try_mysql(struct br client, struct br server, struct startt
  *   RDP_NEG_REQ/RSP/FAILURE: u8 type (1/2/3), u8 flags, u16le length (8), u32le value */
 
 enum {
-	STARTTLS_RDP_SSL = 0x1,       /* PROTOCOL_SSL */
+	STARTTLS_RDP_SSL = 0x1,	      /* PROTOCOL_SSL */
 	STARTTLS_RDP_HYBRID = 0x2,    /* PROTOCOL_HYBRID (CredSSP over TLS) */
 	STARTTLS_RDP_RDSTLS = 0x4,    /* PROTOCOL_RDSTLS (TLS) */
 	STARTTLS_RDP_HYBRID_EX = 0x8, /* PROTOCOL_HYBRID_EX (TLS) */
@@ -920,8 +929,8 @@ typedef bool (*starttls_detector)(struct br client, struct br server, struct sta
  * specific first: IMAP tags, POP3 STLS, FTP AUTH TLS, SMTP (needs EHLO or a 220 greeting),
  * IRC (what is left of a bare STARTTLS) */
 static const starttls_detector starttls_detectors[] = {
-	starttls_try_postgresql, starttls_try_mysql, starttls_try_rdp,  starttls_try_ldap, starttls_try_xmpp,
-	starttls_try_imap,       starttls_try_pop3,  starttls_try_ftp,  starttls_try_smtp, starttls_try_irc,
+	starttls_try_postgresql, starttls_try_mysql, starttls_try_rdp, starttls_try_ldap, starttls_try_xmpp,
+	starttls_try_imap,	 starttls_try_pop3,  starttls_try_ftp, starttls_try_smtp, starttls_try_irc,
 };
 
 /* the first STARTTLS_MAX_LOOK bytes of one side (NULL: none) */

@@ -32,10 +32,10 @@
 #include "tlsaudit/tls.h"
 #include "store_internal.h"
 
-#define STORE_BATCH_ROWS 1000          /* rows per write transaction in store_add_record */
-#define STORE_BUSY_TIMEOUT_MS 5000     /* wait this long for another writer's lock */
-#define STORE_APPLICATION_ID 0x544c5341 /* "TLSA" in PRAGMA application_id: our marker */
-#define TS_LEN 80                      /* format_ts buffer: fits any int year */
+#define STORE_BATCH_ROWS      1000	 /* rows per write transaction in store_add_record */
+#define STORE_BUSY_TIMEOUT_MS 5000	 /* wait this long for another writer's lock */
+#define STORE_APPLICATION_ID  0x544c5341 /* "TLSA" in PRAGMA application_id: our marker */
+#define TS_LEN		      80	 /* format_ts buffer: fits any int year */
 
 /* ---- schema ---------------------------------------------------------------------------------- */
 
@@ -44,7 +44,7 @@ static const char *const migrations[] = {
 	/* 0 -> 1 */
 	"CREATE TABLE captures ("
 	" id INTEGER PRIMARY KEY AUTOINCREMENT," /* never reused: a deleted duplicate's id stays dead */
-	" sha256 TEXT,"                    /* lowercase hex, NULL when unknown (stdin, live) */
+	" sha256 TEXT,"				 /* lowercase hex, NULL when unknown (stdin, live) */
 	" path TEXT NOT NULL,"
 	" sensor TEXT NOT NULL,"
 	" format TEXT NOT NULL,"
@@ -73,7 +73,7 @@ static const char *const migrations[] = {
 	" client_port INTEGER NOT NULL,"
 	" server_ip TEXT NOT NULL,"
 	" server_port INTEGER NOT NULL,"
-	" sni,"                            /* TEXT if valid UTF-8 without NUL, else BLOB; NULL = no SNI */
+	" sni," /* TEXT if valid UTF-8 without NUL, else BLOB; NULL = no SNI */
 	" alpn BLOB,"
 	" client_record_version_id INTEGER NOT NULL,"
 	" client_legacy_version TEXT,"
@@ -135,13 +135,13 @@ static const char *const migrations[] = {
 	 * (chain length, expired at that connection's time) stay in connections */
 	"CREATE TABLE certificates ("
 	" id INTEGER PRIMARY KEY,"
-	" sha256 TEXT NOT NULL UNIQUE,"    /* lowercase hex of the DER */
-	" subject_cn,"                     /* TEXT if valid UTF-8 without NUL, else BLOB; NULL = no CN */
+	" sha256 TEXT NOT NULL UNIQUE," /* lowercase hex of the DER */
+	" subject_cn,"			/* TEXT if valid UTF-8 without NUL, else BLOB; NULL = no CN */
 	" issuer_cn,"
-	" sans BLOB,"                      /* (u8 len, bytes)*: DNS names, IP addresses as text */
-	" not_before INTEGER NOT NULL,"    /* seconds since the epoch */
+	" sans BLOB,"			/* (u8 len, bytes)*: DNS names, IP addresses as text */
+	" not_before INTEGER NOT NULL," /* seconds since the epoch */
 	" not_after INTEGER NOT NULL,"
-	" not_before_ts TEXT NOT NULL,"    /* RFC 3339 UTC */
+	" not_before_ts TEXT NOT NULL," /* RFC 3339 UTC */
 	" not_after_ts TEXT NOT NULL,"
 	" key_type TEXT,"
 	" key_curve TEXT,"
@@ -157,27 +157,34 @@ static const char *const migrations[] = {
 #define N_MIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))
 _Static_assert(N_MIGRATIONS == STORE_SCHEMA_VERSION, "one migration per schema version");
 
-const char *store_migration_sql(size_t from) { return from < N_MIGRATIONS ? migrations[from] : NULL; }
+const char *store_migration_sql(size_t from)
+{
+	return from < N_MIGRATIONS ? migrations[from] : NULL;
+}
 
 /* connections columns after capture_id, in INSERT/SELECT order */
-#define CONN_COLS(X)                                                                                    \
-	X(seq) X(ts) X(ts_ns) X(last_ns) X(family) X(client_ip) X(client_port) X(server_ip) X(server_port) \
-	X(sni) X(alpn) X(client_record_version_id) X(client_legacy_version) X(client_legacy_version_id)     \
-	X(client_supported_versions) X(client_supported_versions_id) X(client_max_version)                 \
-	X(client_max_version_id) X(client_max_level) X(ciphers) X(groups) X(has_server_hello)              \
-	X(server_legacy_version_id) X(negotiated_version) X(negotiated_version_id) X(negotiated_level)     \
-	X(cipher) X(cipher_id) X(cipher_sslv2) X(alert) X(alert_id) X(alert_level) X(alert_level_id)       \
-	X(alert_sender) X(established) X(resumed) X(hello_retry_request) X(starttls) X(l7_protocol)        \
-	X(risk_mask) X(outcome) X(flags) X(ja3) X(ja3s) X(ja4) X(ja4_hrr) X(ndpi_ja3) X(pkts_c2s) X(pkts_s2c)          \
-	X(bytes_c2s) X(bytes_s2c) X(cert_id) X(cert_chain_len) X(cert_expired)
+#define CONN_COLS(X)                                                                                                   \
+	X(seq)                                                                                                         \
+	X(ts) X(ts_ns) X(last_ns) X(family) X(client_ip) X(client_port) X(server_ip) X(server_port) X(sni) X(alpn) X(  \
+		client_record_version_id) X(client_legacy_version) X(client_legacy_version_id)                         \
+		X(client_supported_versions) X(client_supported_versions_id) X(client_max_version) X(                  \
+			client_max_version_id) X(client_max_level) X(ciphers) X(groups) X(has_server_hello)            \
+			X(server_legacy_version_id) X(negotiated_version) X(negotiated_version_id) X(negotiated_level) \
+				X(cipher) X(cipher_id) X(cipher_sslv2) X(alert) X(alert_id) X(alert_level)             \
+					X(alert_level_id) X(alert_sender) X(established) X(resumed)                    \
+						X(hello_retry_request) X(starttls) X(l7_protocol) X(risk_mask)         \
+							X(outcome) X(flags) X(ja3) X(ja3s) X(ja4) X(ja4_hrr)           \
+								X(ndpi_ja3) X(pkts_c2s) X(pkts_s2c) X(bytes_c2s)       \
+									X(bytes_s2c) X(cert_id) X(cert_chain_len)      \
+										X(cert_expired)
 
 enum conn_col {
 #define CONN_ENUM(name) CC_##name,
 	CONN_COLS(CONN_ENUM)
 #undef CONN_ENUM
-	CC_COUNT_
+		CC_COUNT_
 };
-#define CONN_NAME(name) ", " #name
+#define CONN_NAME(name)	 ", " #name
 #define CONN_PARAM(name) ", ?"
 
 enum stmt_id {
@@ -202,14 +209,15 @@ enum stmt_id {
 };
 
 /* certificates columns read back with each connection (LEFT JOIN), after CONN_COLS */
-#define CERT_COLS(X)                                                                                    \
-	X(subject_cn) X(issuer_cn) X(sans) X(not_before) X(not_after) X(key_type) X(key_curve) X(key_bits) \
-	X(sig_alg) X(self_signed) X(sha256)
+#define CERT_COLS(X)                                                                                                   \
+	X(subject_cn)                                                                                                  \
+	X(issuer_cn) X(sans) X(not_before) X(not_after) X(key_type) X(key_curve) X(key_bits) X(sig_alg) X(self_signed) \
+		X(sha256)
 enum cert_col {
 #define CERT_ENUM(name) CE_##name,
 	CERT_COLS(CERT_ENUM)
 #undef CERT_ENUM
-	CE_COUNT_
+		CE_COUNT_
 };
 #define CERT_SEL(name) ", cert." #name
 
@@ -221,21 +229,22 @@ static const char *const stmt_sql[ST_COUNT_] = {
 	[ST_ROLLBACK] = "ROLLBACK",
 	[ST_INSERT_CAPTURE] = "INSERT INTO captures (sha256, path, sensor, format, linktypes, file_bytes, status,"
 			      " warnings, read_started) VALUES (?, ?, ?, ?, ?, ?, 'reading', ?, ?)",
-	[ST_UPDATE_CAPTURE] = "UPDATE captures SET " TA_STATS_FIELDS(STAT_SET)
-			      "sha256 = ?, path = ?, sensor = ?, format = ?, linktypes = ?, file_bytes = ?,"
-			      " packets = ?, first_ns = ?, last_ns = ?, first_ts = ?, last_ts = ?, status = ?,"
-			      " warnings = ?, read_finished = ? WHERE id = ?",
+	[ST_UPDATE_CAPTURE] = "UPDATE captures SET " TA_STATS_FIELDS(
+		STAT_SET) "sha256 = ?, path = ?, sensor = ?, format = ?, linktypes = ?, file_bytes = ?,"
+			  " packets = ?, first_ns = ?, last_ns = ?, first_ts = ?, last_ts = ?, status = ?,"
+			  " warnings = ?, read_finished = ? WHERE id = ?",
 	[ST_FIND_OTHER] = "SELECT id FROM captures WHERE sha256 = ?1 AND id <> ?2"
 			  " AND status IN ('complete', 'cut') ORDER BY id LIMIT 1",
 	[ST_FIND_CAPTURE] = "SELECT id FROM captures WHERE sha256 = ?1 AND status IN ('complete', 'cut')"
 			    " ORDER BY id LIMIT 1",
 	[ST_DELETE_CONNS] = "DELETE FROM connections WHERE capture_id = ?1",
 	[ST_DELETE_CAPTURE] = "DELETE FROM captures WHERE id = ?1",
-	[ST_INSERT_CONN] = "INSERT INTO connections (capture_id" CONN_COLS(CONN_NAME) ") VALUES (?" CONN_COLS(
-		CONN_PARAM) ")",
-	[ST_SELECT_CONNS] = "SELECT capture_id" CONN_COLS(CONN_NAME) CERT_COLS(CERT_SEL) " FROM connections"
-			    " LEFT JOIN certificates AS cert ON cert.id = connections.cert_id"
-			    " WHERE ?1 = 0 OR capture_id = ?1 ORDER BY ts_ns, seq, capture_id",
+	[ST_INSERT_CONN] =
+		"INSERT INTO connections (capture_id" CONN_COLS(CONN_NAME) ") VALUES (?" CONN_COLS(CONN_PARAM) ")",
+	[ST_SELECT_CONNS] = "SELECT capture_id" CONN_COLS(CONN_NAME)
+		CERT_COLS(CERT_SEL) " FROM connections"
+				    " LEFT JOIN certificates AS cert ON cert.id = connections.cert_id"
+				    " WHERE ?1 = 0 OR capture_id = ?1 ORDER BY ts_ns, seq, capture_id",
 	[ST_INSERT_CERT] = "INSERT OR IGNORE INTO certificates (sha256, subject_cn, issuer_cn, sans, not_before,"
 			   " not_after, not_before_ts, not_after_ts, key_type, key_curve, key_bits, sig_alg,"
 			   " self_signed) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
@@ -262,17 +271,23 @@ static const char *const stmt_sql[ST_COUNT_] = {
 struct store {
 	sqlite3 *db;
 	sqlite3_stmt *st[ST_COUNT_]; /* prepared once in store_open */
-	bool in_tx;                  /* a batch transaction is open */
-	unsigned pending;            /* rows inserted in the open batch */
-	bool buffered;               /* rows wait in q and are written in one short transaction */
-	struct ta_record *q;         /* owned: queued rows (buffered mode), STORE_BATCH_ROWS of them */
-	int64_t *q_capture;          /* capture id of each queued row */
+	bool in_tx;		     /* a batch transaction is open */
+	unsigned pending;	     /* rows inserted in the open batch */
+	bool buffered;		     /* rows wait in q and are written in one short transaction */
+	struct ta_record *q;	     /* owned: queued rows (buffered mode), STORE_BATCH_ROWS of them */
+	int64_t *q_capture;	     /* capture id of each queued row */
 	size_t q_n;
 };
 
-sqlite3 *store_db(struct store *s) { return s->db; }
+sqlite3 *store_db(struct store *s)
+{
+	return s->db;
+}
 
-void store_set_busy_timeout(struct store *s, int ms) { sqlite3_busy_timeout(s->db, ms); }
+void store_set_busy_timeout(struct store *s, int ms)
+{
+	sqlite3_busy_timeout(s->db, ms);
+}
 
 /* ---- errors ---------------------------------------------------------------------------------- */
 
@@ -291,27 +306,19 @@ int store_map_rc(int rc)
 {
 	switch (rc & 0xff) {
 	case SQLITE_BUSY:
-	case SQLITE_LOCKED:
-		return -EBUSY;
+	case SQLITE_LOCKED: return -EBUSY;
 	case SQLITE_CANTOPEN:
 	case SQLITE_READONLY:
 	case SQLITE_PERM:
-	case SQLITE_AUTH:
-		return -EACCES;
+	case SQLITE_AUTH: return -EACCES;
 	case SQLITE_NOTADB:
 	case SQLITE_CORRUPT:
-	case SQLITE_MISMATCH:
-		return -EINVAL;
-	case SQLITE_CONSTRAINT:
-		return -EEXIST;
-	case SQLITE_NOMEM:
-		return -ENOMEM;
-	case SQLITE_FULL:
-		return -ENOSPC;
-	case SQLITE_TOOBIG:
-		return -E2BIG;
-	default:
-		return -EIO;
+	case SQLITE_MISMATCH: return -EINVAL;
+	case SQLITE_CONSTRAINT: return -EEXIST;
+	case SQLITE_NOMEM: return -ENOMEM;
+	case SQLITE_FULL: return -ENOSPC;
+	case SQLITE_TOOBIG: return -E2BIG;
+	default: return -EIO;
 	}
 }
 
@@ -319,7 +326,8 @@ int store_map_rc(int rc)
 int store_db_err(sqlite3 *db, int rc, const char *what, char *err, size_t errlen)
 {
 	if ((rc & 0xff) == SQLITE_NOTADB)
-		store_set_err(err, errlen, "%s: not a database (%s)", what, db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+		store_set_err(err, errlen, "%s: not a database (%s)", what,
+			      db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
 	else
 		store_set_err(err, errlen, "%s: %s", what, db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
 	return store_map_rc(rc);
@@ -433,7 +441,10 @@ static size_t parse_u16_list(const char *s, uint16_t *out, size_t max)
 	return n;
 }
 
-static bool is_ipv6(uint8_t family) { return family == 6; }
+static bool is_ipv6(uint8_t family)
+{
+	return family == 6;
+}
 
 /* ---- statement helpers ----------------------------------------------------------------------- */
 
@@ -584,14 +595,14 @@ static int migrate(sqlite3 *db, const char *path, char *err, size_t errlen)
 	    (ret = pragma_int(db, "SELECT count(*) FROM sqlite_schema", &tables, err, errlen)) < 0)
 		goto cleanup;
 	if (app_id != STORE_APPLICATION_ID && (tables != 0 || version != 0 || app_id != 0)) {
-		store_set_err(err, errlen, "%s: an SQLite database that is not a tlsaudit database (refusing to touch it)",
-			path);
+		store_set_err(err, errlen,
+			      "%s: an SQLite database that is not a tlsaudit database (refusing to touch it)", path);
 		ret = -EINVAL;
 		goto cleanup;
 	}
 	if (version > STORE_SCHEMA_VERSION) {
 		store_set_err(err, errlen, "%s: database schema %" PRId64 " is newer than this tlsaudit (%d)", path,
-			version, STORE_SCHEMA_VERSION);
+			      version, STORE_SCHEMA_VERSION);
 		ret = -EINVAL;
 		goto cleanup;
 	}
@@ -639,7 +650,8 @@ int store_open(const char *path, struct store **ret, char *err, size_t errlen)
 	if (rc != SQLITE_OK) {
 		int sys = s->db ? sqlite3_system_errno(s->db) : 0;
 		store_set_err(err, errlen, "%s: cannot open database: %s%s%s", path,
-			s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc), sys ? ": " : "", sys ? strerror(sys) : "");
+			      s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc), sys ? ": " : "",
+			      sys ? strerror(sys) : "");
 		r = store_map_rc(rc);
 		goto cleanup;
 	}
@@ -783,15 +795,14 @@ int store_find_capture(struct store *s, const uint8_t sha256[32], int64_t *ret_i
 	return ret;
 }
 
-static int bind_id_step(struct store *s, enum stmt_id which, int64_t id, const char *what, char *err,
-			size_t errlen)
+static int bind_id_step(struct store *s, enum stmt_id which, int64_t id, const char *what, char *err, size_t errlen)
 {
 	sqlite3_bind_int64(s->st[which], 1, id);
 	return step_done(s, s->st[which], what, err, errlen);
 }
 
-int store_capture_end(struct store *s, int64_t id, const struct store_capture *c, int64_t *ret_existing_id,
-		      char *err, size_t errlen)
+int store_capture_end(struct store *s, int64_t id, const struct store_capture *c, int64_t *ret_existing_id, char *err,
+		      size_t errlen)
 {
 	if (s->q_n) {
 		int fret = flush_queue(s, err, errlen);
@@ -884,8 +895,8 @@ static void format_s(int64_t sec, char *buf, size_t len)
 		snprintf(buf, len, "%" PRId64 "s", sec);
 		return;
 	}
-	snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-		 tm.tm_hour, tm.tm_min, tm.tm_sec);
+	snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+		 tm.tm_min, tm.tm_sec);
 }
 
 /* The record's leaf certificate: insert it once (content-addressed by SHA-256), return its id. */
@@ -1015,8 +1026,8 @@ static int insert_record(struct store *s, int64_t capture_id, const struct ta_re
 				 tls_version_is_13(r->negotiated_version) ? 0x0304 : r->negotiated_version);
 	}
 	if (r->has_cipher) {
-		const char *name = r->cipher_sslv2 ? tls_sslv2_cipher_name(r->cipher)
-						   : tls_cipher_name((uint16_t)r->cipher);
+		const char *name =
+			r->cipher_sslv2 ? tls_sslv2_cipher_name(r->cipher) : tls_cipher_name((uint16_t)r->cipher);
 		char hexname[16];
 
 		if (name == NULL) {
@@ -1077,7 +1088,10 @@ static int insert_record(struct store *s, int64_t capture_id, const struct ta_re
 
 #define C(col) (CC_##col + 1) /* result column: 0 is capture_id */
 
-static bool col_null(sqlite3_stmt *st, int i) { return sqlite3_column_type(st, i) == SQLITE_NULL; }
+static bool col_null(sqlite3_stmt *st, int i)
+{
+	return sqlite3_column_type(st, i) == SQLITE_NULL;
+}
 
 /* Copy a TEXT or BLOB column (wire bytes) into dst[0..max) + NUL; returns the length. */
 static uint16_t col_bytes(sqlite3_stmt *st, int i, char *dst, size_t max)
@@ -1177,15 +1191,15 @@ static void read_record(sqlite3_stmt *st, struct ta_record *r)
 	r->client_legacy_version = (uint16_t)sqlite3_column_int(st, C(client_legacy_version_id));
 	if (!col_null(st, C(client_supported_versions_id))) {
 		r->client_has_supported_versions = true;
-		r->n_client_versions = (uint8_t)parse_u16_list(
-			(const char *)sqlite3_column_text(st, C(client_supported_versions_id)), r->client_versions,
-			REC_MAX_VERSIONS);
+		r->n_client_versions =
+			(uint8_t)parse_u16_list((const char *)sqlite3_column_text(st, C(client_supported_versions_id)),
+						r->client_versions, REC_MAX_VERSIONS);
 	}
 	r->client_max_version = (uint16_t)sqlite3_column_int(st, C(client_max_version_id));
 	r->n_ciphers = (uint16_t)parse_u16_list((const char *)sqlite3_column_text(st, C(ciphers)), r->ciphers,
-						 REC_MAX_CIPHERS);
-	r->n_groups = (uint8_t)parse_u16_list((const char *)sqlite3_column_text(st, C(groups)), r->groups,
-					      REC_MAX_GROUPS);
+						REC_MAX_CIPHERS);
+	r->n_groups =
+		(uint8_t)parse_u16_list((const char *)sqlite3_column_text(st, C(groups)), r->groups, REC_MAX_GROUPS);
 	r->has_server_hello = sqlite3_column_int(st, C(has_server_hello)) != 0;
 	r->server_legacy_version = (uint16_t)sqlite3_column_int(st, C(server_legacy_version_id));
 	r->negotiated_version = (uint16_t)sqlite3_column_int(st, C(negotiated_version_id));
@@ -1260,8 +1274,7 @@ static int record_row(sqlite3_stmt *st, void *cb, void *ctx)
 	return fn(&r, ctx);
 }
 
-int store_foreach_record(struct store *s, int64_t capture_id, store_record_cb cb, void *ctx, char *err,
-			 size_t errlen)
+int store_foreach_record(struct store *s, int64_t capture_id, store_record_cb cb, void *ctx, char *err, size_t errlen)
 {
 	return foreach_row(s, ST_SELECT_CONNS, capture_id, record_row, &cb, ctx, "read connections", err, errlen);
 }
@@ -1294,8 +1307,7 @@ static int summary_row(sqlite3_stmt *st, void *cb, void *ctx)
 	return fn(&h, ctx);
 }
 
-int store_foreach_summary(struct store *s, int64_t capture_id, store_summary_cb cb, void *ctx, char *err,
-			  size_t errlen)
+int store_foreach_summary(struct store *s, int64_t capture_id, store_summary_cb cb, void *ctx, char *err, size_t errlen)
 {
 	return foreach_row(s, capture_id ? ST_SUMMARY_CAPTURE : ST_SUMMARY_ALL, capture_id, summary_row, &cb, ctx,
 			   "read host summary", err, errlen);
@@ -1344,7 +1356,10 @@ int store_check(struct store *s, char *err, size_t errlen)
 
 /* ---- buffered writing (several writers on one database) -------------------------------------- */
 
-void store_set_buffered(struct store *s, bool on) { s->buffered = on; }
+void store_set_buffered(struct store *s, bool on)
+{
+	s->buffered = on;
+}
 
 /* Write the queued rows in one transaction, held only for the inserts: another
  * process writing the same database waits milliseconds, not a whole batch of

@@ -11,30 +11,30 @@
 #include "tlsaudit/store.h"
 
 /* Per-host-per-role aggregation over the rows of CTE r (family, ip, role, ...). */
-#define R_COLS                                                                                          \
-	"established, outcome, alert, negotiated_version, negotiated_version_id, negotiated_level, "      \
+#define R_COLS                                                                                       \
+	"established, outcome, alert, negotiated_version, negotiated_version_id, negotiated_level, " \
 	"client_max_level, ts_ns, last_ns"
-#define SUMMARY_TAIL                                                                                    \
-	"agg AS (SELECT family, ip, role, count(*) AS connections, sum(established) AS established,"      \
-	" sum(outcome <> 'established') AS failed, max(client_max_level) AS max_offered,"                  \
-	" min(negotiated_level) AS min_negotiated, max(negotiated_level) AS max_negotiated,"               \
-	" min(ts_ns) AS first_ns, max(last_ns) AS last_ns FROM r GROUP BY family, ip, role),"             \
-	"vc AS (SELECT family, ip, role, coalesce(min(negotiated_version), 'none') AS v,"                  \
-	" coalesce(negotiated_version_id, -1) AS k, count(*) AS n FROM r"                                  \
-	" GROUP BY family, ip, role, negotiated_version_id),"                                              \
-	"vs AS (SELECT family, ip, role, group_concat(v || ' x' || n, ', ') AS versions"                    \
-	" FROM (SELECT * FROM vc ORDER BY family, ip, role, k) GROUP BY family, ip, role),"                 \
-	"fc AS (SELECT family, ip, role,"                                                                  \
-	" CASE WHEN outcome = 'alert' AND alert IS NOT NULL THEN alert ELSE outcome END AS f,"             \
-	" count(*) AS n FROM r WHERE outcome <> 'established' GROUP BY 1, 2, 3, 4),"                        \
-	"fs AS (SELECT family, ip, role, group_concat(f || ' x' || n, ', ') AS failures"                    \
-	" FROM (SELECT * FROM fc ORDER BY family, ip, role, n DESC, f) GROUP BY family, ip, role) "        \
-	"SELECT agg.family, agg.ip, agg.role, agg.connections, agg.established, agg.failed,"               \
-	" agg.max_offered, agg.min_negotiated, agg.max_negotiated, vs.versions,"                           \
-	" coalesce(fs.failures, ''), agg.first_ns, agg.last_ns"                                            \
+#define SUMMARY_TAIL                                                                                 \
+	"agg AS (SELECT family, ip, role, count(*) AS connections, sum(established) AS established," \
+	" sum(outcome <> 'established') AS failed, max(client_max_level) AS max_offered,"            \
+	" min(negotiated_level) AS min_negotiated, max(negotiated_level) AS max_negotiated,"         \
+	" min(ts_ns) AS first_ns, max(last_ns) AS last_ns FROM r GROUP BY family, ip, role),"        \
+	"vc AS (SELECT family, ip, role, coalesce(min(negotiated_version), 'none') AS v,"            \
+	" coalesce(negotiated_version_id, -1) AS k, count(*) AS n FROM r"                            \
+	" GROUP BY family, ip, role, negotiated_version_id),"                                        \
+	"vs AS (SELECT family, ip, role, group_concat(v || ' x' || n, ', ') AS versions"             \
+	" FROM (SELECT * FROM vc ORDER BY family, ip, role, k) GROUP BY family, ip, role),"          \
+	"fc AS (SELECT family, ip, role,"                                                            \
+	" CASE WHEN outcome = 'alert' AND alert IS NOT NULL THEN alert ELSE outcome END AS f,"       \
+	" count(*) AS n FROM r WHERE outcome <> 'established' GROUP BY 1, 2, 3, 4),"                 \
+	"fs AS (SELECT family, ip, role, group_concat(f || ' x' || n, ', ') AS failures"             \
+	" FROM (SELECT * FROM fc ORDER BY family, ip, role, n DESC, f) GROUP BY family, ip, role) "  \
+	"SELECT agg.family, agg.ip, agg.role, agg.connections, agg.established, agg.failed,"         \
+	" agg.max_offered, agg.min_negotiated, agg.max_negotiated, vs.versions,"                     \
+	" coalesce(fs.failures, ''), agg.first_ns, agg.last_ns"                                      \
 	" FROM agg JOIN vs USING (family, ip, role) LEFT JOIN fs USING (family, ip, role)"
 
-#define SUMMARY_COLS                                                                                    \
+#define SUMMARY_COLS                                                                                       \
 	"family, ip, role, connections, established, failed, max_offered, min_negotiated, max_negotiated," \
 	" versions, failures, first_ns, last_ns"
 

@@ -21,16 +21,17 @@
 #include "store_internal.h"
 
 /* RFC 3339 UTC with microseconds from ns since the epoch (?N), as format_ts() writes it */
-#define TS_SQL(p) "strftime('%Y-%m-%dT%H:%M:%S', " p " / 1000000000, 'unixepoch')" \
-		  " || printf('.%06dZ', (" p " % 1000000000) / 1000)"
+#define TS_SQL(p)                                                        \
+	"strftime('%Y-%m-%dT%H:%M:%S', " p " / 1000000000, 'unixepoch')" \
+	" || printf('.%06dZ', (" p " % 1000000000) / 1000)"
 #define STAT_SET(name, desc) #name " = ?, "
 
-static const char sql_progress[] =
-	"UPDATE captures SET " TA_STATS_FIELDS(STAT_SET)
-	"linktypes = ?, packets = ?, status = ?, warnings = ?, first_ns = ?, last_ns = ?,"
-	" first_ts = CASE WHEN ?100 = 0 THEN first_ts ELSE " TS_SQL("?100") " END,"
-	" last_ts = CASE WHEN ?101 = 0 THEN last_ts ELSE " TS_SQL("?101") " END"
-	" WHERE id = ?102";
+static const char sql_progress[] = "UPDATE captures SET " TA_STATS_FIELDS(
+	STAT_SET) "linktypes = ?, packets = ?, status = ?, warnings = ?, first_ns = ?, last_ns = ?,"
+		  " first_ts = CASE WHEN ?100 = 0 THEN first_ts ELSE " TS_SQL(
+			  "?100") " END,"
+				  " last_ts = CASE WHEN ?101 = 0 THEN last_ts ELSE " TS_SQL("?101") " END"
+												    " WHERE id = ?102";
 
 static const char sql_summary_delete[] =
 	"WITH hosts(ip) AS (SELECT client_ip FROM connections WHERE capture_id = ?1 AND id > ?2"
@@ -100,8 +101,8 @@ static int update_capture(sqlite3 *db, int64_t id, const struct store_capture *c
 	return 0;
 }
 
-int store_live_progress(struct store *s, int64_t id, const struct store_capture *c, int64_t *watermark,
-			char *err, size_t errlen)
+int store_live_progress(struct store *s, int64_t id, const struct store_capture *c, int64_t *watermark, char *err,
+			size_t errlen)
 {
 	sqlite3 *db = store_db(s);
 	int64_t top = 0;

@@ -21,7 +21,7 @@
 #include "store_internal.h"
 
 #define MERGE_APPLICATION_ID 0x544c5341 /* "TLSA", as store.c */
-#define MERGE_SQL_MAX 16384
+#define MERGE_SQL_MAX	     16384
 
 /* "file:" + percent-encoded path + "?mode=ro" (RFC 3986 unreserved characters and '/' kept). */
 static int make_ro_uri(const char *path, char *buf, size_t len)
@@ -156,7 +156,8 @@ static int column_lists(sqlite3 *db, const char *table, bool zero_missing, char 
 		/* a certificate reference is remapped through the certificate's identity, its sha256 */
 		const char *expr = present ? name : "0";
 		if (strcmp(table, "connections") == 0 && strcmp(name, "cert_id") == 0)
-			expr = "(SELECT m.id FROM main.certificates m JOIN merge_src.certificates s ON s.sha256 = m.sha256"
+			expr = "(SELECT m.id FROM main.certificates m JOIN merge_src.certificates s ON s.sha256 = "
+			       "m.sha256"
 			       " WHERE s.id = src_c.cert_id)";
 		if ((ret = append(into, len, &oi, oi ? ", " : "", name)) < 0 ||
 		    (ret = append(from, len, &of, of ? ", " : "", expr)) < 0) {
@@ -196,10 +197,11 @@ static int read_src_captures(sqlite3 *db, struct src_capture **ret, size_t *ret_
 	sqlite3_stmt *st = NULL;
 	struct src_capture *v = NULL;
 	size_t n = 0, cap = 0;
-	int rc = sqlite3_prepare_v2(db,
-				    "SELECT id, coalesce(sha256, ''), sensor, path, first_ns, packets, status = 'reading'"
-				    " FROM merge_src.captures ORDER BY id",
-				    -1, &st, NULL);
+	int rc = sqlite3_prepare_v2(
+		db,
+		"SELECT id, coalesce(sha256, ''), sensor, path, first_ns, packets, status = 'reading'"
+		" FROM merge_src.captures ORDER BY id",
+		-1, &st, NULL);
 	if (rc != SQLITE_OK)
 		return store_db_err(db, rc, "read input captures", err, errlen);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -295,7 +297,7 @@ static int merge_one(struct store *s, sqlite3 *db, sqlite3_stmt **st, const stru
 int store_merge(struct store *s, const char *in_path, struct merge_stats *ms, char *err, size_t errlen)
 {
 	sqlite3 *db = store_db(s);
-	sqlite3_stmt *st[MS_COUNT_] = { 0 };
+	sqlite3_stmt *st[MS_COUNT_] = {0};
 	struct src_capture *caps = NULL;
 	size_t ncaps = 0;
 	char uri[4200];
@@ -346,7 +348,8 @@ int store_merge(struct store *s, const char *in_path, struct merge_stats *ms, ch
 		attached = true;
 	}
 	if (sqlite3_db_readonly(db, "merge_src") != 1) {
-		store_set_err(err, errlen, "%s: could not be attached read-only (SQLite without URI support?)", in_path);
+		store_set_err(err, errlen, "%s: could not be attached read-only (SQLite without URI support?)",
+			      in_path);
 		ret = -EINVAL;
 		goto out;
 	}
@@ -386,7 +389,8 @@ int store_merge(struct store *s, const char *in_path, struct merge_stats *ms, ch
 			if ((ret = column_lists(db, "certificates", false, into, from, MERGE_SQL_MAX, err, errlen)) < 0)
 				goto out;
 			snprintf(sql, MERGE_SQL_MAX,
-				 "INSERT OR IGNORE INTO main.certificates (%s) SELECT %s FROM merge_src.certificates ORDER BY id",
+				 "INSERT OR IGNORE INTO main.certificates (%s) SELECT %s FROM merge_src.certificates "
+				 "ORDER BY id",
 				 into, from);
 			if ((rc = sqlite3_prepare_v2(db, sql, -1, &st[MS_INSERT_CERTS], NULL)) != SQLITE_OK)
 				goto prep_err;

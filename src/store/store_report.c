@@ -16,19 +16,33 @@
 #include "tlsaudit/report_data.h"
 #include "store_internal.h"
 
-#define REP_WHERE                                                                                       \
-	" FROM connections c JOIN captures k ON k.id = c.capture_id WHERE k.status <> 'reading'"        \
-	" AND (?1 IS NULL OR c.ts_ns >= ?1) AND (?2 IS NULL OR c.ts_ns < ?2)"                              \
+#define REP_WHERE                                                                                \
+	" FROM connections c JOIN captures k ON k.id = c.capture_id WHERE k.status <> 'reading'" \
+	" AND (?1 IS NULL OR c.ts_ns >= ?1) AND (?2 IS NULL OR c.ts_ns < ?2)"                    \
 	" AND (?3 IS NULL OR c.client_ip = ?3 OR c.server_ip = ?3)"
 
 static const char sql_range[] = "SELECT count(*), min(c.ts_ns), max(c.ts_ns)" REP_WHERE;
 
-enum { RC_TS, RC_LAST, RC_FAMILY, RC_CIP, RC_CPORT, RC_SIP, RC_SPORT, RC_SNI, RC_MAXL, RC_SV, RC_NEGL, RC_OUTCOME,
-       RC_ALERT, RC_EST };
-static const char sql_conns[] = "SELECT c.ts_ns, c.last_ns, c.family, c.client_ip, c.client_port, c.server_ip,"
-				" c.server_port, c.sni, c.client_max_level, c.client_supported_versions_id,"
-				" c.negotiated_level, c.outcome, c.alert, c.established" REP_WHERE
-				" ORDER BY c.ts_ns, c.capture_id, c.seq";
+enum {
+	RC_TS,
+	RC_LAST,
+	RC_FAMILY,
+	RC_CIP,
+	RC_CPORT,
+	RC_SIP,
+	RC_SPORT,
+	RC_SNI,
+	RC_MAXL,
+	RC_SV,
+	RC_NEGL,
+	RC_OUTCOME,
+	RC_ALERT,
+	RC_EST
+};
+static const char sql_conns[] =
+	"SELECT c.ts_ns, c.last_ns, c.family, c.client_ip, c.client_port, c.server_ip,"
+	" c.server_port, c.sni, c.client_max_level, c.client_supported_versions_id,"
+	" c.negotiated_level, c.outcome, c.alert, c.established" REP_WHERE " ORDER BY c.ts_ns, c.capture_id, c.seq";
 
 #define STAT_COL(name, desc) ", " #name
 static const char sql_captures[] =
@@ -43,8 +57,8 @@ static const char sql_captures[] =
 struct host_table {
 	struct rep_host *v;
 	size_t n, cap;
-	uint32_t *slot;  /* index + 1, 0 = empty */
-	size_t nslots;   /* power of two */
+	uint32_t *slot; /* index + 1, 0 = empty */
+	size_t nslots;	/* power of two */
 };
 
 static uint64_t hash_key(const char *ip, const char *role)
@@ -438,7 +452,7 @@ out:
 static int host_cmp(const void *a, const void *b)
 {
 	const struct rep_host *x = a, *y = b;
-	uint8_t ax[16] = { 0 }, ay[16] = { 0 };
+	uint8_t ax[16] = {0}, ay[16] = {0};
 	if (x->family != y->family)
 		return x->family < y->family ? -1 : 1;
 	inet_pton(x->family == 6 ? AF_INET6 : AF_INET, x->ip, ax);
@@ -480,7 +494,7 @@ static int sni_cmp(const void *a, const void *b)
 int report_load(struct store *s, const struct rep_query *q, struct rep_data **ret, char *err, size_t errlen)
 {
 	sqlite3 *db = store_db(s);
-	struct host_table t = { 0 };
+	struct host_table t = {0};
 	struct rep_data *d = calloc(1, sizeof(*d));
 	int r;
 	if (!d) {

@@ -148,21 +148,17 @@ static uint8_t parse_u16_ext(struct br *body, bool len8, uint16_t *out, size_t c
 static void parse_ch_extension(uint16_t type, struct br *body, struct tls_client_hello *ch)
 {
 	switch (type) {
-	case EXT_SERVER_NAME:
-		parse_sni(body, ch);
-		break;
+	case EXT_SERVER_NAME: parse_sni(body, ch); break;
 	case EXT_SUPPORTED_GROUPS:
 		ch->n_groups = parse_u16_ext(body, false, ch->groups, TLS_MAX_GROUPS, TLS_AN_GROUPS_CAPPED, ch);
 		break;
 	case EXT_SIGNATURE_ALGORITHMS:
-		ch->n_sigalgs =
-			parse_u16_ext(body, false, ch->sigalgs, TLS_MAX_SIGALGS, TLS_AN_SIGALGS_CAPPED, ch);
+		ch->n_sigalgs = parse_u16_ext(body, false, ch->sigalgs, TLS_MAX_SIGALGS, TLS_AN_SIGALGS_CAPPED, ch);
 		break;
 	case EXT_SUPPORTED_VERSIONS:
 		/* RFC 8446 4.2.1: ProtocolVersion versions<2..254> in the ClientHello */
 		ch->has_supported_versions = true;
-		ch->n_versions =
-			parse_u16_ext(body, true, ch->versions, TLS_MAX_VERSIONS, TLS_AN_VERSIONS_CAPPED, ch);
+		ch->n_versions = parse_u16_ext(body, true, ch->versions, TLS_MAX_VERSIONS, TLS_AN_VERSIONS_CAPPED, ch);
 		break;
 	case EXT_EC_POINT_FORMATS: {
 		/* RFC 8422 5.1.2: ECPointFormat ec_point_format_list<1..2^8-1> */
@@ -176,24 +172,15 @@ static void parse_ch_extension(uint16_t type, struct br *body, struct tls_client
 			ch->anomalies |= TLS_AN_BAD_EXTENSION;
 		break;
 	}
-	case EXT_ALPN:
-		parse_alpn(body, ch);
-		break;
+	case EXT_ALPN: parse_alpn(body, ch); break;
 	case EXT_SESSION_TICKET:
 		/* RFC 5077 3.2: empty = asks for a ticket, non-empty = presents one */
 		ch->has_session_ticket = !br_empty(body);
 		break;
-	case EXT_PRE_SHARED_KEY:
-		ch->has_psk = true;
-		break;
-	case EXT_EARLY_DATA:
-		ch->has_early_data = true;
-		break;
-	case EXT_ECH:
-		ch->has_ech = true;
-		break;
-	default:
-		break;
+	case EXT_PRE_SHARED_KEY: ch->has_psk = true; break;
+	case EXT_EARLY_DATA: ch->has_early_data = true; break;
+	case EXT_ECH: ch->has_ech = true; break;
+	default: break;
 	}
 }
 
@@ -356,14 +343,9 @@ enum tls_status tls_parse_server_hello(const uint8_t *body, size_t len, struct t
 					out->selected_version = 0;
 			}
 			break;
-		case EXT_PRE_SHARED_KEY:
-			out->has_psk = true;
-			break;
-		case EXT_SESSION_TICKET:
-			out->has_session_ticket = true;
-			break;
-		default:
-			break;
+		case EXT_PRE_SHARED_KEY: out->has_psk = true; break;
+		case EXT_SESSION_TICKET: out->has_session_ticket = true; break;
+		default: break;
 		}
 	}
 	return TLS_OK;
@@ -441,7 +423,7 @@ enum tls_status tls_parse_sslv2_client_hello(const uint8_t *rec, size_t len, str
 enum tls_status tls_sslv2_hello_start(const uint8_t *data, size_t len, bool server)
 {
 	struct br r = br_make(data, len);
-	uint8_t b[13] = { 0 };
+	uint8_t b[13] = {0};
 	size_t need = server ? 13 : 11, have = br_left(&r) < need ? br_left(&r) : need;
 
 	br_copy(&r, b, have);
@@ -490,7 +472,7 @@ enum tls_status tls_sslv2_hello_start(const uint8_t *data, size_t len, bool serv
 enum tls_status tls_looks_like_client_hello(const uint8_t *data, size_t len)
 {
 	struct br r = br_make(data, len);
-	uint8_t b[6] = { 0 };
+	uint8_t b[6] = {0};
 	size_t have = br_left(&r) < sizeof(b) ? br_left(&r) : sizeof(b);
 
 	if (have == 0)

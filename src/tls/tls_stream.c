@@ -26,7 +26,7 @@
 
 #define TLS_DEFAULT_MAX_HANDSHAKE 65536
 #define TLS_DEFAULT_MAX_PLAINTEXT 65536
-#define TLS_DEFAULT_MAX_CERT 65536
+#define TLS_DEFAULT_MAX_CERT	  65536
 
 enum { CT_CCS = 20, CT_ALERT = 21, CT_HANDSHAKE = 22, CT_APPLICATION_DATA = 23, CT_HEARTBEAT = 24 };
 
@@ -41,13 +41,16 @@ enum {
 };
 
 /* server messages that only a full (not abbreviated) TLS <= 1.2 handshake sends */
-#define FULL_HANDSHAKE_TYPES                                                                  \
+#define FULL_HANDSHAKE_TYPES                                                                        \
 	((1u << HS_CERTIFICATE) | (1u << HS_SERVER_KEY_EXCHANGE) | (1u << HS_CERTIFICATE_REQUEST) | \
 	 (1u << HS_SERVER_HELLO_DONE))
 
 enum { SSL2_MT_CLIENT_HELLO = 1, SSL2_MT_CLIENT_MASTER_KEY = 2, SSL2_MT_SERVER_HELLO = 4 };
 
-void tls_facts_init(struct tls_facts *f) { memset(f, 0, sizeof(*f)); }
+void tls_facts_init(struct tls_facts *f)
+{
+	memset(f, 0, sizeof(*f));
+}
 
 size_t tls_facts_heap(const struct tls_facts *f)
 {
@@ -94,7 +97,10 @@ static size_t limit_cert(const struct tls_limits *lim)
 	return lim && lim->max_cert_bytes ? lim->max_cert_bytes : TLS_DEFAULT_MAX_CERT;
 }
 
-static size_t min_size(size_t a, size_t b) { return a < b ? a : b; }
+static size_t min_size(size_t a, size_t b)
+{
+	return a < b ? a : b;
+}
 
 uint16_t tls_negotiated_version(const struct tls_facts *f)
 {
@@ -106,7 +112,10 @@ uint16_t tls_negotiated_version(const struct tls_facts *f)
 }
 
 /* drafts and experiments of TLS 1.3 rank with TLS 1.3 itself */
-static uint16_t version_rank(uint16_t v) { return tls_version_is_13(v) ? 0x0304 : v; }
+static uint16_t version_rank(uint16_t v)
+{
+	return tls_version_is_13(v) ? 0x0304 : v;
+}
 
 uint16_t tls_client_max_version(const struct tls_client_hello *ch)
 {
@@ -142,8 +151,7 @@ bool tls_established(const struct tls_facts *f)
 
 bool tls_done(const struct tls_facts *f)
 {
-	return tls_established(f) || f->fatal_alert ||
-	       (f->dir[TLS_DIR_CLIENT].dead && f->dir[TLS_DIR_SERVER].dead);
+	return tls_established(f) || f->fatal_alert || (f->dir[TLS_DIR_CLIENT].dead && f->dir[TLS_DIR_SERVER].dead);
 }
 
 /* ---- handshake messages ---- */
@@ -361,8 +369,8 @@ static void hs_skip_message(struct tls_facts *f, enum tls_dir dir, uint8_t type,
 
 	ds->hs_len = 0;
 	ds->hs_skip = (uint32_t)body_len; /* u24 */
-	if (dir == TLS_DIR_SERVER && type == HS_CERTIFICATE && !f->cert.seen && f->have_sh &&
-	    !f->sh.sslv2_format && !tls_version_is_13(tls_negotiated_version(f))) {
+	if (dir == TLS_DIR_SERVER && type == HS_CERTIFICATE && !f->cert.seen && f->have_sh && !f->sh.sslv2_format &&
+	    !tls_version_is_13(tls_negotiated_version(f))) {
 		f->cert.seen = true;
 		f->cert.phase = CERT_LIST_LEN;
 		f->cert.msg_left = (uint32_t)body_len;
@@ -499,9 +507,7 @@ static void on_record(struct tls_facts *f, enum tls_dir dir, uint8_t type, uint1
 
 	ds->records++;
 	switch (type) {
-	case CT_CCS:
-		on_ccs(f, dir);
-		break;
+	case CT_CCS: on_ccs(f, dir); break;
 	case CT_ALERT:
 		ds->alerts++;
 		/* TLS <= 1.2: after this side's CCS an alert is encrypted. TLS 1.3 (RFC 8446 5.2)
@@ -522,8 +528,7 @@ static void on_record(struct tls_facts *f, enum tls_dir dir, uint8_t type, uint1
 		if (f->have_sh)
 			ds->app_after_sh++;
 		break;
-	default: /* heartbeat (RFC 6520): counted only */
-		break;
+	default: /* heartbeat (RFC 6520): counted only */ break;
 	}
 }
 
@@ -705,7 +710,7 @@ enum start_kind { START_NO, START_PARTIAL, START_YES };
 static enum start_kind record_start(const uint8_t *data, size_t len, enum tls_dir dir, bool strict)
 {
 	struct br r = br_make(data, len);
-	uint8_t b[6] = { 0 };
+	uint8_t b[6] = {0};
 	size_t have = min_size(br_left(&r), sizeof(b));
 
 	if (have == 0)
@@ -787,8 +792,7 @@ static size_t find_first_record(struct tls_facts *f, enum tls_dir dir, const uin
 	return i;
 }
 
-size_t tls_feed(struct tls_facts *f, enum tls_dir dir, const uint8_t *data, size_t len,
-		const struct tls_limits *lim)
+size_t tls_feed(struct tls_facts *f, enum tls_dir dir, const uint8_t *data, size_t len, const struct tls_limits *lim)
 {
 	struct tls_dir_state *ds = &f->dir[dir];
 	size_t used = 0;

@@ -17,34 +17,34 @@ static int failures;
 static int checks;
 static const char *corpus;
 
-#define CHECK(cond)                                                                          \
-	do {                                                                                 \
-		checks++;                                                                    \
-		if (!(cond)) {                                                               \
-			failures++;                                                          \
+#define CHECK(cond)                                                                              \
+	do {                                                                                     \
+		checks++;                                                                        \
+		if (!(cond)) {                                                                   \
+			failures++;                                                              \
 			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-		}                                                                            \
+		}                                                                                \
 	} while (0)
 
-#define CHECK_EQ(a, b)                                                                                  \
-	do {                                                                                            \
-		long long a_ = (long long)(a), b_ = (long long)(b);                                     \
-		checks++;                                                                               \
-		if (a_ != b_) {                                                                         \
-			failures++;                                                                     \
-			fprintf(stderr, "%s:%d: %s == %lld, expected %s == %lld\n", __FILE__, __LINE__, #a, \
-				a_, #b, b_);                                                            \
-		}                                                                                       \
+#define CHECK_EQ(a, b)                                                                                              \
+	do {                                                                                                        \
+		long long a_ = (long long)(a), b_ = (long long)(b);                                                 \
+		checks++;                                                                                           \
+		if (a_ != b_) {                                                                                     \
+			failures++;                                                                                 \
+			fprintf(stderr, "%s:%d: %s == %lld, expected %s == %lld\n", __FILE__, __LINE__, #a, a_, #b, \
+				b_);                                                                                \
+		}                                                                                                   \
 	} while (0)
 
-#define CHECK_STR(a, b)                                                                                  \
-	do {                                                                                             \
-		checks++;                                                                                \
-		if (strcmp((a), (b)) != 0) {                                                             \
-			failures++;                                                                      \
+#define CHECK_STR(a, b)                                                                                     \
+	do {                                                                                                \
+		checks++;                                                                                   \
+		if (strcmp((a), (b)) != 0) {                                                                \
+			failures++;                                                                         \
 			fprintf(stderr, "%s:%d: got \"%s\"\n%*sexpected \"%s\"\n", __FILE__, __LINE__, (a), \
-				(int)strlen(__FILE__) + 2, "", (b));                                     \
-		}                                                                                        \
+				(int)strlen(__FILE__) + 2, "", (b));                                        \
+		}                                                                                           \
 	} while (0)
 
 /* ---- helpers ---- */
@@ -71,7 +71,7 @@ static bool big_endian_out; /* byte order of the file being built */
 
 static void buf_u16(struct buf *b, uint16_t v)
 {
-	uint8_t x[2] = { (uint8_t)(v >> 8), (uint8_t)v };
+	uint8_t x[2] = {(uint8_t)(v >> 8), (uint8_t)v};
 	if (!big_endian_out) {
 		x[0] = (uint8_t)v;
 		x[1] = (uint8_t)(v >> 8);
@@ -110,7 +110,7 @@ static const char *corpus_file(const char *name)
 
 static struct buf read_whole(const char *path)
 {
-	struct buf b = { 0 };
+	struct buf b = {0};
 	FILE *f = fopen(path, "rb");
 	if (!f) {
 		fprintf(stderr, "%s:%d: cannot open %s: %s\n", __FILE__, __LINE__, path, strerror(errno));
@@ -206,7 +206,7 @@ struct corpus_case {
 	uint32_t linktype;
 	unsigned frames;       /* tshark -r F | wc -l */
 	const char *first_ts;  /* tshark -r F -T fields -e frame.time_epoch | head -1 */
-	unsigned tcp;          /* tshark -r F -Y 'tcp && !icmp && !icmpv6' | wc -l */
+	unsigned tcp;	       /* tshark -r F -Y 'tcp && !icmp && !icmpv6' | wc -l */
 	unsigned tcp_frame;    /* first TCP frame, and its addresses and ports: */
 	const char *src, *dst; /* tshark -r F -Y 'tcp && !icmpv6' -T fields -e frame.number -e ip.src
 				* -e ipv6.src -e tcp.srcport -e ip.dst -e ipv6.dst -e tcp.dstport | head -1
@@ -217,43 +217,43 @@ struct corpus_case {
 
 static const struct corpus_case corpus_cases[] = {
 	/* pcap us, DLT_NULL from a little-endian host */
-	{ "arkime__ssl-selfsign.pcap", CAP_PCAP, 0, 20, "1519400125.658635000", 20, 1, "10.180.152.137",
-	  "10.180.152.137", 60101, 4443, false },
+	{"arkime__ssl-selfsign.pcap", CAP_PCAP, 0, 20, "1519400125.658635000", 20, 1, "10.180.152.137",
+	 "10.180.152.137", 60101, 4443, false},
 	/* pcap despite the name, DLT_NULL, IPv6 */
-	{ "ja4__ipv6.pcapng", CAP_PCAP, 0, 9, "1593980608.621087000", 9, 1, "2001:4998:ef83:14:8000::100d",
-	  "2606:4700::6811:d209", 64034, 443, false },
-	{ "zeek__irc-starttls.pcap", CAP_PCAP, 113, 20, "1438145937.325196000", 20, 1, "203.143.168.47",
-	  "185.18.76.170", 55123, 6667, false },
-	{ "zeek__openjdk-25.0.2-zeek.org.pcap", CAP_PCAP, 276, 6, "1776243128.835142000", 6, 1, "192.168.64.6",
-	  "192.0.78.150", 55058, 443, false },
+	{"ja4__ipv6.pcapng", CAP_PCAP, 0, 9, "1593980608.621087000", 9, 1, "2001:4998:ef83:14:8000::100d",
+	 "2606:4700::6811:d209", 64034, 443, false},
+	{"zeek__irc-starttls.pcap", CAP_PCAP, 113, 20, "1438145937.325196000", 20, 1, "203.143.168.47", "185.18.76.170",
+	 55123, 6667, false},
+	{"zeek__openjdk-25.0.2-zeek.org.pcap", CAP_PCAP, 276, 6, "1776243128.835142000", 6, 1, "192.168.64.6",
+	 "192.0.78.150", 55058, 443, false},
 	/* raw IP: 8 of 946 frames are not TCP */
-	{ "ndpi__ocs.pcap", CAP_PCAP, 101, 946, "1449652784.341686000", 938, 1, "192.168.180.2",
-	  "64.233.184.188", 47699, 5228, false },
+	{"ndpi__ocs.pcap", CAP_PCAP, 101, 946, "1449652784.341686000", 938, 1, "192.168.180.2", "64.233.184.188", 47699,
+	 5228, false},
 	/* 802.1Q */
-	{ "arkime__mysql-tls.pcap", CAP_PCAP, 1, 10, "1482552218.498935000", 10, 1, "10.10.10.10", "10.10.10.11",
-	  41324, 3306, false },
+	{"arkime__mysql-tls.pcap", CAP_PCAP, 1, 10, "1482552218.498935000", 10, 1, "10.10.10.10", "10.10.10.11", 41324,
+	 3306, false},
 	/* 6in4: tshark also shows TCP inside 2 ICMPv6 errors (frames 3, 45), which are not TCP packets */
-	{ "ndpi__6in4tunnel.pcap", CAP_PCAP, 1, 127, "1444236893.450580000", 75, 22,
-	  "2001:470:1f17:13f:3e97:eff:fe73:4dec", "2a03:2880:1010:6f03:face:b00c:0:2", 53234, 443, true },
+	{"ndpi__6in4tunnel.pcap", CAP_PCAP, 1, 127, "1444236893.450580000", 75, 22,
+	 "2001:470:1f17:13f:3e97:eff:fe73:4dec", "2a03:2880:1010:6f03:face:b00c:0:2", 53234, 443, true},
 	/* VXLAN (tshark: vxlan.vni 1111) */
-	{ "ndpi__vxlan.pcap", CAP_PCAP, 1, 127, "1639650442.645225000", 119, 5, "10.10.20.4", "157.240.224.35",
-	  45226, 443, true },
-	{ "arkime__pppoe.pcap", CAP_PCAP, 1, 10, "1193676055.856435000", 10, 1, "172.202.246.57", "64.12.189.217",
-	  1063, 443, true },
+	{"ndpi__vxlan.pcap", CAP_PCAP, 1, 127, "1639650442.645225000", 119, 5, "10.10.20.4", "157.240.224.35", 45226,
+	 443, true},
+	{"arkime__pppoe.pcap", CAP_PCAP, 1, 10, "1193676055.856435000", 10, 1, "172.202.246.57", "64.12.189.217", 1063,
+	 443, true},
 	/* pcapng */
-	{ "ja4__tls-sni.pcapng", CAP_PCAPNG, 1, 84, "1675707151.805776000", 64, 1, "192.168.1.168",
-	  "142.251.16.94", 50112, 443, false },
+	{"ja4__tls-sni.pcapng", CAP_PCAPNG, 1, 84, "1675707151.805776000", 64, 1, "192.168.1.168", "142.251.16.94",
+	 50112, 443, false},
 	/* pcapng, SLL, nanosecond if_tsresol */
-	{ "ndpi__tls_heur__trojan-tcp-tls.pcapng", CAP_PCAPNG, 113, 100, "1725367999.181087334", 84, 1,
-	  "127.0.0.1", "127.0.0.1", 60654, 1080, false },
+	{"ndpi__tls_heur__trojan-tcp-tls.pcapng", CAP_PCAPNG, 113, 100, "1725367999.181087334", 84, 1, "127.0.0.1",
+	 "127.0.0.1", 60654, 1080, false},
 	/* pcapng, DLT_NULL */
-	{ "ndpi__pgsql2.pcapng", CAP_PCAPNG, 0, 19, "1682508779.830421000", 19, 1, "10.220.20.67",
-	  "10.220.20.67", 58574, 60102, false },
+	{"ndpi__pgsql2.pcapng", CAP_PCAPNG, 0, 19, "1682508779.830421000", 19, 1, "10.220.20.67", "10.220.20.67", 58574,
+	 60102, false},
 	/* TSO: 3 packets have IPv4 total length 0 (tshark: "bogus, payload length ...") and are decoded */
-	{ "ja4__browsers-x509.pcapng", CAP_PCAPNG, 1, 179, "1691545909.738087000", 179, 1, "172.27.7.31",
-	  "13.107.21.239", 54524, 443, false },
+	{"ja4__browsers-x509.pcapng", CAP_PCAPNG, 1, 179, "1691545909.738087000", 179, 1, "172.27.7.31",
+	 "13.107.21.239", 54524, 443, false},
 	/* ICMP errors quoting TCP are not TCP: tshark -Y 'tcp && !icmp' */
-	{ "ja4__latest.pcapng", CAP_PCAPNG, 1, 209, NULL, 137, 0, NULL, NULL, 0, 0, false },
+	{"ja4__latest.pcapng", CAP_PCAPNG, 1, 209, NULL, 137, 0, NULL, NULL, 0, 0, false},
 };
 
 static void ts_str(int64_t ns, char *out, size_t n)
@@ -307,10 +307,10 @@ static void test_corpus(void)
 
 /* sha256sum arkime__mysql-tls.pcap; record offsets and sizes from
  * tshark -r arkime__mysql-tls.pcap -T fields -e frame.cap_len: 78 78 70 148 70 106 70 226 70 943 */
-static const uint8_t mysql_sha[32] = { 0x20, 0xf0, 0x8e, 0x0d, 0x07, 0xe2, 0xed, 0x6d, 0x38, 0x1f, 0x3c,
-				       0xd5, 0x6c, 0x27, 0x27, 0xcc, 0x14, 0x9b, 0x26, 0x6d, 0x6a, 0xca,
-				       0x91, 0xf3, 0xb9, 0x65, 0x75, 0x11, 0x89, 0x51, 0x4b, 0x91 };
-static const unsigned mysql_caplen[10] = { 78, 78, 70, 148, 70, 106, 70, 226, 70, 943 };
+static const uint8_t mysql_sha[32] = {0x20, 0xf0, 0x8e, 0x0d, 0x07, 0xe2, 0xed, 0x6d, 0x38, 0x1f, 0x3c,
+				      0xd5, 0x6c, 0x27, 0x27, 0xcc, 0x14, 0x9b, 0x26, 0x6d, 0x6a, 0xca,
+				      0x91, 0xf3, 0xb9, 0x65, 0x75, 0x11, 0x89, 0x51, 0x4b, 0x91};
+static const unsigned mysql_caplen[10] = {78, 78, 70, 148, 70, 106, 70, 226, 70, 943};
 
 static void test_sha_and_offsets(void)
 {
@@ -382,7 +382,7 @@ static void test_bad_files(void)
 	CHECK_STR(err, "/nonexistent/x.pcap: No such file or directory");
 
 	/* a record claiming 2 MiB */
-	struct buf b = { 0 };
+	struct buf b = {0};
 	big_endian_out = false;
 	buf_u32(&b, 0xa1b2c3d4);
 	buf_u16(&b, 2);
@@ -407,7 +407,7 @@ static void test_bad_files(void)
 	free(b.d);
 
 	/* pcap version 3 and a header cut short */
-	b = (struct buf){ 0 };
+	b = (struct buf){0};
 	buf_u32(&b, 0xa1b2c3d4);
 	buf_u16(&b, 3);
 	buf_u16(&b, 0);
@@ -549,7 +549,7 @@ static void test_nsec_pcap(bool be)
 {
 	struct frames f;
 	load_frames("arkime__mysql-tls.pcap", &f);
-	struct buf b = { 0 };
+	struct buf b = {0};
 	big_endian_out = be;
 	buf_u32(&b, 0xa1b23c4d);
 	buf_u16(&b, 2);
@@ -595,7 +595,7 @@ static void ng_block(struct buf *b, uint32_t type, const struct buf *body)
 
 static void ng_shb(struct buf *b)
 {
-	struct buf body = { 0 };
+	struct buf body = {0};
 	buf_u32(&body, 0x1a2b3c4d);
 	buf_u16(&body, 1);
 	buf_u16(&body, 0);
@@ -607,7 +607,7 @@ static void ng_shb(struct buf *b)
 /* IDB; tsresol 0xff = none, tsoffset 0 = none */
 static void ng_idb(struct buf *b, uint16_t link, uint32_t snaplen, uint8_t tsresol, int64_t tsoffset)
 {
-	struct buf body = { 0 };
+	struct buf body = {0};
 	buf_u16(&body, link);
 	buf_u16(&body, 0);
 	buf_u32(&body, snaplen);
@@ -617,7 +617,7 @@ static void ng_idb(struct buf *b, uint16_t link, uint32_t snaplen, uint8_t tsres
 	if (tsresol != 0xff) {
 		buf_u16(&body, 9);
 		buf_u16(&body, 1);
-		uint8_t v[4] = { tsresol, 0, 0, 0 };
+		uint8_t v[4] = {tsresol, 0, 0, 0};
 		buf_put(&body, v, 4);
 	}
 	if (tsoffset) {
@@ -633,7 +633,7 @@ static void ng_idb(struct buf *b, uint16_t link, uint32_t snaplen, uint8_t tsres
 
 static void ng_epb(struct buf *b, uint32_t ifc, uint64_t units, const struct buf *data, uint32_t wire)
 {
-	struct buf body = { 0 };
+	struct buf body = {0};
 	buf_u32(&body, ifc);
 	buf_u32(&body, (uint32_t)(units >> 32));
 	buf_u32(&body, (uint32_t)units);
@@ -658,7 +658,7 @@ static void test_pcapng_mixed(void)
 	struct frames eth, sll;
 	load_frames("arkime__mysql-tls.pcap", &eth);
 	load_frames("zeek__irc-starttls.pcap", &sll);
-	struct buf b = { 0 }, body = { 0 };
+	struct buf b = {0}, body = {0};
 	big_endian_out = false;
 	ng_shb(&b);
 	ng_idb(&b, 1, 65535, 0xff, 0);
@@ -685,7 +685,7 @@ static void test_pcapng_mixed(void)
 	big_endian_out = true;
 	ng_shb(&b);
 	ng_idb(&b, 1, 64, 0x94, -100); /* 2^-20 s, snaplen 64 */
-	body.n = 0;                    /* obsolete PB: ifc 0, drops 0, ts = 1600000000.5 s */
+	body.n = 0;		       /* obsolete PB: ifc 0, drops 0, ts = 1600000000.5 s */
 	buf_u16(&body, 0);
 	buf_u16(&body, 0);
 	uint64_t units = ((uint64_t)1600000000 << 20) | (1u << 19);
@@ -761,7 +761,7 @@ static void test_pcapng_mixed(void)
 
 	/* garbage: bad block length, trailing length, interface id; each names its offset */
 	size_t shb_len = 28, idb_off = 28;
-	struct buf g = { 0 };
+	struct buf g = {0};
 	buf_put(&g, b.d, b.n);
 	g.d[idb_off + 4] = 0x1d; /* IDB length 0x1d... not a multiple of 4 */
 	p = write_tmp(g.d, g.n);
@@ -818,15 +818,15 @@ static void test_pcapng_timestamps(void)
 		uint64_t units;
 		int64_t expect;
 	} cases[] = {
-		{ 0, 0, 1600000000u, INT64_C(1600000000000000000) },
-		{ 0, 0, UINT64_MAX, INT64_MAX },                            /* saturates, no overflow */
-		{ 19, 0, UINT64_C(16000000000000000000), 1600000000 },      /* 1.6 s in 10^-19 units */
-		{ 0xbf, 0, UINT64_C(1) << 63, 1000000000 },                 /* 1 s in 2^-63 units */
-		{ 0x81, 0, 3, 1500000000 },                                 /* 1.5 s in 2^-1 units */
-		{ 6, INT64_MIN + 1, 5, -(INT64_MAX / 1000000000) * 1000000000 + 5000 },
-		{ 9, -1, 1, -999999999 },
+		{0, 0, 1600000000u, INT64_C(1600000000000000000)},
+		{0, 0, UINT64_MAX, INT64_MAX},			     /* saturates, no overflow */
+		{19, 0, UINT64_C(16000000000000000000), 1600000000}, /* 1.6 s in 10^-19 units */
+		{0xbf, 0, UINT64_C(1) << 63, 1000000000},	     /* 1 s in 2^-63 units */
+		{0x81, 0, 3, 1500000000},			     /* 1.5 s in 2^-1 units */
+		{6, INT64_MIN + 1, 5, -(INT64_MAX / 1000000000) * 1000000000 + 5000},
+		{9, -1, 1, -999999999},
 	};
-	struct buf b = { 0 }, body = { 0 };
+	struct buf b = {0}, body = {0};
 	big_endian_out = false;
 	ng_shb(&b);
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
@@ -874,7 +874,8 @@ int main(int argc, char **argv)
 	corpus = argv[1];
 	struct stat st;
 	if (stat(corpus_file("arkime__mysql-tls.pcap"), &st) != 0) {
-		fprintf(stderr, "%s:%d: corpus missing: %s: %s\n", __FILE__, __LINE__, corpus_path_buf, strerror(errno));
+		fprintf(stderr, "%s:%d: corpus missing: %s: %s\n", __FILE__, __LINE__, corpus_path_buf,
+			strerror(errno));
 		return 1;
 	}
 	test_corpus();

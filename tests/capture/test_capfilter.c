@@ -13,24 +13,24 @@ static int failures;
 static int checks;
 static const char *corpus;
 
-#define CHECK(cond)                                                                          \
-	do {                                                                                 \
-		checks++;                                                                    \
-		if (!(cond)) {                                                               \
-			failures++;                                                          \
+#define CHECK(cond)                                                                              \
+	do {                                                                                     \
+		checks++;                                                                        \
+		if (!(cond)) {                                                                   \
+			failures++;                                                              \
 			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-		}                                                                            \
+		}                                                                                \
 	} while (0)
 
-#define CHECK_EQ(a, b)                                                                                  \
-	do {                                                                                            \
-		long long a_ = (long long)(a), b_ = (long long)(b);                                     \
-		checks++;                                                                               \
-		if (a_ != b_) {                                                                         \
-			failures++;                                                                     \
-			fprintf(stderr, "%s:%d: %s == %lld, expected %s == %lld\n", __FILE__, __LINE__, #a, \
-				a_, #b, b_);                                                            \
-		}                                                                                       \
+#define CHECK_EQ(a, b)                                                                                              \
+	do {                                                                                                        \
+		long long a_ = (long long)(a), b_ = (long long)(b);                                                 \
+		checks++;                                                                                           \
+		if (a_ != b_) {                                                                                     \
+			failures++;                                                                                 \
+			fprintf(stderr, "%s:%d: %s == %lld, expected %s == %lld\n", __FILE__, __LINE__, #a, a_, #b, \
+				b_);                                                                                \
+		}                                                                                                   \
 	} while (0)
 
 /* frames of file matching expr, or -1 */
@@ -70,16 +70,16 @@ static const struct {
 	const char *file, *expr;
 	long expect;
 } cases[] = {
-	{ "ndpi__ocs.pcap", "tcp port 443", 77 },                          /* raw IP (LINKTYPE 101 -> DLT_RAW) */
-	{ "ja4__tls-sni.pcapng", "tcp port 443", 63 },                     /* pcapng, Ethernet */
-	{ "zeek__openjdk-25.0.2-zeek.org.pcap", "tcp port 443", 6 },       /* SLL2 */
-	{ "ndpi__tls_heur__trojan-tcp-tls.pcapng", "tcp port 443", 32 },   /* SLL */
-	{ "arkime__ssl-selfsign.pcap", "tcp port 4443", 20 },              /* NULL */
-	{ "arkime__pppoe.pcap", "tcp port 443", 0 },                       /* BPF needs "pppoes" */
-	{ "arkime__pppoe.pcap", "pppoes and tcp port 443", 10 },
-	{ "arkime__mysql-tls.pcap", "tcp port 3306", 0 },                  /* BPF needs "vlan" */
-	{ "arkime__mysql-tls.pcap", "vlan and tcp port 3306", 10 },
-	{ "ja4__ipv6.pcapng", "ip6 and tcp", 9 },
+	{"ndpi__ocs.pcap", "tcp port 443", 77},			       /* raw IP (LINKTYPE 101 -> DLT_RAW) */
+	{"ja4__tls-sni.pcapng", "tcp port 443", 63},		       /* pcapng, Ethernet */
+	{"zeek__openjdk-25.0.2-zeek.org.pcap", "tcp port 443", 6},     /* SLL2 */
+	{"ndpi__tls_heur__trojan-tcp-tls.pcapng", "tcp port 443", 32}, /* SLL */
+	{"arkime__ssl-selfsign.pcap", "tcp port 4443", 20},	       /* NULL */
+	{"arkime__pppoe.pcap", "tcp port 443", 0},		       /* BPF needs "pppoes" */
+	{"arkime__pppoe.pcap", "pppoes and tcp port 443", 10},
+	{"arkime__mysql-tls.pcap", "tcp port 3306", 0}, /* BPF needs "vlan" */
+	{"arkime__mysql-tls.pcap", "vlan and tcp port 3306", 10},
+	{"ja4__ipv6.pcapng", "ip6 and tcp", 9},
 };
 
 int main(int argc, char **argv)
@@ -115,8 +115,8 @@ int main(int argc, char **argv)
 
 	/* a link type the expression cannot be compiled for: negative, message once */
 	CHECK_EQ(capfilter_new("tcp", &f, err, sizeof(err)), 0);
-	static const uint8_t junk[4] = { 1, 2, 3, 4 };
-	struct cap_frame fr = { .ts_ns = 0, .linktype = 147 /* USER0 */, .data = junk, .caplen = 4, .wire_len = 4 };
+	static const uint8_t junk[4] = {1, 2, 3, 4};
+	struct cap_frame fr = {.ts_ns = 0, .linktype = 147 /* USER0 */, .data = junk, .caplen = 4, .wire_len = 4};
 	err[0] = 0;
 	CHECK(capfilter_match(f, &fr, err, sizeof(err)) < 0);
 	CHECK(err[0] != 0);
@@ -124,7 +124,7 @@ int main(int argc, char **argv)
 	CHECK(capfilter_match(f, &fr, err, sizeof(err)) < 0);
 	CHECK(err[0] == 0);
 	/* more link types than cache slots: still right */
-	static const uint32_t links[] = { 1, 101, 113, 276, 0, 1, 101, 228, 229 };
+	static const uint32_t links[] = {1, 101, 113, 276, 0, 1, 101, 228, 229};
 	for (size_t i = 0; i < sizeof(links) / sizeof(links[0]); i++) {
 		fr.linktype = links[i];
 		CHECK_EQ(capfilter_match(f, &fr, err, sizeof(err)), 0);

@@ -24,27 +24,27 @@
 
 static int test_failures;
 
-#define CHECK(cond, ...)                                                                                   \
-	do {                                                                                               \
-		if (!(cond)) {                                                                             \
-			fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond);                    \
-			fprintf(stderr, __VA_ARGS__);                                                      \
-			fputc('\n', stderr);                                                               \
-			test_failures++;                                                                   \
-		}                                                                                          \
+#define CHECK(cond, ...)                                                                \
+	do {                                                                            \
+		if (!(cond)) {                                                          \
+			fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond); \
+			fprintf(stderr, __VA_ARGS__);                                   \
+			fputc('\n', stderr);                                            \
+			test_failures++;                                                \
+		}                                                                       \
 	} while (0)
 
 struct test_key {
 	uint8_t addr[2][16]; /* [0] = client, [1] = server */
 	uint16_t port[2];
-	uint8_t family;      /* 4 or 6 */
+	uint8_t family; /* 4 or 6 */
 };
 
 struct test_flow {
 	struct test_key key;
 	struct classify_flow *cf;
-	bool feeding;        /* classify still wants packets */
-	unsigned fed;        /* packets fed */
+	bool feeding; /* classify still wants packets */
+	unsigned fed; /* packets fed */
 	struct classify_result res;
 	bool finished;
 };
@@ -235,35 +235,51 @@ struct test_case {
 	const char *protocol;
 	const char *risks[TEST_MAX_RISKS]; /* nDPI risk names, exact set */
 	const char *ja3;
-	unsigned max_fed;                  /* packets nDPI needed, upper bound */
+	unsigned max_fed; /* packets nDPI needed, upper bound */
 };
 
 static const struct test_case test_cases[] = {
 	/* ndpiReader: [proto: 91/TLS] [Risk: ** TLS (probably) Not Carrying HTTPS **** Missing SNI TLS Extension **]
 	 * [TLSv1.2][JA3C: bd9c99b3a0f752c3ab8b052a79e9de3e]; tshark ja3 agrees. DPI packets 8. */
-	{ .pcap = "zeek__tls1.2.pcap", .server_port = 443, .protocol = "TLS",
-	  .risks = { "TLS (probably) Not Carrying HTTPS", "Missing SNI TLS Extension" },
-	  .ja3 = "bd9c99b3a0f752c3ab8b052a79e9de3e", .max_fed = 12 },
+	{.pcap = "zeek__tls1.2.pcap",
+	 .server_port = 443,
+	 .protocol = "TLS",
+	 .risks = {"TLS (probably) Not Carrying HTTPS", "Missing SNI TLS Extension"},
+	 .ja3 = "bd9c99b3a0f752c3ab8b052a79e9de3e",
+	 .max_fed = 12},
 	/* ndpiReader: [proto: 91.126/TLS.Google][Risk: ** Obsolete TLS Version (1.1 or older) **][TLSv1]
 	 * [JA3C: 503053a0c5b2bd9b9334bf7f3d3b8852]; tshark ja3 agrees. DPI packets 10. No SNI in the hello but
 	 * nDPI 4.2 does not flag it here (Google is recognised from the server address). */
-	{ .pcap = "arkime__openssl-tls1.pcap", .server_port = 443, .protocol = "TLS.Google",
-	  .risks = { "Obsolete TLS Version (1.1 or older)" },
-	  .ja3 = "503053a0c5b2bd9b9334bf7f3d3b8852", .max_fed = 12 },
+	{.pcap = "arkime__openssl-tls1.pcap",
+	 .server_port = 443,
+	 .protocol = "TLS.Google",
+	 .risks = {"Obsolete TLS Version (1.1 or older)"},
+	 .ja3 = "503053a0c5b2bd9b9334bf7f3d3b8852",
+	 .max_fed = 12},
 	/* ndpiReader: [proto: 91.126/TLS.Google][Risk: ** Obsolete TLS Version (1.1 or older) **** Missing SNI TLS
 	 * Extension **][TLSv1.1][JA3C: 5eb6e1fe80f696450a62a48bb3d6a965]; tshark ja3 agrees. DPI packets 10. */
-	{ .pcap = "zeek__tls1_1.pcap", .server_port = 443, .protocol = "TLS.Google",
-	  .risks = { "Obsolete TLS Version (1.1 or older)", "Missing SNI TLS Extension" },
-	  .ja3 = "5eb6e1fe80f696450a62a48bb3d6a965", .max_fed = 12 },
+	{.pcap = "zeek__tls1_1.pcap",
+	 .server_port = 443,
+	 .protocol = "TLS.Google",
+	 .risks = {"Obsolete TLS Version (1.1 or older)", "Missing SNI TLS Extension"},
+	 .ja3 = "5eb6e1fe80f696450a62a48bb3d6a965",
+	 .max_fed = 12},
 	/* ndpiReader: [proto: 91.126/TLS.Google][Risk: ** Obsolete TLS Version (1.1 or older) **** Missing SNI TLS
 	 * Extension **][TLSv1.1][JA3C: a314eb64cee6cb832aaaa372c8295bab]. */
-	{ .pcap = "arkime__openssl-tls1_1.pcap", .server_port = 443, .protocol = "TLS.Google",
-	  .risks = { "Obsolete TLS Version (1.1 or older)", "Missing SNI TLS Extension" },
-	  .ja3 = "a314eb64cee6cb832aaaa372c8295bab", .max_fed = 12 },
+	{.pcap = "arkime__openssl-tls1_1.pcap",
+	 .server_port = 443,
+	 .protocol = "TLS.Google",
+	 .risks = {"Obsolete TLS Version (1.1 or older)", "Missing SNI TLS Extension"},
+	 .ja3 = "a314eb64cee6cb832aaaa372c8295bab",
+	 .max_fed = 12},
 	/* ndpiReader: [proto: 3.126/SMTP.Google][ClearText], no risk, no JA3: nDPI 4.2 does not follow STARTTLS
 	 * into the TLS handshake (so it is "SMTP", not "SMTPS"). */
-	{ .pcap = "zeek__smtp-starttls.pcap", .server_port = 25, .protocol = "SMTP.Google",
-	  .risks = { NULL }, .ja3 = "", .max_fed = CLASSIFY_MAX_PACKETS_DEFAULT },
+	{.pcap = "zeek__smtp-starttls.pcap",
+	 .server_port = 25,
+	 .protocol = "SMTP.Google",
+	 .risks = {NULL},
+	 .ja3 = "",
+	 .max_fed = CLASSIFY_MAX_PACKETS_DEFAULT},
 };
 
 static uint64_t test_risk_mask(const char *const names[TEST_MAX_RISKS], bool *ok)
@@ -449,7 +465,8 @@ static void test_sweep(struct classify *c, const char *dir)
 			fed += f->fed;
 			CHECK(f->fed <= CLASSIFY_MAX_PACKETS_DEFAULT, "%s: fed %u", de->d_name, f->fed);
 			CHECK(jl == 0 || jl == 32, "%s: ja3 \"%s\"", de->d_name, f->res.ja3);
-			CHECK(memchr(f->res.protocol, '\0', sizeof(f->res.protocol)) != NULL, "%s: protocol", de->d_name);
+			CHECK(memchr(f->res.protocol, '\0', sizeof(f->res.protocol)) != NULL, "%s: protocol",
+			      de->d_name);
 			for (unsigned b = 0; b < 64; b++)
 				CHECK(!(f->res.risks & ((uint64_t)1 << b)) || classify_risk_name(b), "%s: risk bit %u",
 				      de->d_name, b);

@@ -11,24 +11,24 @@
 static int failures;
 static int checks;
 
-#define CHECK(cond)                                                                          \
-	do {                                                                                 \
-		checks++;                                                                    \
-		if (!(cond)) {                                                               \
-			failures++;                                                          \
+#define CHECK(cond)                                                                              \
+	do {                                                                                     \
+		checks++;                                                                        \
+		if (!(cond)) {                                                                   \
+			failures++;                                                              \
 			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-		}                                                                            \
+		}                                                                                \
 	} while (0)
 
-#define CHECK_EQ(a, b)                                                                                  \
-	do {                                                                                            \
-		long long a_ = (long long)(a), b_ = (long long)(b);                                     \
-		checks++;                                                                               \
-		if (a_ != b_) {                                                                         \
-			failures++;                                                                     \
-			fprintf(stderr, "%s:%d: %s == %lld, expected %s == %lld\n", __FILE__, __LINE__, #a, \
-				a_, #b, b_);                                                            \
-		}                                                                                       \
+#define CHECK_EQ(a, b)                                                                                              \
+	do {                                                                                                        \
+		long long a_ = (long long)(a), b_ = (long long)(b);                                                 \
+		checks++;                                                                                           \
+		if (a_ != b_) {                                                                                     \
+			failures++;                                                                                 \
+			fprintf(stderr, "%s:%d: %s == %lld, expected %s == %lld\n", __FILE__, __LINE__, #a, a_, #b, \
+				b_);                                                                                \
+		}                                                                                                   \
 	} while (0)
 
 struct bytes {
@@ -36,21 +36,40 @@ struct bytes {
 	size_t n;
 };
 
-static void put8(struct bytes *b, unsigned v) { b->d[b->n++] = (uint8_t)v; }
-static void put16(struct bytes *b, unsigned v) { put8(b, v >> 8); put8(b, v & 0xff); }
-static void put32(struct bytes *b, uint32_t v) { put16(b, v >> 16); put16(b, v & 0xffff); }
-static void putn(struct bytes *b, const void *p, size_t n) { memcpy(b->d + b->n, p, n); b->n += n; }
-static void putb(struct bytes *b, const struct bytes *in) { putn(b, in->d, in->n); }
+static void put8(struct bytes *b, unsigned v)
+{
+	b->d[b->n++] = (uint8_t)v;
+}
+static void put16(struct bytes *b, unsigned v)
+{
+	put8(b, v >> 8);
+	put8(b, v & 0xff);
+}
+static void put32(struct bytes *b, uint32_t v)
+{
+	put16(b, v >> 16);
+	put16(b, v & 0xffff);
+}
+static void putn(struct bytes *b, const void *p, size_t n)
+{
+	memcpy(b->d + b->n, p, n);
+	b->n += n;
+}
+static void putb(struct bytes *b, const struct bytes *in)
+{
+	putn(b, in->d, in->n);
+}
 
-static const uint8_t SRC4[4] = { 192, 0, 2, 1 }, DST4[4] = { 198, 51, 100, 7 };
-static const uint8_t SRC6[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 1 }, DST6[16] = { 0x20, 0x01, 0x0d, 0xb8, [14] = 0xab, [15] = 2 };
+static const uint8_t SRC4[4] = {192, 0, 2, 1}, DST4[4] = {198, 51, 100, 7};
+static const uint8_t SRC6[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 1},
+		     DST6[16] = {0x20, 0x01, 0x0d, 0xb8, [14] = 0xab, [15] = 2};
 static const char PAYLOAD[] = "\x16\x03\x01 hello, TLS";
 #define PAYLOAD_LEN (sizeof(PAYLOAD) - 1)
 
 /* TCP 40000 -> 443, seq 1000, ack 2000, PSH|ACK, 12 bytes of options */
 static struct bytes tcp_seg(void)
 {
-	struct bytes b = { .n = 0 };
+	struct bytes b = {.n = 0};
 	put16(&b, 40000);
 	put16(&b, 443);
 	put32(&b, 1000);
@@ -67,7 +86,7 @@ static struct bytes tcp_seg(void)
 
 static struct bytes ip4(unsigned proto, const struct bytes *l4, uint16_t frag)
 {
-	struct bytes b = { .n = 0 };
+	struct bytes b = {.n = 0};
 	put8(&b, 0x45);
 	put8(&b, 0);
 	put16(&b, (unsigned)(20 + l4->n));
@@ -84,7 +103,7 @@ static struct bytes ip4(unsigned proto, const struct bytes *l4, uint16_t frag)
 
 static struct bytes ip6(unsigned next, const struct bytes *l4)
 {
-	struct bytes b = { .n = 0 };
+	struct bytes b = {.n = 0};
 	put32(&b, 0x60000000);
 	put16(&b, (unsigned)l4->n);
 	put8(&b, next);
@@ -98,7 +117,7 @@ static struct bytes ip6(unsigned next, const struct bytes *l4)
 /* an IPv6 extension header of 8 bytes in front of body */
 static struct bytes ext6(unsigned next, const struct bytes *body)
 {
-	struct bytes b = { .n = 0 };
+	struct bytes b = {.n = 0};
 	put8(&b, next);
 	put8(&b, 0);
 	put16(&b, 0x0104); /* PadN */
@@ -109,7 +128,7 @@ static struct bytes ext6(unsigned next, const struct bytes *body)
 
 static struct bytes frag6(unsigned next, unsigned offset, bool more, const struct bytes *body)
 {
-	struct bytes b = { .n = 0 };
+	struct bytes b = {.n = 0};
 	put8(&b, next);
 	put8(&b, 0);
 	put16(&b, (offset << 3) | (more ? 1 : 0));
@@ -120,8 +139,8 @@ static struct bytes frag6(unsigned next, unsigned offset, bool more, const struc
 
 static struct bytes eth(unsigned type, const struct bytes *in)
 {
-	struct bytes b = { .n = 0 };
-	static const uint8_t macs[12] = { 0, 1, 2, 3, 4, 5, 0, 6, 7, 8, 9, 10 };
+	struct bytes b = {.n = 0};
+	static const uint8_t macs[12] = {0, 1, 2, 3, 4, 5, 0, 6, 7, 8, 9, 10};
 	putn(&b, macs, 12);
 	put16(&b, type);
 	putb(&b, in);
@@ -130,7 +149,7 @@ static struct bytes eth(unsigned type, const struct bytes *in)
 
 static struct bytes prefix(const uint8_t *hdr, size_t n, const struct bytes *in)
 {
-	struct bytes b = { .n = 0 };
+	struct bytes b = {.n = 0};
 	putn(&b, hdr, n);
 	putb(&b, in);
 	return b;
@@ -138,7 +157,7 @@ static struct bytes prefix(const uint8_t *hdr, size_t n, const struct bytes *in)
 
 static struct bytes udp(unsigned dport, const struct bytes *in)
 {
-	struct bytes b = { .n = 0 };
+	struct bytes b = {.n = 0};
 	put16(&b, 5555);
 	put16(&b, dport);
 	put16(&b, (unsigned)(8 + in->n));
@@ -149,7 +168,7 @@ static struct bytes udp(unsigned dport, const struct bytes *in)
 
 static struct bytes vxlan(const struct bytes *inner_eth)
 {
-	struct bytes b = { .n = 0 };
+	struct bytes b = {.n = 0};
 	put32(&b, 0x08000000);
 	put32(&b, 0x00045600);
 	putb(&b, inner_eth);
@@ -193,8 +212,8 @@ static void sweep(uint32_t link, const struct bytes *f, int line)
 		enum decode_status st = decode_packet(link, cut ? copy : NULL, cut, cut, 0, &p);
 		if (st == DECODE_OK) {
 			failures++;
-			fprintf(stderr, "%s:%d: link %u frame (line %d) cut at %zu/%zu decoded OK\n", __FILE__, __LINE__,
-				link, line, cut, f->n);
+			fprintf(stderr, "%s:%d: link %u frame (line %d) cut at %zu/%zu decoded OK\n", __FILE__,
+				__LINE__, link, line, cut, f->n);
 		}
 		st = decode_packet(link, cut ? copy : NULL, cut, f->n, 0, &p);
 		if (st == DECODE_OK) {
@@ -202,8 +221,8 @@ static void sweep(uint32_t link, const struct bytes *f, int line)
 			if (!(p.flags & PKT_SNAPLEN_CUT) || p.payload_len >= PAYLOAD_LEN ||
 			    p.payload_wire_len != PAYLOAD_LEN || memcmp(p.payload, PAYLOAD, p.payload_len) != 0) {
 				failures++;
-				fprintf(stderr, "%s:%d: link %u frame (line %d) snaplen cut at %zu: bad result\n", __FILE__,
-					__LINE__, link, line, cut);
+				fprintf(stderr, "%s:%d: link %u frame (line %d) snaplen cut at %zu: bad result\n",
+					__FILE__, __LINE__, link, line, cut);
 			}
 		}
 	}
@@ -247,7 +266,7 @@ static void test_link_types(void)
 	CHECK_EQ(expect_tcp(LINK_ETHERNET, &f, 6, __LINE__), 0);
 
 	/* 802.1ad outer + 802.1Q inner tag */
-	struct bytes tagged = { .n = 0 };
+	struct bytes tagged = {.n = 0};
 	put16(&tagged, 0x0064);
 	put16(&tagged, 0x8100);
 	put16(&tagged, 0x00c8);
@@ -265,8 +284,8 @@ static void test_link_types(void)
 	CHECK_EQ(p.payload_len, PAYLOAD_LEN);
 
 	/* NULL: little-endian writer (AF_INET = 2), big-endian writer (Darwin AF_INET6 = 30) */
-	static const uint8_t null_le4[4] = { 2, 0, 0, 0 }, null_be30[4] = { 0, 0, 0, 30 };
-	static const uint8_t null_le24[4] = { 24, 0, 0, 0 }, loop24[4] = { 0, 0, 0, 24 }, loop2[4] = { 0, 0, 0, 2 };
+	static const uint8_t null_le4[4] = {2, 0, 0, 0}, null_be30[4] = {0, 0, 0, 30};
+	static const uint8_t null_le24[4] = {24, 0, 0, 0}, loop24[4] = {0, 0, 0, 24}, loop2[4] = {0, 0, 0, 2};
 	f = prefix(null_le4, 4, &v4);
 	CHECK_EQ(expect_tcp(LINK_NULL, &f, 4, __LINE__), 0);
 	f = prefix(null_be30, 4, &v6);
@@ -288,10 +307,10 @@ static void test_link_types(void)
 	CHECK_EQ(status_of(LINK_IPV4, &v6, &p), DECODE_MALFORMED);
 
 	/* Linux cooked v1: protocol at offset 14; v2: protocol at offset 0 */
-	uint8_t sll[16] = { 0, 0, 0, 1, 0, 6, 1, 2, 3, 4, 5, 6, 0, 0, 0x08, 0x00 };
+	uint8_t sll[16] = {0, 0, 0, 1, 0, 6, 1, 2, 3, 4, 5, 6, 0, 0, 0x08, 0x00};
 	f = prefix(sll, 16, &v4);
 	CHECK_EQ(expect_tcp(LINK_LINUX_SLL, &f, 4, __LINE__), 0);
-	uint8_t sll2[20] = { 0x86, 0xdd, 0, 0, 0, 0, 0, 3, 0, 1, 4, 6, 1, 2, 3, 4, 5, 6, 0, 0 };
+	uint8_t sll2[20] = {0x86, 0xdd, 0, 0, 0, 0, 0, 3, 0, 1, 4, 6, 1, 2, 3, 4, 5, 6, 0, 0};
 	f = prefix(sll2, 20, &v6);
 	CHECK_EQ(expect_tcp(LINK_LINUX_SLL2, &f, 6, __LINE__), 0);
 }
@@ -344,7 +363,7 @@ static void test_tunnels(void)
 	CHECK_EQ(expect_tcp(LINK_RAW, &in, 4, __LINE__), PKT_TUNNELLED);
 
 	/* GRE with key and sequence number carrying IPv4 */
-	struct bytes gre = { .n = 0 };
+	struct bytes gre = {.n = 0};
 	put16(&gre, 0x3000);
 	put16(&gre, 0x0800);
 	put32(&gre, 7);
@@ -545,10 +564,12 @@ static void test_link_names(void)
 		const char *name;
 		bool supported;
 	} cases[] = {
-		{ 0, "NULL", true },          { 1, "EN10MB", true },     { 101, "RAW", true },
-		{ 108, "LOOP", true },        { 113, "LINUX_SLL", true }, { 228, "IPV4", true },
-		{ 229, "IPV6", true },        { 276, "LINUX_SLL2", true }, { 105, "IEEE802_11", false },
-		{ 127, "IEEE802_11_RADIO", false }, { 9, "PPP", false }, { 65000, NULL, false },
+		{0, "NULL", true},	    {1, "EN10MB", true},
+		{101, "RAW", true},	    {108, "LOOP", true},
+		{113, "LINUX_SLL", true},   {228, "IPV4", true},
+		{229, "IPV6", true},	    {276, "LINUX_SLL2", true},
+		{105, "IEEE802_11", false}, {127, "IEEE802_11_RADIO", false},
+		{9, "PPP", false},	    {65000, NULL, false},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		const char *n = decode_link_name(cases[i].link);

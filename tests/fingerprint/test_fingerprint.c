@@ -19,14 +19,14 @@
 #include "tlsaudit/tls.h"
 
 static int failures;
-#define CHECK(cond, ...)                                                        \
-	do {                                                                    \
-		if (!(cond)) {                                                  \
-			fprintf(stderr, "%s:%d: ", __FILE__, __LINE__);         \
-			fprintf(stderr, __VA_ARGS__);                           \
-			fputc('\n', stderr);                                    \
-			failures++;                                             \
-		}                                                               \
+#define CHECK(cond, ...)                                                \
+	do {                                                            \
+		if (!(cond)) {                                          \
+			fprintf(stderr, "%s:%d: ", __FILE__, __LINE__); \
+			fprintf(stderr, __VA_ARGS__);                   \
+			fputc('\n', stderr);                            \
+			failures++;                                     \
+		}                                                       \
 	} while (0)
 #define CHECK_STR(got, want) CHECK(strcmp((got), (want)) == 0, "got \"%s\", want \"%s\"", (got), (want))
 
@@ -53,9 +53,8 @@ static void chrome_like(struct tls_client_hello *ch)
 {
 	static const uint16_t ciphers[] = {0x3a3a, 0x1301, 0x1302, 0x1303, 0xc02b, 0xc02f, 0xc02c, 0xc030,
 					   0xcca9, 0xcca8, 0xc013, 0xc014, 0x009c, 0x009d, 0x002f, 0x0035};
-	static const uint16_t exts[] = {0xbaba, 0x0000, 0x0017, 0xff01, 0x000a, 0x000b, 0x0023, 0x0010,
-					0x0005, 0x000d, 0x0012, 0x0033, 0x002d, 0x002b, 0x001b, 0x4469,
-					0x1a1a, 0x0015};
+	static const uint16_t exts[] = {0xbaba, 0x0000, 0x0017, 0xff01, 0x000a, 0x000b, 0x0023, 0x0010, 0x0005,
+					0x000d, 0x0012, 0x0033, 0x002d, 0x002b, 0x001b, 0x4469, 0x1a1a, 0x0015};
 	static const uint16_t sigalgs[] = {0x0403, 0x0804, 0x0401, 0x0503, 0x0805, 0x0501, 0x0806, 0x0601};
 	static const uint16_t versions[] = {0x7a7a, 0x0304, 0x0303};
 	static const uint16_t groups[] = {0x2a2a, 0x001d, 0x0017, 0x0018};
@@ -179,8 +178,7 @@ static void test_synthetic(void)
 	ch.n_sigalgs = 0;
 	fp_ja4(&ch, false, ja4, raw, sizeof(raw));
 	CHECK(strncmp(ja4, "t12d1514h2_8daaf6152771_", 24) == 0, "%s", ja4);
-	CHECK(strstr(raw, ",ff01") != NULL && raw[strlen(raw) - 1] == '1' && strstr(raw, "ff01_") == NULL, "%s",
-	      raw);
+	CHECK(strstr(raw, ",ff01") != NULL && raw[strlen(raw) - 1] == '1' && strstr(raw, "ff01_") == NULL, "%s", raw);
 	/* signature_algorithms present but empty: the "_" stays (reference behaviour) */
 	ch.exts[ch.n_exts++] = 0x000d;
 	ch.n_exts_total = ch.n_exts;
@@ -481,8 +479,10 @@ static void check_ja4_file(const char *corpus, const char *json_name, struct tal
 			break;
 		*end = '\0';
 		char cip[64], cport[16], sip[64], sport[16], hello[8], want[FP_JA4_LEN + 8], want_raw[4096];
-		bool ok = json_get(p, "client_ip", cip, sizeof(cip)) && json_get(p, "client_port", cport, sizeof(cport)) &&
-			  json_get(p, "server_ip", sip, sizeof(sip)) && json_get(p, "server_port", sport, sizeof(sport)) &&
+		bool ok = json_get(p, "client_ip", cip, sizeof(cip)) &&
+			  json_get(p, "client_port", cport, sizeof(cport)) &&
+			  json_get(p, "server_ip", sip, sizeof(sip)) &&
+			  json_get(p, "server_port", sport, sizeof(sport)) &&
 			  json_get(p, "hello", hello, sizeof(hello)) && json_get(p, "ja4", want, sizeof(want)) &&
 			  json_get(p, "ja4_r", want_raw, sizeof(want_raw));
 		CHECK(ok, "%s: incomplete entry", json_name);
@@ -512,8 +512,8 @@ static void check_ja4_file(const char *corpus, const char *json_name, struct tal
 			if (strcmp(raw, want_raw) == 0)
 				t->raw_ok[hi]++;
 			else
-				CHECK(0, "%s %s:%s hello %zu: ja4_r\n  got  %s\n  want %s", json_name, cip, cport, hi, raw,
-				      want_raw);
+				CHECK(0, "%s %s:%s hello %zu: ja4_r\n  got  %s\n  want %s", json_name, cip, cport, hi,
+				      raw, want_raw);
 		}
 		if (!found)
 			fprintf(stderr, "note: %s %s:%s hello %lu not seen by the simple reassembly\n", json_name, cip,

@@ -13,14 +13,14 @@
 #include "tlsaudit/record.h"
 
 static int failures;
-#define CHECK(cond, ...)                                                        \
-	do {                                                                    \
-		if (!(cond)) {                                                  \
-			fprintf(stderr, "%s:%d: ", __FILE__, __LINE__);         \
-			fprintf(stderr, __VA_ARGS__);                           \
-			fputc('\n', stderr);                                    \
-			failures++;                                             \
-		}                                                               \
+#define CHECK(cond, ...)                                                \
+	do {                                                            \
+		if (!(cond)) {                                          \
+			fprintf(stderr, "%s:%d: ", __FILE__, __LINE__); \
+			fprintf(stderr, __VA_ARGS__);                   \
+			fputc('\n', stderr);                            \
+			failures++;                                     \
+		}                                                       \
 	} while (0)
 
 /* a decoded TCP packet with its own copy of the payload */
@@ -95,7 +95,7 @@ static void feed(struct flow_table *t, const struct pkt *p, enum mode m)
 	size_t n = p->payload_len;
 	uint32_t base = p->seq + ((p->tcp_flags & TCP_SYN) ? 1 : 0);
 	struct pkt q = *p;
-	q.tcp_flags &= (uint8_t)~(TCP_FIN | TCP_RST | TCP_SYN);
+	q.tcp_flags &= (uint8_t) ~(TCP_FIN | TCP_RST | TCP_SYN);
 	if (p->tcp_flags & TCP_SYN) { /* the SYN itself first, without data */
 		struct pkt s = *p;
 		s.payload_len = s.payload_wire_len = 0;
@@ -164,33 +164,34 @@ static void run(const struct capture *c, enum mode m, const struct flow_limits *
 static bool same_facts(const struct ta_record *a, const struct ta_record *b)
 {
 	return a->client_port == b->client_port && a->server_port == b->server_port &&
-	       a->client_legacy_version == b->client_legacy_version &&
-	       a->client_max_version == b->client_max_version && a->negotiated_version == b->negotiated_version &&
-	       a->has_cipher == b->has_cipher && a->cipher == b->cipher && a->has_alert == b->has_alert &&
-	       a->alert_desc == b->alert_desc && a->established == b->established && a->has_sni == b->has_sni &&
-	       a->sni_len == b->sni_len && memcmp(a->sni, b->sni, a->sni_len) == 0 &&
-	       a->n_ciphers == b->n_ciphers && a->hello_retry_request == b->hello_retry_request;
+	       a->client_legacy_version == b->client_legacy_version && a->client_max_version == b->client_max_version &&
+	       a->negotiated_version == b->negotiated_version && a->has_cipher == b->has_cipher &&
+	       a->cipher == b->cipher && a->has_alert == b->has_alert && a->alert_desc == b->alert_desc &&
+	       a->established == b->established && a->has_sni == b->has_sni && a->sni_len == b->sni_len &&
+	       memcmp(a->sni, b->sni, a->sni_len) == 0 && a->n_ciphers == b->n_ciphers &&
+	       a->hello_retry_request == b->hello_retry_request;
 }
 
 struct expect {
 	const char *file;
-	size_t n_conns;          /* connections with TLS */
-	uint16_t client_port;    /* of the first one */
-	uint16_t negotiated;     /* of the first one (0 = none) */
-	const char *sni;         /* of the first one, NULL = none */
+	size_t n_conns;	      /* connections with TLS */
+	uint16_t client_port; /* of the first one */
+	uint16_t negotiated;  /* of the first one (0 = none) */
+	const char *sni;      /* of the first one, NULL = none */
 };
 
 /* Values checked against tshark:
  *   tshark -r F -Y 'tls.handshake.type==1' -T fields -e tcp.srcport -e tls.handshake.extensions_server_name
- *   tshark -r F -Y 'tls.handshake.type==2' -T fields -e tls.handshake.version -e tls.handshake.extensions.supported_version */
+ *   tshark -r F -Y 'tls.handshake.type==2' -T fields -e tls.handshake.version -e
+ * tls.handshake.extensions.supported_version */
 static const struct expect cases[] = {
-	{ "zeek__tls1.2.pcap", 1, 56637, 0x0303, NULL },
-	{ "suricata-verify__tls-client-hello-frag-01__dump_mtu300.pcap", 1, 0, 0x0303, NULL },
-	{ "zeek__tls-fragmented-handshake.pcap", 1, 0, 0x0303, NULL },
-	{ "zeek__hrr.pcap", 1, 63564, 0x0304, NULL },
-	{ "ndpi__tls_with_huge_ch.pcapng", 1, 40640, 0x0304, NULL },
-	{ "arkime__tls-split-client-hello.pcap", 1, 0, 0x0304, NULL },
-	{ "zeek__smtp-starttls.pcap", 1, 0, 0x0303, NULL },
+	{"zeek__tls1.2.pcap", 1, 56637, 0x0303, NULL},
+	{"suricata-verify__tls-client-hello-frag-01__dump_mtu300.pcap", 1, 0, 0x0303, NULL},
+	{"zeek__tls-fragmented-handshake.pcap", 1, 0, 0x0303, NULL},
+	{"zeek__hrr.pcap", 1, 63564, 0x0304, NULL},
+	{"ndpi__tls_with_huge_ch.pcapng", 1, 40640, 0x0304, NULL},
+	{"arkime__tls-split-client-hello.pcap", 1, 0, 0x0304, NULL},
+	{"zeek__smtp-starttls.pcap", 1, 0, 0x0303, NULL},
 };
 
 int main(int argc, char **argv)
@@ -214,8 +215,8 @@ int main(int argc, char **argv)
 		      cases[k].n_conns);
 		if (base.n > 0) {
 			if (cases[k].client_port)
-				CHECK(base.r[0].client_port == cases[k].client_port, "%s: client port %u", cases[k].file,
-				      base.r[0].client_port);
+				CHECK(base.r[0].client_port == cases[k].client_port, "%s: client port %u",
+				      cases[k].file, base.r[0].client_port);
 			CHECK(base.r[0].negotiated_version == cases[k].negotiated, "%s: negotiated 0x%04x want 0x%04x",
 			      cases[k].file, base.r[0].negotiated_version, cases[k].negotiated);
 		}

@@ -7,8 +7,8 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static const uint32_t links[] = { LINK_NULL, LINK_ETHERNET, LINK_RAW, LINK_LOOP, LINK_LINUX_SLL,
-				  LINK_IPV4, LINK_IPV6, LINK_LINUX_SLL2, 147 /* unsupported */ };
+static const uint32_t links[] = {LINK_NULL, LINK_ETHERNET, LINK_RAW,	    LINK_LOOP, LINK_LINUX_SLL,
+				 LINK_IPV4, LINK_IPV6,	   LINK_LINUX_SLL2, 147 /* unsupported */};
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -35,7 +35,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (flow_table_new(&lim, NULL, &st, sink, NULL, &t) < 0)
 		return 0;
 	struct br r = br_make(data, size);
-	uint32_t base[8] = { 1000, 50000, 7, 0xfffffff0u, 1, 2, 3, 4 };
+	uint32_t base[8] = {1000, 50000, 7, 0xfffffff0u, 1, 2, 3, 4};
 	int64_t now = 0;
 	while (br_left(&r) >= 5) {
 		uint8_t sel = br_u8(&r), flags = br_u8(&r);
@@ -47,7 +47,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		memset(&p, 0, sizeof(p));
 		int pair = sel & 3, dir = (sel >> 2) & 1;
 		p.family = 4;
-		uint8_t a[4] = { 10, 0, 0, (uint8_t)(1 + pair) }, b[4] = { 10, 0, 1, 1 };
+		uint8_t a[4] = {10, 0, 0, (uint8_t)(1 + pair)}, b[4] = {10, 0, 1, 1};
 		memcpy(p.src, dir ? b : a, 4);
 		memcpy(p.dst, dir ? a : b, 4);
 		p.sport = dir ? 443 : (uint16_t)(40000 + pair);

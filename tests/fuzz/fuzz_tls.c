@@ -16,10 +16,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct br r = br_make(data, size);
 	size_t chunk = (size_t)(br_u8(&r) % 64) + 1;
 	struct tls_facts f;
-	struct tls_limits lim = { .max_handshake = 4096, .max_plaintext = 2048 };
+	struct tls_limits lim = {.max_handshake = 4096, .max_plaintext = 2048};
 	tls_facts_init(&f);
 	static uint8_t pending[2][TLS_MAX_RECORD * 2 + 64];
-	size_t plen[2] = { 0, 0 };
+	size_t plen[2] = {0, 0};
 	int dir = 0;
 	while (!br_empty(&r)) {
 		size_t n = br_left(&r) < chunk ? br_left(&r) : chunk;

@@ -22,15 +22,15 @@
 
 static unsigned failures, checks;
 
-#define CHECK(cond, ...)                                                                  \
-	do {                                                                              \
-		checks++;                                                                 \
-		if (!(cond)) {                                                            \
+#define CHECK(cond, ...)                                                                         \
+	do {                                                                                     \
+		checks++;                                                                        \
+		if (!(cond)) {                                                                   \
 			fprintf(stderr, "%s:%d: CHECK failed: %s: ", __FILE__, __LINE__, #cond); \
-			fprintf(stderr, __VA_ARGS__);                                     \
-			fputc('\n', stderr);                                              \
-			failures++;                                                       \
-		}                                                                         \
+			fprintf(stderr, __VA_ARGS__);                                            \
+			fputc('\n', stderr);                                                     \
+			failures++;                                                              \
+		}                                                                                \
 	} while (0)
 
 /* ---- reading one connection out of a capture ---- */
@@ -81,7 +81,7 @@ static void add_seg(struct side *sd, uint32_t seq, const uint8_t *data, size_t l
 	if (!copy)
 		abort();
 	memcpy(copy, data, len);
-	sd->segs[sd->n_segs++] = (struct seg){ .seq = seq, .len = len, .data = copy };
+	sd->segs[sd->n_segs++] = (struct seg){.seq = seq, .len = len, .data = copy};
 }
 
 /* In-order bytes of one side (malloc'd): from the ISN (or the first segment), each step
@@ -122,8 +122,8 @@ static uint8_t *side_stream(const struct side *sd, size_t *ret_len)
 /* The two sides of the capture's first TCP connection, cut like the TLS stage: the
  * plaintext each side sent before its first record, at most TLS_PLAINTEXT_KEEP bytes.
  * *ret_started: whether each side's TLS started. False when the file cannot be read. */
-static bool load_dialogue(const char *dir, const char *file, uint8_t plain[2][TLS_PLAINTEXT_KEEP],
-			  size_t plain_len[2], bool started[2])
+static bool load_dialogue(const char *dir, const char *file, uint8_t plain[2][TLS_PLAINTEXT_KEEP], size_t plain_len[2],
+			  bool started[2])
 {
 	char path[4096], err[256];
 	struct capfile *cf;
@@ -208,25 +208,23 @@ static void check_sane(const struct starttls_result *r, const char *what)
 static size_t answer_start(enum starttls_proto p, const uint8_t *s, size_t n)
 {
 	switch (p) {
-	case STARTTLS_POSTGRESQL:
-		return n ? n - 1 : 0;
+	case STARTTLS_POSTGRESQL: return n ? n - 1 : 0;
 	case STARTTLS_LDAP:
-	case STARTTLS_RDP:
-		return 0; /* the server's only message */
+	case STARTTLS_RDP: return 0; /* the server's only message */
 	case STARTTLS_XMPP:
 		for (size_t i = n; i-- > 0;)
 			if (s[i] == '<' && i + 2 < n && (s[i + 1] == 'p' || s[i + 1] == 'f'))
 				return i;
 		return 0;
 	default: /* the start of the last line */
-		{
-			size_t end = n;
-			while (end > 0 && (s[end - 1] == '\n' || s[end - 1] == '\r'))
-				end--;
-			while (end > 0 && s[end - 1] != '\n')
-				end--;
-			return end;
-		}
+	{
+		size_t end = n;
+		while (end > 0 && (s[end - 1] == '\n' || s[end - 1] == '\r'))
+			end--;
+		while (end > 0 && s[end - 1] != '\n')
+			end--;
+		return end;
+	}
 	}
 }
 
@@ -246,8 +244,8 @@ static void sweep(const char *name, const uint8_t *c, size_t cn, const uint8_t *
 		if (full->proto == STARTTLS_MYSQL)
 			continue;
 		if (k <= ans)
-			CHECK(!r.accepted && !r.refused, "%s: answer claimed from %zu of %zu server bytes (answer at %zu)",
-			      name, k, sn, ans);
+			CHECK(!r.accepted && !r.refused,
+			      "%s: answer claimed from %zu of %zu server bytes (answer at %zu)", name, k, sn, ans);
 		if (seen)
 			CHECK(r.accepted == full->accepted && r.refused == full->refused,
 			      "%s: answer lost at %zu server bytes", name, k);
@@ -282,30 +280,31 @@ struct real_case {
 };
 
 static const struct real_case real_cases[] = {
-	{ "zeek__smtp-starttls.pcap", STARTTLS_SMTP, "220 2.0.0 Ready to start TLS" },
-	{ "arkime__smtp-starttls.pcap", STARTTLS_SMTP, "220 2.0.0 Ready to start TLS" },
-	{ "suricata-verify__smtp-startssl__input.pcap", STARTTLS_SMTP, "220 2.0.0 Ready to start TLS" },
-	{ "zeek__imap-starttls.pcap", STARTTLS_IMAP, NULL }, /* 512-byte cut inside ". OK Begin TLS..." */
-	{ "zeek__pop3-starttls.pcap", STARTTLS_POP3, "+OK Begin TLS negotiation now" },
-	{ "ndpi__pop3_stls.pcap", STARTTLS_POP3, "+OK Ready to start TLS negotiation." },
-	{ "zeek__ftp-auth-tls.pcap", STARTTLS_FTP, "234 Proceed with negotiation." },
-	{ "ndpi__ftp-start-tls.pcap", STARTTLS_FTP, "234 Proceed with negotiation." },
-	{ "zeek__ldap-starttls.pcap", STARTTLS_LDAP, "0" },
-	{ "arkime__ldap-ssl.pcap", STARTTLS_LDAP, "0" },
+	{"zeek__smtp-starttls.pcap", STARTTLS_SMTP, "220 2.0.0 Ready to start TLS"},
+	{"arkime__smtp-starttls.pcap", STARTTLS_SMTP, "220 2.0.0 Ready to start TLS"},
+	{"suricata-verify__smtp-startssl__input.pcap", STARTTLS_SMTP, "220 2.0.0 Ready to start TLS"},
+	{"zeek__imap-starttls.pcap", STARTTLS_IMAP, NULL}, /* 512-byte cut inside ". OK Begin TLS..." */
+	{"zeek__pop3-starttls.pcap", STARTTLS_POP3, "+OK Begin TLS negotiation now"},
+	{"ndpi__pop3_stls.pcap", STARTTLS_POP3, "+OK Ready to start TLS negotiation."},
+	{"zeek__ftp-auth-tls.pcap", STARTTLS_FTP, "234 Proceed with negotiation."},
+	{"ndpi__ftp-start-tls.pcap", STARTTLS_FTP, "234 Proceed with negotiation."},
+	{"zeek__ldap-starttls.pcap", STARTTLS_LDAP, "0"},
+	{"arkime__ldap-ssl.pcap", STARTTLS_LDAP, "0"},
 	/* the server's plaintext is 525 bytes: it fits in TLS_PLAINTEXT_KEEP (1024) whole */
-	{ "zeek__xmpp-starttls.pcap", STARTTLS_XMPP, "<proceed xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>" },
-	{ "suricata-verify__pgsql-upgrade-tls__input.pcap", STARTTLS_POSTGRESQL, "S" },
-	{ "zeek__psql-aws-ssl-require.pcap", STARTTLS_POSTGRESQL, "S" },
-	{ "ndpi__pgsql2.pcapng", STARTTLS_POSTGRESQL, "S" },
-	{ "arkime__mysql-tls.pcap", STARTTLS_MYSQL, "" },
-	{ "zeek__tls-13-amazon-rds.pcap", STARTTLS_MYSQL, "" },
-	{ "zeek__irc-starttls.pcap", STARTTLS_IRC, ":irc.joulunet.org 670  :STARTTLS successful, go ahead with TLS " }, /* 63 bytes */
-	{ "ndpi__rdp_over_tls.pcap", STARTTLS_RDP, "2" },  /* PROTOCOL_HYBRID */
-	{ "zeek__rdp-to-ssl.pcap", STARTTLS_RDP, "2" },    /* PROTOCOL_HYBRID too */
+	{"zeek__xmpp-starttls.pcap", STARTTLS_XMPP, "<proceed xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>"},
+	{"suricata-verify__pgsql-upgrade-tls__input.pcap", STARTTLS_POSTGRESQL, "S"},
+	{"zeek__psql-aws-ssl-require.pcap", STARTTLS_POSTGRESQL, "S"},
+	{"ndpi__pgsql2.pcapng", STARTTLS_POSTGRESQL, "S"},
+	{"arkime__mysql-tls.pcap", STARTTLS_MYSQL, ""},
+	{"zeek__tls-13-amazon-rds.pcap", STARTTLS_MYSQL, ""},
+	{"zeek__irc-starttls.pcap", STARTTLS_IRC,
+	 ":irc.joulunet.org 670  :STARTTLS successful, go ahead with TLS "}, /* 63 bytes */
+	{"ndpi__rdp_over_tls.pcap", STARTTLS_RDP, "2"},			     /* PROTOCOL_HYBRID */
+	{"zeek__rdp-to-ssl.pcap", STARTTLS_RDP, "2"},			     /* PROTOCOL_HYBRID too */
 	/* not STARTTLS: a proxy greeting before TLS, and plain TLS */
-	{ "zeek__socks-with-ssl.pcap", STARTTLS_NONE, "" },
-	{ "ja4__https-connect.pcap", STARTTLS_NONE, "" },
-	{ "zeek__tls1.2.pcap", STARTTLS_NONE, "" },
+	{"zeek__socks-with-ssl.pcap", STARTTLS_NONE, ""},
+	{"ja4__https-connect.pcap", STARTTLS_NONE, ""},
+	{"zeek__tls1.2.pcap", STARTTLS_NONE, ""},
 };
 
 static void test_real(const char *dir)
@@ -326,7 +325,8 @@ static void test_real(const char *dir)
 		      started[1]);
 		starttls_detect(plain[0], plen[0], plain[1], plen[1], &r);
 		check_sane(&r, rc->file);
-		printf("%-48s client %3zu server %3zu bytes -> %-10s requested %d accepted %d refused %d reply \"%s\"\n",
+		printf("%-48s client %3zu server %3zu bytes -> %-10s requested %d accepted %d refused %d reply "
+		       "\"%s\"\n",
 		       rc->file, plen[0], plen[1], r.proto ? starttls_name(r.proto) : "none", r.requested, r.accepted,
 		       r.refused, r.reply);
 		CHECK(r.proto == rc->proto, "%s: protocol %s, expected %s", rc->file,
@@ -362,101 +362,112 @@ struct syn_case {
 
 static const struct syn_case syn_cases[] = {
 	/* refusals */
-	{ "smtp 454", B("EHLO a.example\r\nSTARTTLS\r\nQUIT\r\n"),
-	  B("220 mx ESMTP\r\n250-mx\r\n250 STARTTLS\r\n454 4.7.0 TLS not available due to local problem\r\n"),
-	  STARTTLS_SMTP, true, false, true, "454 4.7.0 TLS not available due to local problem" },
-	{ "imap NO", B("a1 CAPABILITY\r\na2 STARTTLS\r\n"),
-	  B("* OK ready\r\n* CAPABILITY IMAP4rev1 STARTTLS\r\na1 OK done\r\na2 NO TLS unavailable\r\n"),
-	  STARTTLS_IMAP, true, false, true, "a2 NO TLS unavailable" },
-	{ "imap BAD", B("x STARTTLS\n"), B("* OK hi\nx BAD no\n"), STARTTLS_IMAP, true, false, true, "x BAD no" },
-	{ "pop3 -ERR", B("CAPA\r\nSTLS\r\n"),
-	  B("+OK POP3 ready\r\n+OK capa\r\nUSER\r\nSTLS\r\n.\r\n-ERR TLS not available\r\n"), STARTTLS_POP3, true,
-	  false, true, "-ERR TLS not available" },
-	{ "ftp 534", B("FEAT\r\nAUTH TLS\r\n"),
-	  B("220 ftp\r\n211-Features:\r\n AUTH TLS\r\n211 End\r\n534 Request denied for policy reasons.\r\n"),
-	  STARTTLS_FTP, true, false, true, "534 Request denied for policy reasons." },
-	{ "ldap protocolError", B("\x30\x1d\x02\x01\x01\x77\x18\x80\x16" "1.3.6.1.4.1.1466.20037"),
-	  B("\x30\x0c\x02\x01\x01\x78\x07\x0a\x01\x02\x04\x00\x04\x00"), STARTTLS_LDAP, true, false, true, "2" },
-	{ "xmpp failure", B("<?xml version='1.0'?><stream:stream to='x'><starttls xmlns=\"urn:ietf:params:xml:ns:xmpp-tls\"/>"),
-	  B("<stream:stream id='1'><stream:features/><failure xmlns=\"urn:ietf:params:xml:ns:xmpp-tls\"/>"),
-	  STARTTLS_XMPP, true, false, true, "<failure xmlns=\"urn:ietf:params:xml:ns:xmpp-tls\"/>" },
-	{ "postgresql N", B("\x00\x00\x00\x08\x04\xd2\x16\x2f"), B("N"), STARTTLS_POSTGRESQL, true, false, true, "N" },
-	{ "irc 691", B("CAP LS\r\nSTARTTLS\r\n"),
-	  B(":irc.example NOTICE * :*** Looking up your hostname\r\n:irc.example CAP * LS :tls\r\n"
-	    ":irc.example 691 * :STARTTLS failed\r\n"),
-	  STARTTLS_IRC, true, false, true, ":irc.example 691 * :STARTTLS failed" },
-	{ "rdp negotiation failure",
-	  B("\x03\x00\x00\x13\x0e\xe0\x00\x00\x00\x00\x00\x01\x00\x08\x00\x03\x00\x00\x00"),
-	  B("\x03\x00\x00\x13\x0e\xd0\x00\x00\x12\x34\x00\x03\x00\x08\x00\x02\x00\x00\x00"), STARTTLS_RDP, true,
-	  false, true, "2" }, /* SSL_NOT_ALLOWED_BY_SERVER */
-	{ "rdp standard security selected",
-	  B("\x03\x00\x00\x13\x0e\xe0\x00\x00\x00\x00\x00\x01\x00\x08\x00\x01\x00\x00\x00"),
-	  B("\x03\x00\x00\x13\x0e\xd0\x00\x00\x12\x34\x00\x02\x00\x08\x00\x00\x00\x00\x00"), STARTTLS_RDP, true,
-	  false, true, "0" },
+	{"smtp 454", B("EHLO a.example\r\nSTARTTLS\r\nQUIT\r\n"),
+	 B("220 mx ESMTP\r\n250-mx\r\n250 STARTTLS\r\n454 4.7.0 TLS not available due to local problem\r\n"),
+	 STARTTLS_SMTP, true, false, true, "454 4.7.0 TLS not available due to local problem"},
+	{"imap NO", B("a1 CAPABILITY\r\na2 STARTTLS\r\n"),
+	 B("* OK ready\r\n* CAPABILITY IMAP4rev1 STARTTLS\r\na1 OK done\r\na2 NO TLS unavailable\r\n"), STARTTLS_IMAP,
+	 true, false, true, "a2 NO TLS unavailable"},
+	{"imap BAD", B("x STARTTLS\n"), B("* OK hi\nx BAD no\n"), STARTTLS_IMAP, true, false, true, "x BAD no"},
+	{"pop3 -ERR", B("CAPA\r\nSTLS\r\n"),
+	 B("+OK POP3 ready\r\n+OK capa\r\nUSER\r\nSTLS\r\n.\r\n-ERR TLS not available\r\n"), STARTTLS_POP3, true, false,
+	 true, "-ERR TLS not available"},
+	{"ftp 534", B("FEAT\r\nAUTH TLS\r\n"),
+	 B("220 ftp\r\n211-Features:\r\n AUTH TLS\r\n211 End\r\n534 Request denied for policy reasons.\r\n"),
+	 STARTTLS_FTP, true, false, true, "534 Request denied for policy reasons."},
+	{"ldap protocolError",
+	 B("\x30\x1d\x02\x01\x01\x77\x18\x80\x16"
+	   "1.3.6.1.4.1.1466.20037"),
+	 B("\x30\x0c\x02\x01\x01\x78\x07\x0a\x01\x02\x04\x00\x04\x00"), STARTTLS_LDAP, true, false, true, "2"},
+	{"xmpp failure",
+	 B("<?xml version='1.0'?><stream:stream to='x'><starttls xmlns=\"urn:ietf:params:xml:ns:xmpp-tls\"/>"),
+	 B("<stream:stream id='1'><stream:features/><failure xmlns=\"urn:ietf:params:xml:ns:xmpp-tls\"/>"),
+	 STARTTLS_XMPP, true, false, true, "<failure xmlns=\"urn:ietf:params:xml:ns:xmpp-tls\"/>"},
+	{"postgresql N", B("\x00\x00\x00\x08\x04\xd2\x16\x2f"), B("N"), STARTTLS_POSTGRESQL, true, false, true, "N"},
+	{"irc 691", B("CAP LS\r\nSTARTTLS\r\n"),
+	 B(":irc.example NOTICE * :*** Looking up your hostname\r\n:irc.example CAP * LS :tls\r\n"
+	   ":irc.example 691 * :STARTTLS failed\r\n"),
+	 STARTTLS_IRC, true, false, true, ":irc.example 691 * :STARTTLS failed"},
+	{"rdp negotiation failure", B("\x03\x00\x00\x13\x0e\xe0\x00\x00\x00\x00\x00\x01\x00\x08\x00\x03\x00\x00\x00"),
+	 B("\x03\x00\x00\x13\x0e\xd0\x00\x00\x12\x34\x00\x03\x00\x08\x00\x02\x00\x00\x00"), STARTTLS_RDP, true, false,
+	 true, "2"}, /* SSL_NOT_ALLOWED_BY_SERVER */
+	{"rdp standard security selected",
+	 B("\x03\x00\x00\x13\x0e\xe0\x00\x00\x00\x00\x00\x01\x00\x08\x00\x01\x00\x00\x00"),
+	 B("\x03\x00\x00\x13\x0e\xd0\x00\x00\x12\x34\x00\x02\x00\x08\x00\x00\x00\x00\x00"), STARTTLS_RDP, true, false,
+	 true, "0"},
 	/* acceptances in other spellings */
-	{ "smtp lower case, LF only", B("ehlo a\nstarttls\n"), B("220 hi\n250 ok\n220 go ahead\n"), STARTTLS_SMTP,
-	  true, true, false, "220 go ahead" },
-	{ "smtp AUTH LOGIN before", B("EHLO a\r\nAUTH LOGIN\r\ndXNlcg==\r\ncGFzcw==\r\nSTARTTLS\r\n"),
-	  B("220 hi\r\n250 ok\r\n334 VXNlcm5hbWU6\r\n334 UGFzc3dvcmQ6\r\n235 ok\r\n220 go\r\n"), STARTTLS_SMTP,
-	  true, true, false, "220 go" },
-	{ "smtp DATA before", B("HELO a\r\nMAIL FROM:<a@b>\r\nRCPT TO:<c@d>\r\nDATA\r\nSTARTTLS\r\n.\r\nSTARTTLS\r\n"),
-	  B("220 hi\r\n250 ok\r\n250 ok\r\n250 ok\r\n354 go\r\n250 queued\r\n220 tls\r\n"), STARTTLS_SMTP, true,
-	  true, false, "220 tls" },
-	{ "smtp no server bytes", B("EHLO a\r\nSTARTTLS\r\n"), B(""), STARTTLS_SMTP, true, false, false, "" },
-	{ "ftp AUTH SSL, 120 first", B("AUTH SSL\r\n"), B("120 wait\r\n220-hello\r\n220 ready\r\n234 AUTH SSL OK\r\n"),
-	  STARTTLS_FTP, true, true, false, "234 AUTH SSL OK" },
-	{ "ftp AUTH TLS-C", B("auth tls-c\r\n"), B("220 x\r\n234 ok\r\n"), STARTTLS_FTP, true, true, false, "234 ok" },
-	{ "imap one tag throughout", B(". CAPABILITY\r\n. STARTTLS\r\n"),
-	  B("* OK x\r\n* CAPABILITY STARTTLS\r\n. OK CAPABILITY completed\r\n. OK Begin TLS\r\n"), STARTTLS_IMAP,
-	  true, true, false, ". OK Begin TLS" },
-	{ "pop3 AUTH list before", B("AUTH\r\nSTLS\r\n"), B("+OK hi\r\n+OK\r\nPLAIN\r\n.\r\n+OK go\r\n"),
-	  STARTTLS_POP3, true, true, false, "+OK go" },
-	{ "xmpp double quotes, proceed", B("<stream:stream><starttls xmlns=\"urn:ietf:params:xml:ns:xmpp-tls\"/>"),
-	  B("<stream:stream><stream:features><starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/></stream:features>"
-	    "<proceed xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>"),
-	  STARTTLS_XMPP, true, true, false, "<proceed xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>" },
-	{ "postgresql GSSENC refused then SSL", B("\x00\x00\x00\x08\x04\xd2\x16\x30\x00\x00\x00\x08\x04\xd2\x16\x2f"),
-	  B("NS"), STARTTLS_POSTGRESQL, true, true, false, "S" },
-	{ "ldap long-form lengths, id 300",
-	  B("\x30\x81\x20\x02\x02\x01\x2c\x77\x82\x00\x18\x80\x16" "1.3.6.1.4.1.1466.20037"),
-	  B("\x30\x81\x0d\x02\x02\x01\x2c\x78\x07\x0a\x01\x00\x04\x00\x04\x00"), STARTTLS_LDAP, true, true, false,
-	  "0" },
-	{ "ldap bind first", B("\x30\x0c\x02\x01\x01\x60\x07\x02\x01\x03\x04\x00\x80\x00"
-			       "\x30\x1d\x02\x01\x02\x77\x18\x80\x16" "1.3.6.1.4.1.1466.20037"),
-	  B("\x30\x0c\x02\x01\x01\x61\x07\x0a\x01\x00\x04\x00\x04\x00"
-	    "\x30\x0c\x02\x01\x02\x78\x07\x0a\x01\x00\x04\x00\x04\x00"), STARTTLS_LDAP, true, true, false, "0" },
-	{ "mysql SSLRequest",
-	  B("\x20\x00\x00\x01\x05\xae\xff\x20\x00\x00\x00\x01\x21\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00"
-	    "\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00"),
-	  B("\x16\x00\x00\x00\x0a" "8.0.1\x00" "\x01\x00\x00\x00" "abcdefgh\x00\xff\xff"), STARTTLS_MYSQL, true, true,
-	  false, "" },
+	{"smtp lower case, LF only", B("ehlo a\nstarttls\n"), B("220 hi\n250 ok\n220 go ahead\n"), STARTTLS_SMTP, true,
+	 true, false, "220 go ahead"},
+	{"smtp AUTH LOGIN before", B("EHLO a\r\nAUTH LOGIN\r\ndXNlcg==\r\ncGFzcw==\r\nSTARTTLS\r\n"),
+	 B("220 hi\r\n250 ok\r\n334 VXNlcm5hbWU6\r\n334 UGFzc3dvcmQ6\r\n235 ok\r\n220 go\r\n"), STARTTLS_SMTP, true,
+	 true, false, "220 go"},
+	{"smtp DATA before", B("HELO a\r\nMAIL FROM:<a@b>\r\nRCPT TO:<c@d>\r\nDATA\r\nSTARTTLS\r\n.\r\nSTARTTLS\r\n"),
+	 B("220 hi\r\n250 ok\r\n250 ok\r\n250 ok\r\n354 go\r\n250 queued\r\n220 tls\r\n"), STARTTLS_SMTP, true, true,
+	 false, "220 tls"},
+	{"smtp no server bytes", B("EHLO a\r\nSTARTTLS\r\n"), B(""), STARTTLS_SMTP, true, false, false, ""},
+	{"ftp AUTH SSL, 120 first", B("AUTH SSL\r\n"), B("120 wait\r\n220-hello\r\n220 ready\r\n234 AUTH SSL OK\r\n"),
+	 STARTTLS_FTP, true, true, false, "234 AUTH SSL OK"},
+	{"ftp AUTH TLS-C", B("auth tls-c\r\n"), B("220 x\r\n234 ok\r\n"), STARTTLS_FTP, true, true, false, "234 ok"},
+	{"imap one tag throughout", B(". CAPABILITY\r\n. STARTTLS\r\n"),
+	 B("* OK x\r\n* CAPABILITY STARTTLS\r\n. OK CAPABILITY completed\r\n. OK Begin TLS\r\n"), STARTTLS_IMAP, true,
+	 true, false, ". OK Begin TLS"},
+	{"pop3 AUTH list before", B("AUTH\r\nSTLS\r\n"), B("+OK hi\r\n+OK\r\nPLAIN\r\n.\r\n+OK go\r\n"), STARTTLS_POP3,
+	 true, true, false, "+OK go"},
+	{"xmpp double quotes, proceed", B("<stream:stream><starttls xmlns=\"urn:ietf:params:xml:ns:xmpp-tls\"/>"),
+	 B("<stream:stream><stream:features><starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/></stream:features>"
+	   "<proceed xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>"),
+	 STARTTLS_XMPP, true, true, false, "<proceed xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>"},
+	{"postgresql GSSENC refused then SSL", B("\x00\x00\x00\x08\x04\xd2\x16\x30\x00\x00\x00\x08\x04\xd2\x16\x2f"),
+	 B("NS"), STARTTLS_POSTGRESQL, true, true, false, "S"},
+	{"ldap long-form lengths, id 300",
+	 B("\x30\x81\x20\x02\x02\x01\x2c\x77\x82\x00\x18\x80\x16"
+	   "1.3.6.1.4.1.1466.20037"),
+	 B("\x30\x81\x0d\x02\x02\x01\x2c\x78\x07\x0a\x01\x00\x04\x00\x04\x00"), STARTTLS_LDAP, true, true, false, "0"},
+	{"ldap bind first",
+	 B("\x30\x0c\x02\x01\x01\x60\x07\x02\x01\x03\x04\x00\x80\x00"
+	   "\x30\x1d\x02\x01\x02\x77\x18\x80\x16"
+	   "1.3.6.1.4.1.1466.20037"),
+	 B("\x30\x0c\x02\x01\x01\x61\x07\x0a\x01\x00\x04\x00\x04\x00"
+	   "\x30\x0c\x02\x01\x02\x78\x07\x0a\x01\x00\x04\x00\x04\x00"),
+	 STARTTLS_LDAP, true, true, false, "0"},
+	{"mysql SSLRequest",
+	 B("\x20\x00\x00\x01\x05\xae\xff\x20\x00\x00\x00\x01\x21\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00"
+	   "\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00"),
+	 B("\x16\x00\x00\x00\x0a"
+	   "8.0.1\x00"
+	   "\x01\x00\x00\x00"
+	   "abcdefgh\x00\xff\xff"),
+	 STARTTLS_MYSQL, true, true, false, ""},
 	/* not STARTTLS */
-	{ "mysql login without CLIENT_SSL",
-	  B("\x20\x00\x00\x01\x05\xa6\xff\x20\x00\x00\x00\x01\x21\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00"
-	    "\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00"),
-	  B("\x16\x00\x00\x00\x0a" "8.0.1\x00" "\x01\x00\x00\x00" "abcdefgh\x00\xff\xff"), STARTTLS_NONE, false, false,
-	  false, "" },
-	{ "postgresql GSSENC accepted", B("\x00\x00\x00\x08\x04\xd2\x16\x30"), B("G"), STARTTLS_NONE, false, false,
-	  false, "" },
-	{ "rdp standard security requested",
-	  B("\x03\x00\x00\x13\x0e\xe0\x00\x00\x00\x00\x00\x01\x00\x08\x00\x00\x00\x00\x00"),
-	  B("\x03\x00\x00\x13\x0e\xd0\x00\x00\x12\x34\x00\x02\x00\x08\x00\x00\x00\x00\x00"), STARTTLS_NONE, false,
-	  false, false, "" },
-	{ "socks5", B("\x05\x01\x00\x05\x01\x00\x03\x0bexample.com\x01\xbb"), B("\x05\x00\x05\x00\x00\x01\x00\x00\x00\x00\x01\xbb"),
-	  STARTTLS_NONE, false, false, false, "" },
-	{ "socks4", B("\x04\x01\x01\xbb\x5d\xb8\xd8\x22user\x00"), B("\x00\x5a\x00\x00\x00\x00\x00\x00"),
-	  STARTTLS_NONE, false, false, false, "" },
-	{ "http connect", B("CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n"),
-	  B("HTTP/1.1 200 Connection established\r\n\r\n"), STARTTLS_NONE, false, false, false, "" },
-	{ "nntp starttls is not smtp", B("CAPABILITIES\r\nSTARTTLS\r\n"),
-	  B("200 news ready\r\n101 Capability list:\r\nVERSION 2\r\nSTARTTLS\r\n.\r\n382 Continue\r\n"),
-	  STARTTLS_NONE, false, false, false, "" },
-	{ "smtp without starttls", B("EHLO a\r\nMAIL FROM:<a@b>\r\n"), B("220 hi\r\n250 ok\r\n250 ok\r\n"),
-	  STARTTLS_NONE, false, false, false, "" },
-	{ "xmpp sasl failure is not the answer", B("<stream:stream><starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>"),
-	  B("<stream:stream><failure xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>"), STARTTLS_XMPP, true, false, false,
-	  "" },
-	{ "empty", B(""), B(""), STARTTLS_NONE, false, false, false, "" },
+	{"mysql login without CLIENT_SSL",
+	 B("\x20\x00\x00\x01\x05\xa6\xff\x20\x00\x00\x00\x01\x21\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00"
+	   "\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00"),
+	 B("\x16\x00\x00\x00\x0a"
+	   "8.0.1\x00"
+	   "\x01\x00\x00\x00"
+	   "abcdefgh\x00\xff\xff"),
+	 STARTTLS_NONE, false, false, false, ""},
+	{"postgresql GSSENC accepted", B("\x00\x00\x00\x08\x04\xd2\x16\x30"), B("G"), STARTTLS_NONE, false, false,
+	 false, ""},
+	{"rdp standard security requested",
+	 B("\x03\x00\x00\x13\x0e\xe0\x00\x00\x00\x00\x00\x01\x00\x08\x00\x00\x00\x00\x00"),
+	 B("\x03\x00\x00\x13\x0e\xd0\x00\x00\x12\x34\x00\x02\x00\x08\x00\x00\x00\x00\x00"), STARTTLS_NONE, false, false,
+	 false, ""},
+	{"socks5", B("\x05\x01\x00\x05\x01\x00\x03\x0bexample.com\x01\xbb"),
+	 B("\x05\x00\x05\x00\x00\x01\x00\x00\x00\x00\x01\xbb"), STARTTLS_NONE, false, false, false, ""},
+	{"socks4", B("\x04\x01\x01\xbb\x5d\xb8\xd8\x22user\x00"), B("\x00\x5a\x00\x00\x00\x00\x00\x00"), STARTTLS_NONE,
+	 false, false, false, ""},
+	{"http connect", B("CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n"),
+	 B("HTTP/1.1 200 Connection established\r\n\r\n"), STARTTLS_NONE, false, false, false, ""},
+	{"nntp starttls is not smtp", B("CAPABILITIES\r\nSTARTTLS\r\n"),
+	 B("200 news ready\r\n101 Capability list:\r\nVERSION 2\r\nSTARTTLS\r\n.\r\n382 Continue\r\n"), STARTTLS_NONE,
+	 false, false, false, ""},
+	{"smtp without starttls", B("EHLO a\r\nMAIL FROM:<a@b>\r\n"), B("220 hi\r\n250 ok\r\n250 ok\r\n"),
+	 STARTTLS_NONE, false, false, false, ""},
+	{"xmpp sasl failure is not the answer", B("<stream:stream><starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>"),
+	 B("<stream:stream><failure xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>"), STARTTLS_XMPP, true, false, false,
+	 ""},
+	{"empty", B(""), B(""), STARTTLS_NONE, false, false, false, ""},
 };
 
 static void test_synthetic(void)
@@ -472,7 +483,8 @@ static void test_synthetic(void)
 		      r.proto ? starttls_name(r.proto) : "none", sc->proto ? starttls_name(sc->proto) : "none");
 		CHECK(r.requested == sc->requested && r.accepted == sc->accepted && r.refused == sc->refused,
 		      "%s: requested %d accepted %d refused %d", sc->name, r.requested, r.accepted, r.refused);
-		CHECK(strcmp(r.reply, sc->reply) == 0, "%s: reply \"%s\", expected \"%s\"", sc->name, r.reply, sc->reply);
+		CHECK(strcmp(r.reply, sc->reply) == 0, "%s: reply \"%s\", expected \"%s\"", sc->name, r.reply,
+		      sc->reply);
 		sweep(sc->name, c, sc->client_len, s, sc->server_len, &r);
 	}
 	/* NULL with length 0 is allowed */
@@ -492,10 +504,11 @@ static void test_names(void)
 {
 	CHECK(starttls_name(STARTTLS_NONE) == NULL, "NONE has no name");
 	CHECK(starttls_name(STARTTLS_COUNT_) == NULL, "COUNT_ has no name");
-	static const char *const want[STARTTLS_COUNT_] = { NULL,   "smtp", "imap",       "pop3",  "ftp", "ldap",
-							   "xmpp", "postgresql", "mysql", "irc", "rdp" };
+	static const char *const want[STARTTLS_COUNT_] = {NULL,	  "smtp",	"imap",	 "pop3", "ftp", "ldap",
+							  "xmpp", "postgresql", "mysql", "irc",	 "rdp"};
 	for (int p = 1; p < STARTTLS_COUNT_; p++)
-		CHECK(starttls_name((enum starttls_proto)p) && strcmp(starttls_name((enum starttls_proto)p), want[p]) == 0,
+		CHECK(starttls_name((enum starttls_proto)p) &&
+			      strcmp(starttls_name((enum starttls_proto)p), want[p]) == 0,
 		      "name of %d", p);
 }
 
@@ -504,9 +517,10 @@ int main(int argc, char **argv)
 	struct stat sb;
 
 	if (argc != 2 || stat(argv[1], &sb) != 0 || !S_ISDIR(sb.st_mode)) {
-		fprintf(stderr, "test_starttls: FAIL: corpus not found: %s is not a directory. The real dialogues are "
-				"read from <corpus>/pcaps at test time (meson option 'corpus', default "
-				"<source>/../shared/corpus); meson passes the path.\n",
+		fprintf(stderr,
+			"test_starttls: FAIL: corpus not found: %s is not a directory. The real dialogues are "
+			"read from <corpus>/pcaps at test time (meson option 'corpus', default "
+			"<source>/../shared/corpus); meson passes the path.\n",
 			argc > 1 ? argv[1] : "(no argument)");
 		return 1;
 	}

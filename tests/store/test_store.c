@@ -17,26 +17,29 @@
 
 static int failures;
 
-#define CHECK(cond)                                                                                    \
-	do {                                                                                           \
-		if (!(cond)) {                                                                         \
-			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);       \
-			failures++;                                                                    \
-		}                                                                                      \
+#define CHECK(cond)                                                                              \
+	do {                                                                                     \
+		if (!(cond)) {                                                                   \
+			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
+			failures++;                                                              \
+		}                                                                                \
 	} while (0)
-#define CHECK_OK(expr)                                                                                 \
-	do {                                                                                           \
-		int rc_ = (expr);                                                                      \
-		if (rc_ != 0) {                                                                        \
+#define CHECK_OK(expr)                                                                                       \
+	do {                                                                                                 \
+		int rc_ = (expr);                                                                            \
+		if (rc_ != 0) {                                                                              \
 			fprintf(stderr, "%s:%d: %s returned %d: %s\n", __FILE__, __LINE__, #expr, rc_, err); \
-			failures++;                                                                    \
-		}                                                                                      \
+			failures++;                                                                          \
+		}                                                                                            \
 	} while (0)
 
 static char dir[256];
 static char err[512];
 
-static void db_path(char *buf, size_t len, const char *name) { snprintf(buf, len, "%s/%s", dir, name); }
+static void db_path(char *buf, size_t len, const char *name)
+{
+	snprintf(buf, len, "%s/%s", dir, name);
+}
 
 /* Overwrite the 4-byte big-endian header field at off (60 user_version, 68 application_id). */
 static int patch_header(const char *path, long off, uint32_t v)
@@ -245,7 +248,9 @@ static const struct store_host_summary *find_summary(const struct sums *s, const
 /* a leaf certificate with fixed facts; the sha256 is the CN's first byte repeated */
 static void add_cert(struct ta_record *r, const char *cn, bool expired)
 {
-	static const uint8_t sans[] = "\x09x.example" "\x09" "192.0.2.1";
+	static const uint8_t sans[] = "\x09x.example"
+				      "\x09"
+				      "192.0.2.1";
 
 	r->has_cert = true;
 	if (!r->cert_chain_len)
@@ -257,8 +262,8 @@ static void add_cert(struct ta_record *r, const char *cn, bool expired)
 	memcpy(r->cert_issuer_cn, "C\0A", 3); /* a NUL inside: stored as BLOB, read back exactly */
 	r->cert_sans_len = sizeof(sans) - 1;
 	memcpy(r->cert_sans, sans, sizeof(sans) - 1);
-	r->cert_not_before = -86400;            /* 1969-12-31 */
-	r->cert_not_after = 253402300799;       /* 9999-12-31T23:59:59Z */
+	r->cert_not_before = -86400;	  /* 1969-12-31 */
+	r->cert_not_after = 253402300799; /* 9999-12-31T23:59:59Z */
 	snprintf(r->cert_key_type, sizeof(r->cert_key_type), "EC");
 	snprintf(r->cert_key_curve, sizeof(r->cert_key_curve), "prime256v1");
 	r->cert_key_bits = 256;
@@ -298,19 +303,20 @@ static void test_migrate_1_to_2(void)
 	db_path(path, sizeof(path), "v1.db");
 	CHECK(sqlite3_open(path, &db) == SQLITE_OK);
 	CHECK(sqlite3_exec(db, store_migration_sql(0), NULL, NULL, NULL) == SQLITE_OK);
-	CHECK(sqlite3_exec(db,
-			   "PRAGMA application_id = 1414288193; PRAGMA user_version = 1;"
-			   "INSERT INTO captures (id, path, sensor, format, linktypes, status, read_started)"
-			   " VALUES (1, 'old.pcap', 'h', 'pcap', 'EN10MB', 'complete', '2019-02-28T12:00:00Z');"
-			   "INSERT INTO connections (capture_id, seq, ts, ts_ns, last_ns, family, client_ip, client_port,"
-			   " server_ip, server_port, client_record_version_id, client_legacy_version_id,"
-			   " client_max_version_id, client_max_level, ciphers, groups, has_server_hello,"
-			   " server_legacy_version_id, cipher_sslv2, established, resumed, hello_retry_request,"
-			   " risk_mask, outcome, flags, pkts_c2s, pkts_s2c, bytes_c2s, bytes_s2c)"
-			   " VALUES (1, 0, '2019-02-28T12:00:00.000000Z', 1551355200000000000, 1551355200000000000, 4,"
-			   " '10.0.0.1', 50000, '10.0.0.2', 443, 769, 769, 769, 769, '0x002F', '', 0, 0, 0, 0, 0, 0,"
-			   " 0, 'reset', 0, 1, 0, 100, 0);",
-			   NULL, NULL, NULL) == SQLITE_OK);
+	CHECK(sqlite3_exec(
+		      db,
+		      "PRAGMA application_id = 1414288193; PRAGMA user_version = 1;"
+		      "INSERT INTO captures (id, path, sensor, format, linktypes, status, read_started)"
+		      " VALUES (1, 'old.pcap', 'h', 'pcap', 'EN10MB', 'complete', '2019-02-28T12:00:00Z');"
+		      "INSERT INTO connections (capture_id, seq, ts, ts_ns, last_ns, family, client_ip, client_port,"
+		      " server_ip, server_port, client_record_version_id, client_legacy_version_id,"
+		      " client_max_version_id, client_max_level, ciphers, groups, has_server_hello,"
+		      " server_legacy_version_id, cipher_sslv2, established, resumed, hello_retry_request,"
+		      " risk_mask, outcome, flags, pkts_c2s, pkts_s2c, bytes_c2s, bytes_s2c)"
+		      " VALUES (1, 0, '2019-02-28T12:00:00.000000Z', 1551355200000000000, 1551355200000000000, 4,"
+		      " '10.0.0.1', 50000, '10.0.0.2', 443, 769, 769, 769, 769, '0x002F', '', 0, 0, 0, 0, 0, 0,"
+		      " 0, 'reset', 0, 1, 0, 100, 0);",
+		      NULL, NULL, NULL) == SQLITE_OK);
 	sqlite3_close(db);
 	CHECK(read_header(path, 60) == 1);
 	CHECK(store_migration_sql(STORE_SCHEMA_VERSION) == NULL);
@@ -410,8 +416,9 @@ static void test_round_trip(void)
 	/* valid UTF-8 SNI (stored as TEXT) */
 	simple_record(&recs[1], 1, "10.1.1.1", "192.0.2.1", 0x0303, 0x0303, OUT_ESTABLISHED);
 	recs[1].has_sni = true;
-	recs[1].sni_len = (uint16_t)snprintf(recs[1].sni, sizeof(recs[1].sni), "b\xc3\xbc"
-										 "cher.example");
+	recs[1].sni_len = (uint16_t)snprintf(recs[1].sni, sizeof(recs[1].sni),
+					     "b\xc3\xbc"
+					     "cher.example");
 	/* SNI with a NUL byte (BLOB) */
 	simple_record(&recs[2], 2, "10.1.1.2", "192.0.2.1", 0x0301, 0, OUT_RESET);
 	recs[2].has_sni = true;

@@ -8,202 +8,163 @@
 #include <stdint.h>
 
 struct fx_seg {
-	uint8_t dir;      /* 0 client (sender of the SYN), 1 server */
-	uint32_t frame;   /* frame number, counted from 1 (tshark frame.number) */
-	uint32_t len;     /* TCP payload bytes (tshark tcp.len) */
+	uint8_t dir;	/* 0 client (sender of the SYN), 1 server */
+	uint32_t frame; /* frame number, counted from 1 (tshark frame.number) */
+	uint32_t len;	/* TCP payload bytes (tshark tcp.len) */
 };
 
 struct fixture {
-	const char *name, *pcap;  /* pcap: file name under <corpus>/pcaps */
+	const char *name, *pcap; /* pcap: file name under <corpus>/pcaps */
 	const struct fx_seg *segs;
 	size_t n_segs;
-	size_t data_len;          /* sum of the segments' len */
-	uint8_t *data;            /* the segments' payloads concatenated: loaded at test time */
+	size_t data_len; /* sum of the segments' len */
+	uint8_t *data;	 /* the segments' payloads concatenated: loaded at test time */
 };
 
 /* zeek__tls13draft23-chrome67.0.3368.0-canary.pcap, tcp.stream 0, frames up to 16 */
 static const struct fx_seg fx_chrome_draft23_segs[] = {
-	{ 0, 5, 517 },
-	{ 1, 8, 1448 },
-	{ 1, 9, 1448 },
-	{ 1, 10, 76 },
-	{ 0, 14, 64 },
-	{ 1, 16, 243 },
+	{0, 5, 517}, {1, 8, 1448}, {1, 9, 1448}, {1, 10, 76}, {0, 14, 64}, {1, 16, 243},
 };
-static struct fixture fx_chrome_draft23 = { "chrome_draft23", "zeek__tls13draft23-chrome67.0.3368.0-canary.pcap", fx_chrome_draft23_segs,
-	sizeof(fx_chrome_draft23_segs) / sizeof(fx_chrome_draft23_segs[0]), 3796, NULL };
+static struct fixture fx_chrome_draft23 = {"chrome_draft23",
+					   "zeek__tls13draft23-chrome67.0.3368.0-canary.pcap",
+					   fx_chrome_draft23_segs,
+					   sizeof(fx_chrome_draft23_segs) / sizeof(fx_chrome_draft23_segs[0]),
+					   3796,
+					   NULL};
 
 /* zeek__tls1.2.pcap, tcp.stream 0, frames up to 15 */
 static const struct fx_seg fx_tls12_segs[] = {
-	{ 0, 4, 322 },
-	{ 1, 5, 1348 },
-	{ 1, 6, 1348 },
-	{ 1, 8, 1231 },
-	{ 0, 10, 310 },
-	{ 1, 11, 43 },
-	{ 0, 13, 36 },
-	{ 0, 15, 22 },
+	{0, 4, 322}, {1, 5, 1348}, {1, 6, 1348}, {1, 8, 1231}, {0, 10, 310}, {1, 11, 43}, {0, 13, 36}, {0, 15, 22},
 };
-static struct fixture fx_tls12 = { "tls12", "zeek__tls1.2.pcap", fx_tls12_segs,
-	sizeof(fx_tls12_segs) / sizeof(fx_tls12_segs[0]), 4660, NULL };
+static struct fixture fx_tls12 = {
+	"tls12", "zeek__tls1.2.pcap", fx_tls12_segs, sizeof(fx_tls12_segs) / sizeof(fx_tls12_segs[0]), 4660, NULL};
 
 /* zeek__hrr.pcap, tcp.stream 0, frames up to 8 */
 static const struct fx_seg fx_hrr_segs[] = {
-	{ 0, 4, 236 },
-	{ 1, 6, 99 },
-	{ 0, 8, 250 },
+	{0, 4, 236},
+	{1, 6, 99},
+	{0, 8, 250},
 };
-static struct fixture fx_hrr = { "hrr", "zeek__hrr.pcap", fx_hrr_segs,
-	sizeof(fx_hrr_segs) / sizeof(fx_hrr_segs[0]), 585, NULL };
+static struct fixture fx_hrr = {"hrr", "zeek__hrr.pcap", fx_hrr_segs, sizeof(fx_hrr_segs) / sizeof(fx_hrr_segs[0]), 585,
+				NULL};
 
 /* zeek__ssl-v2.pcap, tcp.stream 0, frames up to 15 */
 static const struct fx_seg fx_sslv2_segs[] = {
-	{ 0, 4, 48 },
-	{ 1, 6, 950 },
-	{ 0, 8, 276 },
-	{ 1, 9, 43 },
-	{ 0, 10, 43 },
-	{ 1, 11, 43 },
-	{ 0, 13, 27 },
-	{ 0, 15, 27 },
+	{0, 4, 48}, {1, 6, 950}, {0, 8, 276}, {1, 9, 43}, {0, 10, 43}, {1, 11, 43}, {0, 13, 27}, {0, 15, 27},
 };
-static struct fixture fx_sslv2 = { "sslv2", "zeek__ssl-v2.pcap", fx_sslv2_segs,
-	sizeof(fx_sslv2_segs) / sizeof(fx_sslv2_segs[0]), 1457, NULL };
+static struct fixture fx_sslv2 = {
+	"sslv2", "zeek__ssl-v2.pcap", fx_sslv2_segs, sizeof(fx_sslv2_segs) / sizeof(fx_sslv2_segs[0]), 1457, NULL};
 
 /* suricata-verify__tls13-draft14__tls13_draft14.pcap, tcp.stream 0, frames up to 10 */
 static const struct fx_seg fx_draft14_segs[] = {
-	{ 0, 4, 556 },
-	{ 1, 6, 1420 },
-	{ 1, 7, 40 },
-	{ 1, 9, 805 },
-	{ 0, 10, 58 },
+	{0, 4, 556}, {1, 6, 1420}, {1, 7, 40}, {1, 9, 805}, {0, 10, 58},
 };
-static struct fixture fx_draft14 = { "draft14", "suricata-verify__tls13-draft14__tls13_draft14.pcap", fx_draft14_segs,
-	sizeof(fx_draft14_segs) / sizeof(fx_draft14_segs[0]), 2879, NULL };
+static struct fixture fx_draft14 = {"draft14",
+				    "suricata-verify__tls13-draft14__tls13_draft14.pcap",
+				    fx_draft14_segs,
+				    sizeof(fx_draft14_segs) / sizeof(fx_draft14_segs[0]),
+				    2879,
+				    NULL};
 
 /* zeek__smtp-starttls.pcap, tcp.stream 0, frames up to 26 */
 static const struct fx_seg fx_smtp_starttls_segs[] = {
-	{ 1, 4, 54 },
-	{ 0, 6, 25 },
-	{ 1, 8, 140 },
-	{ 0, 10, 10 },
-	{ 1, 11, 30 },
-	{ 0, 13, 517 },
-	{ 1, 14, 1418 },
-	{ 1, 15, 1418 },
-	{ 1, 16, 1199 },
-	{ 0, 20, 126 },
-	{ 1, 21, 230 },
-	{ 0, 23, 37 },
-	{ 1, 24, 155 },
-	{ 0, 26, 43 },
+	{1, 4, 54},    {0, 6, 25},    {1, 8, 140},  {0, 10, 10},  {1, 11, 30}, {0, 13, 517}, {1, 14, 1418},
+	{1, 15, 1418}, {1, 16, 1199}, {0, 20, 126}, {1, 21, 230}, {0, 23, 37}, {1, 24, 155}, {0, 26, 43},
 };
-static struct fixture fx_smtp_starttls = { "smtp_starttls", "zeek__smtp-starttls.pcap", fx_smtp_starttls_segs,
-	sizeof(fx_smtp_starttls_segs) / sizeof(fx_smtp_starttls_segs[0]), 5402, NULL };
+static struct fixture fx_smtp_starttls = {"smtp_starttls",
+					  "zeek__smtp-starttls.pcap",
+					  fx_smtp_starttls_segs,
+					  sizeof(fx_smtp_starttls_segs) / sizeof(fx_smtp_starttls_segs[0]),
+					  5402,
+					  NULL};
 
 /* zeek__tls-early-alert.pcap, tcp.stream 0, frames up to 16 */
 static const struct fx_seg fx_early_alert_segs[] = {
-	{ 0, 4, 220 },
-	{ 1, 6, 1448 },
-	{ 1, 7, 1448 },
-	{ 1, 9, 1448 },
-	{ 1, 10, 771 },
-	{ 0, 12, 126 },
-	{ 0, 13, 507 },
-	{ 1, 14, 274 },
-	{ 1, 16, 529 },
+	{0, 4, 220},  {1, 6, 1448}, {1, 7, 1448}, {1, 9, 1448}, {1, 10, 771},
+	{0, 12, 126}, {0, 13, 507}, {1, 14, 274}, {1, 16, 529},
 };
-static struct fixture fx_early_alert = { "early_alert", "zeek__tls-early-alert.pcap", fx_early_alert_segs,
-	sizeof(fx_early_alert_segs) / sizeof(fx_early_alert_segs[0]), 6771, NULL };
+static struct fixture fx_early_alert = {"early_alert",
+					"zeek__tls-early-alert.pcap",
+					fx_early_alert_segs,
+					sizeof(fx_early_alert_segs) / sizeof(fx_early_alert_segs[0]),
+					6771,
+					NULL};
 
 /* zeek__tls-1.2-handshake-failure.pcap, tcp.stream 0, frames up to end */
 static const struct fx_seg fx_hs_failure_segs[] = {
-	{ 0, 4, 178 },
-	{ 1, 6, 7 },
+	{0, 4, 178},
+	{1, 6, 7},
 };
-static struct fixture fx_hs_failure = { "hs_failure", "zeek__tls-1.2-handshake-failure.pcap", fx_hs_failure_segs,
-	sizeof(fx_hs_failure_segs) / sizeof(fx_hs_failure_segs[0]), 185, NULL };
+static struct fixture fx_hs_failure = {"hs_failure",
+				       "zeek__tls-1.2-handshake-failure.pcap",
+				       fx_hs_failure_segs,
+				       sizeof(fx_hs_failure_segs) / sizeof(fx_hs_failure_segs[0]),
+				       185,
+				       NULL};
 
 /* arkime__tls-client-sessionid.pcap, tcp.stream 0, frames up to 12 */
 static const struct fx_seg fx_sessionid_resume_segs[] = {
-	{ 0, 4, 197 },
-	{ 1, 6, 145 },
-	{ 0, 7, 59 },
-	{ 0, 9, 362 },
-	{ 1, 11, 277 },
-	{ 1, 12, 37 },
+	{0, 4, 197}, {1, 6, 145}, {0, 7, 59}, {0, 9, 362}, {1, 11, 277}, {1, 12, 37},
 };
-static struct fixture fx_sessionid_resume = { "sessionid_resume", "arkime__tls-client-sessionid.pcap", fx_sessionid_resume_segs,
-	sizeof(fx_sessionid_resume_segs) / sizeof(fx_sessionid_resume_segs[0]), 1077, NULL };
+static struct fixture fx_sessionid_resume = {"sessionid_resume",
+					     "arkime__tls-client-sessionid.pcap",
+					     fx_sessionid_resume_segs,
+					     sizeof(fx_sessionid_resume_segs) / sizeof(fx_sessionid_resume_segs[0]),
+					     1077,
+					     NULL};
 
 /* zeek__tls13_psk_succesfull.pcap, tcp.stream 0, frames up to 15 */
 static const struct fx_seg fx_tls13_psk_segs[] = {
-	{ 0, 4, 407 },
-	{ 1, 6, 225 },
-	{ 0, 8, 64 },
-	{ 1, 9, 239 },
-	{ 0, 11, 25 },
-	{ 1, 13, 28 },
-	{ 0, 15, 24 },
+	{0, 4, 407}, {1, 6, 225}, {0, 8, 64}, {1, 9, 239}, {0, 11, 25}, {1, 13, 28}, {0, 15, 24},
 };
-static struct fixture fx_tls13_psk = { "tls13_psk", "zeek__tls13_psk_succesfull.pcap", fx_tls13_psk_segs,
-	sizeof(fx_tls13_psk_segs) / sizeof(fx_tls13_psk_segs[0]), 1012, NULL };
+static struct fixture fx_tls13_psk = {"tls13_psk",
+				      "zeek__tls13_psk_succesfull.pcap",
+				      fx_tls13_psk_segs,
+				      sizeof(fx_tls13_psk_segs) / sizeof(fx_tls13_psk_segs[0]),
+				      1012,
+				      NULL};
 
 /* suricata-verify__sslv2-tls-upgrade-01__ssl-v2-s1.pcap, tcp.stream 0, frames up to 12 */
 static const struct fx_seg fx_sslv2_upgrade_segs[] = {
-	{ 0, 4, 105 },
-	{ 1, 6, 1257 },
-	{ 0, 8, 198 },
-	{ 1, 9, 59 },
-	{ 0, 10, 437 },
-	{ 1, 12, 325 },
+	{0, 4, 105}, {1, 6, 1257}, {0, 8, 198}, {1, 9, 59}, {0, 10, 437}, {1, 12, 325},
 };
-static struct fixture fx_sslv2_upgrade = { "sslv2_upgrade", "suricata-verify__sslv2-tls-upgrade-01__ssl-v2-s1.pcap", fx_sslv2_upgrade_segs,
-	sizeof(fx_sslv2_upgrade_segs) / sizeof(fx_sslv2_upgrade_segs[0]), 2381, NULL };
+static struct fixture fx_sslv2_upgrade = {"sslv2_upgrade",
+					  "suricata-verify__sslv2-tls-upgrade-01__ssl-v2-s1.pcap",
+					  fx_sslv2_upgrade_segs,
+					  sizeof(fx_sslv2_upgrade_segs) / sizeof(fx_sslv2_upgrade_segs[0]),
+					  2381,
+					  NULL};
 
 /* zeek__tls13draft16-ff52.a01.pcap, tcp.stream 0, frames up to 8 */
 static const struct fx_seg fx_ff52_alert_segs[] = {
-	{ 0, 4, 517 },
-	{ 1, 6, 753 },
-	{ 0, 8, 7 },
+	{0, 4, 517},
+	{1, 6, 753},
+	{0, 8, 7},
 };
-static struct fixture fx_ff52_alert = { "ff52_alert", "zeek__tls13draft16-ff52.a01.pcap", fx_ff52_alert_segs,
-	sizeof(fx_ff52_alert_segs) / sizeof(fx_ff52_alert_segs[0]), 1277, NULL };
+static struct fixture fx_ff52_alert = {"ff52_alert",
+				       "zeek__tls13draft16-ff52.a01.pcap",
+				       fx_ff52_alert_segs,
+				       sizeof(fx_ff52_alert_segs) / sizeof(fx_ff52_alert_segs[0]),
+				       1277,
+				       NULL};
 
 /* suricata-verify__tls-client-hello-frag-01__dump_mtu300.pcap, tcp.stream 0, frames up to 26 */
 static const struct fx_seg fx_ch_frag_mtu300_segs[] = {
-	{ 0, 4, 248 },
-	{ 0, 5, 248 },
-	{ 0, 6, 21 },
-	{ 1, 10, 496 },
-	{ 1, 12, 744 },
-	{ 1, 14, 1240 },
-	{ 1, 16, 992 },
-	{ 1, 18, 496 },
-	{ 1, 20, 294 },
-	{ 0, 22, 126 },
-	{ 1, 23, 51 },
-	{ 0, 24, 53 },
-	{ 0, 25, 98 },
-	{ 0, 26, 69 },
+	{0, 4, 248},  {0, 5, 248},  {0, 6, 21},	  {1, 10, 496}, {1, 12, 744}, {1, 14, 1240}, {1, 16, 992},
+	{1, 18, 496}, {1, 20, 294}, {0, 22, 126}, {1, 23, 51},	{0, 24, 53},  {0, 25, 98},   {0, 26, 69},
 };
-static struct fixture fx_ch_frag_mtu300 = { "ch_frag_mtu300", "suricata-verify__tls-client-hello-frag-01__dump_mtu300.pcap", fx_ch_frag_mtu300_segs,
-	sizeof(fx_ch_frag_mtu300_segs) / sizeof(fx_ch_frag_mtu300_segs[0]), 5176, NULL };
+static struct fixture fx_ch_frag_mtu300 = {"ch_frag_mtu300",
+					   "suricata-verify__tls-client-hello-frag-01__dump_mtu300.pcap",
+					   fx_ch_frag_mtu300_segs,
+					   sizeof(fx_ch_frag_mtu300_segs) / sizeof(fx_ch_frag_mtu300_segs[0]),
+					   5176,
+					   NULL};
 
 /* every fixture, for the loader */
 static struct fixture *const fx_all[] = {
-	&fx_chrome_draft23,
-	&fx_tls12,
-	&fx_hrr,
-	&fx_sslv2,
-	&fx_draft14,
-	&fx_smtp_starttls,
-	&fx_early_alert,
-	&fx_hs_failure,
-	&fx_sessionid_resume,
-	&fx_tls13_psk,
-	&fx_sslv2_upgrade,
-	&fx_ff52_alert,
+	&fx_chrome_draft23,   &fx_tls12,	 &fx_hrr,	    &fx_sslv2,
+	&fx_draft14,	      &fx_smtp_starttls, &fx_early_alert,   &fx_hs_failure,
+	&fx_sessionid_resume, &fx_tls13_psk,	 &fx_sslv2_upgrade, &fx_ff52_alert,
 	&fx_ch_frag_mtu300,
 };
 

@@ -21,35 +21,35 @@
 
 static unsigned failures, checks;
 
-#define CHECK(cond)                                                                        \
-	do {                                                                               \
-		checks++;                                                                  \
-		if (!(cond)) {                                                             \
-			fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
-			failures++;                                                        \
-		}                                                                          \
-	} while (0)
-
-#define CHECK_EQ(a, b)                                                                           \
+#define CHECK(cond)                                                                              \
 	do {                                                                                     \
-		unsigned long long va_ = (unsigned long long)(a), vb_ = (unsigned long long)(b); \
 		checks++;                                                                        \
-		if (va_ != vb_) {                                                                \
-			fprintf(stderr, "%s:%d: CHECK_EQ failed: %s == %s (0x%llx != 0x%llx)\n", \
-				__FILE__, __LINE__, #a, #b, va_, vb_);                           \
+		if (!(cond)) {                                                                   \
+			fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
 			failures++;                                                              \
 		}                                                                                \
 	} while (0)
 
-#define CHECK_STR(a, b)                                                                             \
-	do {                                                                                        \
-		const char *sa_ = (a), *sb_ = (b);                                                  \
-		checks++;                                                                           \
-		if ((sa_ == NULL) != (sb_ == NULL) || (sa_ && strcmp(sa_, sb_) != 0)) {             \
-			fprintf(stderr, "%s:%d: CHECK_STR failed: %s == \"%s\" (got \"%s\")\n", __FILE__, \
-				__LINE__, #a, sb_ ? sb_ : "(null)", sa_ ? sa_ : "(null)");          \
-			failures++;                                                                 \
-		}                                                                                   \
+#define CHECK_EQ(a, b)                                                                                               \
+	do {                                                                                                         \
+		unsigned long long va_ = (unsigned long long)(a), vb_ = (unsigned long long)(b);                     \
+		checks++;                                                                                            \
+		if (va_ != vb_) {                                                                                    \
+			fprintf(stderr, "%s:%d: CHECK_EQ failed: %s == %s (0x%llx != 0x%llx)\n", __FILE__, __LINE__, \
+				#a, #b, va_, vb_);                                                                   \
+			failures++;                                                                                  \
+		}                                                                                                    \
+	} while (0)
+
+#define CHECK_STR(a, b)                                                                                             \
+	do {                                                                                                        \
+		const char *sa_ = (a), *sb_ = (b);                                                                  \
+		checks++;                                                                                           \
+		if ((sa_ == NULL) != (sb_ == NULL) || (sa_ && strcmp(sa_, sb_) != 0)) {                             \
+			fprintf(stderr, "%s:%d: CHECK_STR failed: %s == \"%s\" (got \"%s\")\n", __FILE__, __LINE__, \
+				#a, sb_ ? sb_ : "(null)", sa_ ? sa_ : "(null)");                                    \
+			failures++;                                                                                 \
+		}                                                                                                   \
 	} while (0)
 
 /* ---- helpers over fixtures ---- */
@@ -106,8 +106,8 @@ static void feed_fixture(struct tls_facts *f, const struct fixture *fx, size_t c
 	size_t total = 0;
 	for (size_t i = 0; i < fx->n_segs; i++)
 		total += fx->segs[i].len;
-	uint8_t *pend[2] = { malloc(total + 1), malloc(total + 1) };
-	size_t plen[2] = { 0, 0 };
+	uint8_t *pend[2] = {malloc(total + 1), malloc(total + 1)};
+	size_t plen[2] = {0, 0};
 	if (!pend[0] || !pend[1])
 		abort();
 	size_t soff = 0; /* the segment's offset in fx->data */
@@ -181,17 +181,16 @@ static void check_same_facts(const struct tls_facts *a, const struct tls_facts *
 
 static void test_reader(void)
 {
-	static const uint8_t buf[] = { 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x09 };
+	static const uint8_t buf[] = {0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x09};
 	static const struct {
 		size_t width; /* 1, 2, 3, 4 */
 		size_t skip;
 		uint32_t want;
 		bool ok;
 	} cases[] = {
-		{ 1, 0, 0x01, true },       { 2, 0, 0x0102, true },     { 3, 0, 0x010203, true },
-		{ 4, 0, 0x01020304, true }, { 4, 5, 0x06070809, true }, { 4, 6, 0, false },
-		{ 2, 8, 0, false },         { 1, 8, 0x09, true },       { 1, 9, 0, false },
-		{ 3, 7, 0, false },
+		{1, 0, 0x01, true},	  {2, 0, 0x0102, true}, {3, 0, 0x010203, true}, {4, 0, 0x01020304, true},
+		{4, 5, 0x06070809, true}, {4, 6, 0, false},	{2, 8, 0, false},	{1, 8, 0x09, true},
+		{1, 9, 0, false},	  {3, 7, 0, false},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct br r = br_make(buf, sizeof(buf));
@@ -216,7 +215,7 @@ static void test_reader(void)
 	CHECK(br_ptr(&r, 0) == NULL);
 
 	/* vectors: sub-reader limited to its own length, parent skips it */
-	static const uint8_t vec[] = { 0x00, 0x03, 0xaa, 0xbb, 0xcc, 0x7f };
+	static const uint8_t vec[] = {0x00, 0x03, 0xaa, 0xbb, 0xcc, 0x7f};
 	r = br_make(vec, sizeof(vec));
 	struct br v = br_vec16(&r);
 	CHECK(br_ok(&v));
@@ -228,7 +227,7 @@ static void test_reader(void)
 	CHECK(br_ok(&r));
 
 	/* a vector longer than what remains fails the parent */
-	static const uint8_t longvec[] = { 0x05, 0x01, 0x02 };
+	static const uint8_t longvec[] = {0x05, 0x01, 0x02};
 	r = br_make(longvec, sizeof(longvec));
 	v = br_vec8(&r);
 	CHECK(!br_ok(&v));
@@ -262,22 +261,22 @@ static void test_names(void)
 		const char *name;
 		const char *str;
 	} versions[] = {
-		{ 0x0002, "SSL 2.0", "SSL 2.0" },
-		{ 0x0300, "SSL 3.0", "SSL 3.0" },
-		{ 0x0301, "TLS 1.0", "TLS 1.0" },
-		{ 0x0302, "TLS 1.1", "TLS 1.1" },
-		{ 0x0303, "TLS 1.2", "TLS 1.2" },
-		{ 0x0304, "TLS 1.3", "TLS 1.3" },
-		{ 0x7f0e, "TLS 1.3 (draft 14)", "TLS 1.3 (draft 14)" },
-		{ 0x7f17, "TLS 1.3 (draft 23)", "TLS 1.3 (draft 23)" },
-		{ 0x7f1c, "TLS 1.3 (draft 28)", "TLS 1.3 (draft 28)" },
-		{ 0xfb1a, "TLS 1.3 (Facebook draft 26)", "TLS 1.3 (Facebook draft 26)" },
-		{ 0xfb17, "TLS 1.3 (Facebook draft 23)", "TLS 1.3 (Facebook draft 23)" },
-		{ 0x7e01, NULL, "0x7e01" },
-		{ 0x7e02, NULL, "0x7e02" },
-		{ 0x0a0a, NULL, "0x0a0a" },
-		{ 0x0305, NULL, "0x0305" },
-		{ 0xfefd, NULL, "0xfefd" },
+		{0x0002, "SSL 2.0", "SSL 2.0"},
+		{0x0300, "SSL 3.0", "SSL 3.0"},
+		{0x0301, "TLS 1.0", "TLS 1.0"},
+		{0x0302, "TLS 1.1", "TLS 1.1"},
+		{0x0303, "TLS 1.2", "TLS 1.2"},
+		{0x0304, "TLS 1.3", "TLS 1.3"},
+		{0x7f0e, "TLS 1.3 (draft 14)", "TLS 1.3 (draft 14)"},
+		{0x7f17, "TLS 1.3 (draft 23)", "TLS 1.3 (draft 23)"},
+		{0x7f1c, "TLS 1.3 (draft 28)", "TLS 1.3 (draft 28)"},
+		{0xfb1a, "TLS 1.3 (Facebook draft 26)", "TLS 1.3 (Facebook draft 26)"},
+		{0xfb17, "TLS 1.3 (Facebook draft 23)", "TLS 1.3 (Facebook draft 23)"},
+		{0x7e01, NULL, "0x7e01"},
+		{0x7e02, NULL, "0x7e02"},
+		{0x0a0a, NULL, "0x0a0a"},
+		{0x0305, NULL, "0x0305"},
+		{0xfefd, NULL, "0xfefd"},
 	};
 	for (size_t i = 0; i < sizeof(versions) / sizeof(versions[0]); i++) {
 		char buf[32];
@@ -289,8 +288,8 @@ static void test_names(void)
 		uint16_t v;
 		bool is13;
 	} is13[] = {
-		{ 0x0304, true }, { 0x7f17, true }, { 0x7e01, true },  { 0xfb1a, true },
-		{ 0x0303, false }, { 0x0301, false }, { 0x0002, false }, { 0x0a0a, false },
+		{0x0304, true},	 {0x7f17, true},  {0x7e01, true},  {0xfb1a, true},
+		{0x0303, false}, {0x0301, false}, {0x0002, false}, {0x0a0a, false},
 	};
 	for (size_t i = 0; i < sizeof(is13) / sizeof(is13[0]); i++)
 		CHECK_EQ(tls_version_is_13(is13[i].v), is13[i].is13);
@@ -299,24 +298,24 @@ static void test_names(void)
 		uint16_t id;
 		const char *name;
 	} ciphers[] = {
-		{ 0x0000, "TLS_NULL_WITH_NULL_NULL" },
-		{ 0x0004, "TLS_RSA_WITH_RC4_128_MD5" },
-		{ 0x002f, "TLS_RSA_WITH_AES_128_CBC_SHA" },
-		{ 0x00ff, "TLS_EMPTY_RENEGOTIATION_INFO_SCSV" },
-		{ 0x1301, "TLS_AES_128_GCM_SHA256" },
-		{ 0x1303, "TLS_CHACHA20_POLY1305_SHA256" },
-		{ 0x5600, "TLS_FALLBACK_SCSV" },
-		{ 0xc02b, "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256" },
-		{ 0xc02f, "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256" },
-		{ 0xcca8, "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256" },
-		{ 0xd005, "TLS_ECDHE_PSK_WITH_AES_128_CCM_SHA256" },
-		{ 0xc106, "TLS_GOSTR341112_256_WITH_MAGMA_MGM_S" },
-		{ 0x0a0a, NULL }, /* GREASE */
-		{ 0xdada, NULL },
-		{ 0xfeff, NULL }, /* SSL_RSA_FIPS_*: private use, not IANA */
-		{ 0xcc13, NULL }, /* pre-RFC ChaCha20 */
-		{ 0xffff, NULL },
-		{ 0x0047, NULL },
+		{0x0000, "TLS_NULL_WITH_NULL_NULL"},
+		{0x0004, "TLS_RSA_WITH_RC4_128_MD5"},
+		{0x002f, "TLS_RSA_WITH_AES_128_CBC_SHA"},
+		{0x00ff, "TLS_EMPTY_RENEGOTIATION_INFO_SCSV"},
+		{0x1301, "TLS_AES_128_GCM_SHA256"},
+		{0x1303, "TLS_CHACHA20_POLY1305_SHA256"},
+		{0x5600, "TLS_FALLBACK_SCSV"},
+		{0xc02b, "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256"},
+		{0xc02f, "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"},
+		{0xcca8, "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256"},
+		{0xd005, "TLS_ECDHE_PSK_WITH_AES_128_CCM_SHA256"},
+		{0xc106, "TLS_GOSTR341112_256_WITH_MAGMA_MGM_S"},
+		{0x0a0a, NULL}, /* GREASE */
+		{0xdada, NULL},
+		{0xfeff, NULL}, /* SSL_RSA_FIPS_*: private use, not IANA */
+		{0xcc13, NULL}, /* pre-RFC ChaCha20 */
+		{0xffff, NULL},
+		{0x0047, NULL},
 	};
 	for (size_t i = 0; i < sizeof(ciphers) / sizeof(ciphers[0]); i++)
 		CHECK_STR(tls_cipher_name(ciphers[i].id), ciphers[i].name);
@@ -619,9 +618,9 @@ static void test_sslv2_hello(void)
 	free(s);
 
 	/* not SSLv2: a 3-byte header, a non-hello type */
-	static const uint8_t three[] = { 0x00, 0x10, 0x00, 0x01 };
+	static const uint8_t three[] = {0x00, 0x10, 0x00, 0x01};
 	CHECK_EQ(tls_parse_sslv2_client_hello(three, sizeof(three), ch, &rec_len), TLS_UNSUPPORTED);
-	static const uint8_t cmk[] = { 0x80, 0x04, 0x02, 0x01, 0x00, 0x80 };
+	static const uint8_t cmk[] = {0x80, 0x04, 0x02, 0x01, 0x00, 0x80};
 	CHECK_EQ(tls_parse_sslv2_client_hello(cmk, sizeof(cmk), ch, &rec_len), TLS_UNSUPPORTED);
 	free(ch);
 }
@@ -634,14 +633,14 @@ static void test_client_max_version(void)
 		uint16_t v[5];
 		uint16_t want;
 	} cases[] = {
-		{ 0x0303, 0, { 0 }, 0x0303 },
-		{ 0x0303, 1, { 0x1a1a }, 0x0303 },                          /* only GREASE */
-		{ 0x0303, 4, { 0x0a0a, 0x0303, 0x7f17, 0x0304 }, 0x7f17 }, /* equal level: first */
-		{ 0x0303, 3, { 0x3a3a, 0x0304, 0x0303 }, 0x0304 },
-		{ 0x0303, 2, { 0x0303, 0xfb1a }, 0xfb1a },
-		{ 0x0303, 3, { 0x7e02, 0x0304, 0x0303 }, 0x7e02 },
-		{ 0x0303, 2, { 0x0302, 0x0301 }, 0x0302 },
-		{ 0x0301, 2, { 0x0301, 0x0300 }, 0x0301 },
+		{0x0303, 0, {0}, 0x0303},
+		{0x0303, 1, {0x1a1a}, 0x0303},			       /* only GREASE */
+		{0x0303, 4, {0x0a0a, 0x0303, 0x7f17, 0x0304}, 0x7f17}, /* equal level: first */
+		{0x0303, 3, {0x3a3a, 0x0304, 0x0303}, 0x0304},
+		{0x0303, 2, {0x0303, 0xfb1a}, 0xfb1a},
+		{0x0303, 3, {0x7e02, 0x0304, 0x0303}, 0x7e02},
+		{0x0303, 2, {0x0302, 0x0301}, 0x0302},
+		{0x0301, 2, {0x0301, 0x0300}, 0x0301},
 	};
 	struct tls_client_hello *ch = calloc(1, sizeof(*ch));
 	if (!ch)
@@ -658,14 +657,16 @@ static void test_client_max_version(void)
 /* ---- the stream: whole connections ---- */
 
 static const struct fixture *const all_fixtures[] = {
-	&fx_chrome_draft23, &fx_tls12,	    &fx_hrr,	       &fx_sslv2,	  &fx_draft14,	 &fx_smtp_starttls,
-	&fx_early_alert,    &fx_hs_failure, &fx_sessionid_resume, &fx_tls13_psk, &fx_sslv2_upgrade, &fx_ch_frag_mtu300, &fx_ff52_alert,
+	&fx_chrome_draft23,   &fx_tls12,	 &fx_hrr,	    &fx_sslv2,
+	&fx_draft14,	      &fx_smtp_starttls, &fx_early_alert,   &fx_hs_failure,
+	&fx_sessionid_resume, &fx_tls13_psk,	 &fx_sslv2_upgrade, &fx_ch_frag_mtu300,
+	&fx_ff52_alert,
 };
 
 /* Whole segments, byte at a time and 7-byte pieces must agree. */
 static void test_feed_chunking(void)
 {
-	static const size_t chunks[] = { 1, 7, 300 };
+	static const size_t chunks[] = {1, 7, 300};
 	for (size_t i = 0; i < sizeof(all_fixtures) / sizeof(all_fixtures[0]); i++) {
 		struct tls_facts *a = malloc(sizeof(*a)), *b = malloc(sizeof(*b));
 		if (!a || !b)
@@ -854,8 +855,8 @@ static void test_connections(void)
 /* ---- synthetic streams built from real hellos ---- */
 
 /* wrap a handshake message into records of at most `frag` bytes */
-static size_t wrap_records(uint8_t *out, size_t cap, uint8_t type, uint16_t version, const uint8_t *msg,
-			   size_t len, size_t frag)
+static size_t wrap_records(uint8_t *out, size_t cap, uint8_t type, uint16_t version, const uint8_t *msg, size_t len,
+			   size_t frag)
 {
 	size_t o = 0;
 	for (size_t off = 0; off < len; off += frag) {
@@ -907,7 +908,7 @@ static void test_synthetic(void)
 	CHECK_EQ(ref->ch_records, 1);
 
 	/* one ClientHello over several records (RFC 8446 5.1 fragmentation), also byte at a time */
-	static const size_t frags[] = { 1, 3, 4, 5, 50, 100 };
+	static const size_t frags[] = {1, 3, 4, 5, 50, 100};
 	for (size_t i = 0; i < sizeof(frags) / sizeof(frags[0]); i++) {
 		tls_facts_init(f);
 		n = wrap_records(recs, sizeof(recs), 22, 0x0301, msg, mlen, frags[i]);
@@ -935,11 +936,11 @@ static void test_synthetic(void)
 	tls_facts_init(f);
 	feed_all(f, TLS_DIR_CLIENT, recs, wrap_records(recs, sizeof(recs), 22, 0x0301, msg, mlen, 16384));
 	size_t o = make_msg(stream, sizeof(stream), 2, shb, shlen);
-	static const uint8_t cert[] = { 0x00, 0x00, 0x00 }; /* empty certificate_list */
+	static const uint8_t cert[] = {0x00, 0x00, 0x00}; /* empty certificate_list */
 	o += make_msg(stream + o, sizeof(stream) - o, 11, cert, sizeof(cert));
 	o += make_msg(stream + o, sizeof(stream) - o, 14, cert, 0);
 	n = wrap_records(recs, sizeof(recs), 22, 0x0303, stream, o, 16384);
-	static const uint8_t ccs[] = { 0x14, 0x03, 0x03, 0x00, 0x01, 0x01 };
+	static const uint8_t ccs[] = {0x14, 0x03, 0x03, 0x00, 0x01, 0x01};
 	memcpy(recs + n, ccs, sizeof(ccs));
 	feed_all(f, TLS_DIR_SERVER, recs, n + sizeof(ccs));
 	CHECK(f->have_sh);
@@ -951,7 +952,7 @@ static void test_synthetic(void)
 	feed_all(f, TLS_DIR_CLIENT, ccs, sizeof(ccs));
 	CHECK(tls_established(f));
 	/* an alert after the client's CCS is encrypted: counted, not decoded */
-	static const uint8_t alert_fatal[] = { 0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x28 };
+	static const uint8_t alert_fatal[] = {0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x28};
 	feed_all(f, TLS_DIR_CLIENT, alert_fatal, sizeof(alert_fatal));
 	CHECK(!f->have_alert);
 	CHECK_EQ(f->dir[0].alerts, 1);
@@ -1016,7 +1017,7 @@ static void test_synthetic(void)
 	tls_facts_done(f);
 
 	/* never TLS: gives up after max_plaintext and then consumes everything */
-	struct tls_limits lim = { .max_handshake = 0, .max_plaintext = 100 };
+	struct tls_limits lim = {.max_handshake = 0, .max_plaintext = 100};
 	tls_facts_init(f);
 	memset(stream, 'A', 300);
 	size_t used = tls_feed(f, TLS_DIR_CLIENT, stream, 300, &lim);
@@ -1029,7 +1030,7 @@ static void test_synthetic(void)
 
 	/* record longer than TLS_MAX_RECORD */
 	tls_facts_init(f);
-	static const uint8_t huge[] = { 0x16, 0x03, 0x01, 0x48, 0x01, 0x01 };
+	static const uint8_t huge[] = {0x16, 0x03, 0x01, 0x48, 0x01, 0x01};
 	feed_all(f, TLS_DIR_CLIENT, recs, wrap_records(recs, sizeof(recs), 22, 0x0301, msg, mlen, 16384));
 	CHECK_EQ(tls_feed(f, TLS_DIR_CLIENT, huge, sizeof(huge), NULL), sizeof(huge));
 	CHECK(f->anomalies & TLS_AN_RECORD_TOO_BIG);
@@ -1103,9 +1104,9 @@ static void test_synthetic(void)
 		size_t k = 0;
 		b[k++] = 0x03, b[k++] = 0x03;
 		memset(b + k, 0x11, 32), k += 32;
-		b[k++] = 0;                                       /* session id */
+		b[k++] = 0;							     /* session id */
 		b[k++] = 0, b[k++] = 3, b[k++] = 0x13, b[k++] = 0x01, b[k++] = 0x13; /* odd suites */
-		b[k++] = 1, b[k++] = 0;                           /* compression */
+		b[k++] = 1, b[k++] = 0;						     /* compression */
 		size_t ext_len_at = k;
 		k += 2;
 		/* server_name with a 300-byte host_name */
@@ -1179,7 +1180,7 @@ static void load_fixture(const char *corpus, struct fixture *fx)
 		abort();
 	size_t got = 0, next = 0;
 	uint32_t frame = 0;
-	int port[2] = { -1, -1 };
+	int port[2] = {-1, -1};
 	while (next < fx->n_segs) {
 		const struct fx_seg *s = &fx->segs[next];
 		struct cap_frame fr;
@@ -1195,8 +1196,8 @@ static void load_fixture(const char *corpus, struct fixture *fx)
 		if (ds != DECODE_OK)
 			fx_fail(fx, path, "frame %u: not a decodable TCP segment (decode status %d)", frame, (int)ds);
 		if (p.payload_len != s->len)
-			fx_fail(fx, path, "frame %u: TCP payload is %zu bytes, fixtures.h says %lu", frame, p.payload_len,
-				(unsigned long)s->len);
+			fx_fail(fx, path, "frame %u: TCP payload is %zu bytes, fixtures.h says %lu", frame,
+				p.payload_len, (unsigned long)s->len);
 		if (port[s->dir] < 0)
 			port[s->dir] = p.sport;
 		if (port[s->dir] != p.sport || port[s->dir] == port[!s->dir])
@@ -1222,9 +1223,11 @@ int main(int argc, char **argv)
 	struct stat sb;
 	int n = snprintf(pcaps, sizeof(pcaps), "%s/pcaps", argv[1]);
 	if (n < 0 || (size_t)n >= sizeof(pcaps) || stat(pcaps, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
-		fprintf(stderr, "test_tls: FAIL: corpus not found: %s is not a directory. The TLS fixtures are "
-				"read from the shared corpus at test time (meson option 'corpus', default "
-				"<source>/../shared/corpus).\n", pcaps);
+		fprintf(stderr,
+			"test_tls: FAIL: corpus not found: %s is not a directory. The TLS fixtures are "
+			"read from the shared corpus at test time (meson option 'corpus', default "
+			"<source>/../shared/corpus).\n",
+			pcaps);
 		return 1;
 	}
 	const size_t n_fx = sizeof(fx_all) / sizeof(fx_all[0]);
