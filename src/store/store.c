@@ -163,20 +163,18 @@ const char *store_migration_sql(size_t from)
 }
 
 /* connections columns after capture_id, in INSERT/SELECT order */
-#define CONN_COLS(X)                                                                                                   \
-	X(seq)                                                                                                         \
-	X(ts) X(ts_ns) X(last_ns) X(family) X(client_ip) X(client_port) X(server_ip) X(server_port) X(sni) X(alpn) X(  \
-		client_record_version_id) X(client_legacy_version) X(client_legacy_version_id)                         \
-		X(client_supported_versions) X(client_supported_versions_id) X(client_max_version) X(                  \
-			client_max_version_id) X(client_max_level) X(ciphers) X(groups) X(has_server_hello)            \
-			X(server_legacy_version_id) X(negotiated_version) X(negotiated_version_id) X(negotiated_level) \
-				X(cipher) X(cipher_id) X(cipher_sslv2) X(alert) X(alert_id) X(alert_level)             \
-					X(alert_level_id) X(alert_sender) X(established) X(resumed)                    \
-						X(hello_retry_request) X(starttls) X(l7_protocol) X(risk_mask)         \
-							X(outcome) X(flags) X(ja3) X(ja3s) X(ja4) X(ja4_hrr)           \
-								X(ndpi_ja3) X(pkts_c2s) X(pkts_s2c) X(bytes_c2s)       \
-									X(bytes_s2c) X(cert_id) X(cert_chain_len)      \
-										X(cert_expired)
+/* clang-format off */
+#define CONN_COLS(X)                                                                                    \
+	X(seq) X(ts) X(ts_ns) X(last_ns) X(family) X(client_ip) X(client_port) X(server_ip) X(server_port) \
+	X(sni) X(alpn) X(client_record_version_id) X(client_legacy_version) X(client_legacy_version_id)     \
+	X(client_supported_versions) X(client_supported_versions_id) X(client_max_version)                 \
+	X(client_max_version_id) X(client_max_level) X(ciphers) X(groups) X(has_server_hello)              \
+	X(server_legacy_version_id) X(negotiated_version) X(negotiated_version_id) X(negotiated_level)     \
+	X(cipher) X(cipher_id) X(cipher_sslv2) X(alert) X(alert_id) X(alert_level) X(alert_level_id)       \
+	X(alert_sender) X(established) X(resumed) X(hello_retry_request) X(starttls) X(l7_protocol)        \
+	X(risk_mask) X(outcome) X(flags) X(ja3) X(ja3s) X(ja4) X(ja4_hrr) X(ndpi_ja3) X(pkts_c2s) X(pkts_s2c)          \
+	X(bytes_c2s) X(bytes_s2c) X(cert_id) X(cert_chain_len) X(cert_expired)
+/* clang-format on */
 
 enum conn_col {
 #define CONN_ENUM(name) CC_##name,
@@ -209,10 +207,11 @@ enum stmt_id {
 };
 
 /* certificates columns read back with each connection (LEFT JOIN), after CONN_COLS */
-#define CERT_COLS(X)                                                                                                   \
-	X(subject_cn)                                                                                                  \
-	X(issuer_cn) X(sans) X(not_before) X(not_after) X(key_type) X(key_curve) X(key_bits) X(sig_alg) X(self_signed) \
-		X(sha256)
+/* clang-format off */
+#define CERT_COLS(X)                                                                                    \
+	X(subject_cn) X(issuer_cn) X(sans) X(not_before) X(not_after) X(key_type) X(key_curve) X(key_bits) \
+	X(sig_alg) X(self_signed) X(sha256)
+/* clang-format on */
 enum cert_col {
 #define CERT_ENUM(name) CE_##name,
 	CERT_COLS(CERT_ENUM)
