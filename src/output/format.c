@@ -46,35 +46,48 @@ static size_t utf8_seq_len(const struct br *r)
 	return n;
 }
 
-void out_json_string(FILE *fp, const char *s, size_t len)
+/* Copy valid multi-byte UTF-8 sequences as they are and hand every other byte
+ * (ASCII, or a byte of an invalid sequence: invalid = true) to byte_fn: the one
+ * walk under every format's escaper. */
+typedef void (*out_byte_fn)(FILE *fp, uint8_t c, bool invalid);
+
+static void out_walk_utf8(FILE *fp, const char *s, size_t len, out_byte_fn byte_fn)
 {
 	struct br r = br_make((const uint8_t *)s, len);
-	fputc('"', fp);
 	while (!br_empty(&r)) {
 		size_t n = utf8_seq_len(&r);
-		if (n == 0) {
-			fputs("\\ufffd", fp); /* invalid UTF-8: see the *_hex field for the bytes */
-			br_skip(&r, 1);
-			continue;
-		}
 		if (n > 1) {
 			fwrite(br_ptr(&r, n), 1, n, fp);
 			continue;
 		}
-		uint8_t c = br_u8(&r);
-		switch (c) {
-		case '"': fputs("\\\"", fp); break;
-		case '\\': fputs("\\\\", fp); break;
-		case '\n': fputs("\\n", fp); break;
-		case '\r': fputs("\\r", fp); break;
-		case '\t': fputs("\\t", fp); break;
-		default:
-			if (c < 0x20 || c == 0x7f)
-				fprintf(fp, "\\u%04x", c);
-			else
-				fputc(c, fp);
-		}
+		byte_fn(fp, br_u8(&r), n == 0);
 	}
+}
+
+static void json_byte(FILE *fp, uint8_t c, bool invalid)
+{
+	if (invalid) {
+		fputs("\\ufffd", fp); /* invalid UTF-8: see the *_hex field for the bytes */
+		return;
+	}
+	switch (c) {
+	case '"': fputs("\\\"", fp); break;
+	case '\\': fputs("\\\\", fp); break;
+	case '\n': fputs("\\n", fp); break;
+	case '\r': fputs("\\r", fp); break;
+	case '\t': fputs("\\t", fp); break;
+	default:
+		if (c < 0x20 || c == 0x7f)
+			fprintf(fp, "\\u%04x", c);
+		else
+			fputc(c, fp);
+	}
+}
+
+void out_json_string(FILE *fp, const char *s, size_t len)
+{
+	fputc('"', fp);
+	out_walk_utf8(fp, s, len, json_byte);
 	fputc('"', fp);
 }
 
@@ -156,85 +169,72 @@ const char *out_cipher(const struct ta_record *r, char buf[static 16])
 }
 
 /* HTML text or attribute value: entities for & < > " ', invalid UTF-8 as U+FFFD, control bytes made visible. */
+static void html_byte(FILE *fp, uint8_t c, bool invalid)
+{
+	if (invalid) {
+		fputs("&#xFFFD;", fp);
+		return;
+	}
+	switch (c) {
+	case '&': fputs("&amp;", fp); break;
+	case '<': fputs("&lt;", fp); break;
+	case '>': fputs("&gt;", fp); break;
+	case '"': fputs("&quot;", fp); break;
+	case '\'': fputs("&#39;", fp); break;
+	default:
+		if (c < 0x20 || c == 0x7f)
+			fprintf(fp, "\\x%02x", c);
+		else
+			fputc(c, fp);
+	}
+}
+
 void out_html_string(FILE *fp, const char *s, size_t len)
 {
-	struct br r = br_make((const uint8_t *)s, len);
-	while (!br_empty(&r)) {
-		size_t n = utf8_seq_len(&r);
-		if (n == 0) {
-			fputs("&#xFFFD;", fp);
-			br_skip(&r, 1);
-			continue;
-		}
-		if (n > 1) {
-			fwrite(br_ptr(&r, n), 1, n, fp);
-			continue;
-		}
-		uint8_t c = br_u8(&r);
-		switch (c) {
-		case '&': fputs("&amp;", fp); break;
-		case '<': fputs("&lt;", fp); break;
-		case '>': fputs("&gt;", fp); break;
-		case '"': fputs("&quot;", fp); break;
-		case '\'': fputs("&#39;", fp); break;
-		default:
-			if (c < 0x20 || c == 0x7f)
-				fprintf(fp, "\\x%02x", c);
-			else
-				fputc(c, fp);
-		}
-	}
+	out_walk_utf8(fp, s, len, html_byte);
 }
 
 /* One quoted CSV cell (RFC 4180). A cell that a spreadsheet would read as a formula (first byte = + - @, tab or
  * CR) gets a leading apostrophe (OWASP "CSV injection"); control bytes and invalid UTF-8 become \xNN so a
  * record is always one line. */
+static void csv_byte(FILE *fp, uint8_t c, bool invalid)
+{
+	if (invalid || c < 0x20 || c == 0x7f)
+		fprintf(fp, "\\x%02x", c);
+	else if (c == '"')
+		fputs("\"\"", fp);
+	else
+		fputc(c, fp);
+}
+
 void out_csv_string(FILE *fp, const char *s, size_t len)
 {
-	struct br r = br_make((const uint8_t *)s, len);
 	fputc('"', fp);
 	if (len && (s[0] == '=' || s[0] == '+' || s[0] == '-' || s[0] == '@' || s[0] == '\t' || s[0] == '\r'))
 		fputc('\'', fp);
-	while (!br_empty(&r)) {
-		size_t n = utf8_seq_len(&r);
-		if (n > 1) {
-			fwrite(br_ptr(&r, n), 1, n, fp);
-			continue;
-		}
-		uint8_t c = br_u8(&r);
-		if (n == 0 || c < 0x20 || c == 0x7f)
-			fprintf(fp, "\\x%02x", c);
-		else if (c == '"')
-			fputs("\"\"", fp);
-		else
-			fputc(c, fp);
-	}
+	out_walk_utf8(fp, s, len, csv_byte);
 	fputc('"', fp);
 }
 
 /* Markdown (CommonMark/GFM table cell): ASCII punctuation backslash-escaped, < > & as entities, control bytes
  * and invalid UTF-8 as \xNN (with the backslash escaped). */
+static void md_byte(FILE *fp, uint8_t c, bool invalid)
+{
+	if (invalid || c < 0x20 || c == 0x7f)
+		fprintf(fp, "\\\\x%02x", c);
+	else if (c == '<')
+		fputs("&lt;", fp);
+	else if (c == '>')
+		fputs("&gt;", fp);
+	else if (c == '&')
+		fputs("&amp;", fp);
+	else if (strchr("\\`*_{}[]()#+-!|~", c))
+		fprintf(fp, "\\%c", c);
+	else
+		fputc(c, fp);
+}
+
 void out_md_string(FILE *fp, const char *s, size_t len)
 {
-	struct br r = br_make((const uint8_t *)s, len);
-	while (!br_empty(&r)) {
-		size_t n = utf8_seq_len(&r);
-		if (n > 1) {
-			fwrite(br_ptr(&r, n), 1, n, fp);
-			continue;
-		}
-		uint8_t c = br_u8(&r);
-		if (n == 0 || c < 0x20 || c == 0x7f)
-			fprintf(fp, "\\\\x%02x", c);
-		else if (c == '<')
-			fputs("&lt;", fp);
-		else if (c == '>')
-			fputs("&gt;", fp);
-		else if (c == '&')
-			fputs("&amp;", fp);
-		else if (strchr("\\`*_{}[]()#+-!|~", c))
-			fprintf(fp, "\\%c", c);
-		else
-			fputc(c, fp);
-	}
+	out_walk_utf8(fp, s, len, md_byte);
 }
