@@ -13,29 +13,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static int failures;
-static int checks;
+#include "../check.h"
+
 static const char *corpus;
-
-#define CHECK(cond)                                                                              \
-	do {                                                                                     \
-		checks++;                                                                        \
-		if (!(cond)) {                                                                   \
-			failures++;                                                              \
-			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-		}                                                                                \
-	} while (0)
-
-#define CHECK_EQ(a, b)                                                                                              \
-	do {                                                                                                        \
-		long long a_ = (long long)(a), b_ = (long long)(b);                                                 \
-		checks++;                                                                                           \
-		if (a_ != b_) {                                                                                     \
-			failures++;                                                                                 \
-			fprintf(stderr, "%s:%d: %s == %lld, expected %s == %lld\n", __FILE__, __LINE__, #a, a_, #b, \
-				b_);                                                                                \
-		}                                                                                                   \
-	} while (0)
 
 #define CHECK_STR(a, b)                                                                                     \
 	do {                                                                                                \
