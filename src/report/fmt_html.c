@@ -16,6 +16,14 @@ static void esc(FILE *fp, const char *s)
 	out_html_string(fp, s, strlen(s));
 }
 
+static const struct rep_cell_style cell_style = {
+	.sep = "<br>",
+	.times = "&nbsp;x",
+	.esc = out_html_string,
+	.sni_max = HTML_SNI_MAX,
+	.ellipsis = "&hellip;",
+};
+
 static const char *const vcol_color[REP_V_COUNT] = {
 	[REP_V_NONE] = "#9e9e9e",  [REP_V_SSL2] = "#4a0000",  [REP_V_SSL3] = "#7f0000",	 [REP_V_TLS10] = "#d32f2f",
 	[REP_V_TLS11] = "#f57c00", [REP_V_TLS12] = "#388e3c", [REP_V_TLS13] = "#1976d2", [REP_V_OTHER] = "#7b1fa2",
@@ -202,33 +210,13 @@ static void html_report(FILE *fp, const struct rep_data *d)
 				"</td><td class=\"n\">%" PRIu64 "</td><td class=\"n\">%" PRIu64 "</td><td>%s</td><td>",
 				h->role, vclass(h->verdict), report_verdict_name(h->verdict), h->connections,
 				h->established, h->failed, rep_version(h->max_offered, a));
-			for (int k = 0, n = 0; k < REP_V_COUNT; k++)
-				if (h->by_version[k])
-					fprintf(fp, "%s%s&nbsp;x%" PRIu64, n++ ? "<br>" : "", rep_vcol_names[k],
-						h->by_version[k]);
+			rep_cell_versions(fp, h, &cell_style);
 			fputs("</td><td>", fp);
-			for (size_t k = 0; k < h->n_reasons; k++) {
-				fputs(k ? "<br>" : "", fp);
-				esc(fp, h->reasons[k].name);
-				fprintf(fp, "&nbsp;x%" PRIu64, h->reasons[k].count);
-			}
+			rep_cell_reasons(fp, h, &cell_style);
 			fputs("</td><td class=\"mono nw\">", fp);
-			for (size_t k = 0; k < h->n_peers; k++) {
-				char p[64];
-				rep_peer_text(&h->peers[k], p);
-				fputs(k ? "<br>" : "", fp);
-				esc(fp, p);
-				fprintf(fp, "&nbsp;x%" PRIu64, h->peers[k].connections);
-			}
+			rep_cell_peers(fp, h, &cell_style);
 			fputs("</td><td class=\"mono sni\">", fp);
-			for (size_t k = 0; k < h->n_snis; k++) {
-				size_t n = h->snis[k].len > HTML_SNI_MAX ? HTML_SNI_MAX : h->snis[k].len;
-				fputs(k ? "<br>" : "", fp);
-				out_html_string(fp, h->snis[k].bytes, n);
-				if (n < h->snis[k].len)
-					fprintf(fp, "&hellip;(%u bytes)", (unsigned)h->snis[k].len);
-				fprintf(fp, "&nbsp;x%" PRIu64, h->snis[k].connections);
-			}
+			rep_cell_snis(fp, h, &cell_style);
 			rep_ts_human(h->first_ns, t1);
 			rep_ts_human(h->last_ns, t2);
 			fprintf(fp, "</td><td>%s<br>%s</td></tr>\n", t1, t2);

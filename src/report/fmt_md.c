@@ -13,6 +13,14 @@ static void esc(FILE *fp, const char *s)
 	out_md_string(fp, s, strlen(s));
 }
 
+static const struct rep_cell_style cell_style = {
+	.sep = ", ",
+	.times = " x",
+	.esc = out_md_string,
+	.sni_max = MD_SNI_MAX,
+	.ellipsis = "...",
+};
+
 static void md_report(FILE *fp, const struct rep_data *d)
 {
 	char a[32], t1[64], t2[64], line[512];
@@ -45,33 +53,13 @@ static void md_report(FILE *fp, const struct rep_data *d)
 				h->verdict == REP_OK ? "" : "**", report_verdict_name(h->verdict),
 				h->verdict == REP_OK ? "" : "**", h->connections, h->established, h->failed,
 				rep_version(h->max_offered, a));
-			for (int k = 0, n = 0; k < REP_V_COUNT; k++)
-				if (h->by_version[k])
-					fprintf(fp, "%s%s x%" PRIu64, n++ ? ", " : "", rep_vcol_names[k],
-						h->by_version[k]);
+			rep_cell_versions(fp, h, &cell_style);
 			fputs(" | ", fp);
-			for (size_t k = 0; k < h->n_reasons; k++) {
-				fputs(k ? ", " : "", fp);
-				esc(fp, h->reasons[k].name);
-				fprintf(fp, " x%" PRIu64, h->reasons[k].count);
-			}
+			rep_cell_reasons(fp, h, &cell_style);
 			fputs(" | ", fp);
-			for (size_t k = 0; k < h->n_peers; k++) {
-				char p[64];
-				rep_peer_text(&h->peers[k], p);
-				fputs(k ? ", " : "", fp);
-				esc(fp, p);
-				fprintf(fp, " x%" PRIu64, h->peers[k].connections);
-			}
+			rep_cell_peers(fp, h, &cell_style);
 			fputs(" | ", fp);
-			for (size_t k = 0; k < h->n_snis; k++) {
-				size_t n = h->snis[k].len > MD_SNI_MAX ? MD_SNI_MAX : h->snis[k].len;
-				fputs(k ? ", " : "", fp);
-				out_md_string(fp, h->snis[k].bytes, n);
-				if (n < h->snis[k].len)
-					fprintf(fp, "...(%u bytes)", (unsigned)h->snis[k].len);
-				fprintf(fp, " x%" PRIu64, h->snis[k].connections);
-			}
+			rep_cell_snis(fp, h, &cell_style);
 			rep_ts_human(h->first_ns, t1);
 			rep_ts_human(h->last_ns, t2);
 			fprintf(fp, " | %s | %s |\n", t1, t2);

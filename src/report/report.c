@@ -410,3 +410,45 @@ void rep_reason_text(const struct rep_host *h, unsigned reason, uint16_t min_lev
 	default: snprintf(buf, len, "?");
 	}
 }
+
+/* ---- per-host list cells of the table formats (md, html) ---- */
+
+void rep_cell_versions(FILE *fp, const struct rep_host *h, const struct rep_cell_style *st)
+{
+	for (int k = 0, n = 0; k < REP_V_COUNT; k++)
+		if (h->by_version[k])
+			fprintf(fp, "%s%s%s%" PRIu64, n++ ? st->sep : "", rep_vcol_names[k], st->times,
+				h->by_version[k]);
+}
+
+void rep_cell_reasons(FILE *fp, const struct rep_host *h, const struct rep_cell_style *st)
+{
+	for (size_t k = 0; k < h->n_reasons; k++) {
+		fputs(k ? st->sep : "", fp);
+		st->esc(fp, h->reasons[k].name, strlen(h->reasons[k].name));
+		fprintf(fp, "%s%" PRIu64, st->times, h->reasons[k].count);
+	}
+}
+
+void rep_cell_peers(FILE *fp, const struct rep_host *h, const struct rep_cell_style *st)
+{
+	for (size_t k = 0; k < h->n_peers; k++) {
+		char p[64];
+		rep_peer_text(&h->peers[k], p);
+		fputs(k ? st->sep : "", fp);
+		st->esc(fp, p, strlen(p));
+		fprintf(fp, "%s%" PRIu64, st->times, h->peers[k].connections);
+	}
+}
+
+void rep_cell_snis(FILE *fp, const struct rep_host *h, const struct rep_cell_style *st)
+{
+	for (size_t k = 0; k < h->n_snis; k++) {
+		size_t n = h->snis[k].len > st->sni_max ? st->sni_max : h->snis[k].len;
+		fputs(k ? st->sep : "", fp);
+		st->esc(fp, h->snis[k].bytes, n);
+		if (n < h->snis[k].len)
+			fprintf(fp, "%s(%u bytes)", st->ellipsis, (unsigned)h->snis[k].len);
+		fprintf(fp, "%s%" PRIu64, st->times, h->snis[k].connections);
+	}
+}

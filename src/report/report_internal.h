@@ -42,4 +42,19 @@ extern const unsigned rep_reason_bits[4];
 const char *rep_reason_key(unsigned reason); /* "max_old", ... (JSON/CSV) */
 size_t rep_host_count(const struct rep_data *d, enum rep_verdict v);
 
+/* How a table format writes the per-host lists (versions, failure reasons, peers, SNI names) into one cell:
+ * the separator between items, the text before a count, its escaper for wire and name strings, and how long
+ * an SNI may be before it is cut (then the ellipsis and the full length follow). */
+struct rep_cell_style {
+	const char *sep;				  /* "<br>", ", " */
+	const char *times;				  /* "&nbsp;x", " x" */
+	void (*esc)(FILE *fp, const char *s, size_t len); /* out_html_string, out_md_string */
+	size_t sni_max;
+	const char *ellipsis; /* "&hellip;", "..." */
+};
+void rep_cell_versions(FILE *fp, const struct rep_host *h, const struct rep_cell_style *st);
+void rep_cell_reasons(FILE *fp, const struct rep_host *h, const struct rep_cell_style *st);
+void rep_cell_peers(FILE *fp, const struct rep_host *h, const struct rep_cell_style *st);
+void rep_cell_snis(FILE *fp, const struct rep_host *h, const struct rep_cell_style *st);
+
 #endif
