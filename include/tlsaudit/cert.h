@@ -15,10 +15,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CERT_MAX_NAME	    255		      /* subject / issuer CN bytes kept */
-#define CERT_MAX_SANS	    64		      /* SAN entries kept (DNS names and IP addresses) */
-#define CERT_MAX_SANS_BYTES 2048	      /* packed SAN list bytes kept */
-#define CERT_MAX_DER	    ((size_t)1 << 24) /* larger input is refused (ASN.1Cert<1..2^24-1>) */
+#include "tlsaudit/limits.h"
+
+#define CERT_MAX_NAME	    TA_CERT_MAX_NAME	   /* subject / issuer CN bytes kept */
+#define CERT_MAX_SANS	    TA_CERT_MAX_SANS	   /* SAN entries kept (DNS names and IP addresses) */
+#define CERT_MAX_SANS_BYTES TA_CERT_MAX_SANS_BYTES /* packed SAN list bytes kept */
+#define CERT_MAX_DER	    TA_CERT_MAX_DER	   /* larger input is refused (ASN.1Cert<1..2^24-1>) */
 
 /* anomaly bits (struct cert_info.anomalies) */
 enum {

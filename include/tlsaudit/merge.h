@@ -8,18 +8,20 @@
 #include "tlsaudit/store.h"
 
 struct merge_stats {
-	uint64_t captures_added;   /* capture rows copied */
-	uint64_t captures_known;   /* captures that the output already had (same identity) */
-	uint64_t captures_skipped; /* captures still 'reading' in the input (interrupted runs) */
+	uint64_t captures_added;    /* capture rows copied */
+	uint64_t captures_known;    /* captures that the output already had (same identity) */
+	uint64_t captures_skipped;  /* captures not counted in the input (still reading, or interrupted) */
+	uint64_t captures_conflict; /* same identity as a capture of the output, other connections: refused */
 	uint64_t connections_added;
 	uint64_t connections_known; /* rows the output already had (same capture identity and seq) */
 };
 
-/* Merge the database at in_path into the open store s. The input is ATTACHed read-only after its marker
- * (application_id) and schema version were checked; everything from one input is one transaction, including
- * the host_summary refresh. Capture identity: sha256 when known, else (sensor, path, first_ns, packets);
- * connection identity: (capture identity, seq). Adds to *st. Returns 0 or a negative errno; -EINVAL for an
- * input that is not a tlsaudit database or has another schema version. */
+/* Merge the database at in_path into the open store s (STORE_RW, no writer running). The input is opened as a
+ * foreign database (read-only, defensive, exact schema); each of its captures is one transaction with its rows
+ * and its share of the host summary. Capture identity: sha256 and analysis options when known, else (sensor,
+ * path, first_ns, packets); a capture whose identity is known with other rows is a conflict (refused, counted,
+ * said on stderr). Adds to *st. Returns 0 or a negative errno; -EINVAL for an input that is not a tlsaudit
+ * database, has another schema version or a schema that is not exactly ours. */
 int store_merge(struct store *s, const char *in_path, struct merge_stats *st, char *err, size_t errlen);
 
 #endif

@@ -7,10 +7,12 @@
 #include <stdio.h>
 
 #include "tlsaudit/record.h"
-#include "tlsaudit/store.h"
 
-/* One NDJSON line (with '\n') for a record. */
-int out_ndjson_record(FILE *fp, const struct ta_record *r);
+struct agg;
+struct agg_host;
+
+/* One NDJSON line (with '\n') for a record. Returns 0 or -1 when the stream failed. */
+int out_ndjson_record(FILE *fp, const struct ta_conn *r);
 
 /* Escapers, shared by every format. */
 void out_json_string(FILE *fp, const char *s, size_t len); /* writes "..." */
@@ -25,11 +27,7 @@ void out_rfc3339(int64_t ts_ns, char buf[static 64]);
 /* RFC 3339 UTC, whole seconds ("2031-05-01T12:00:00Z"), from seconds since the epoch. */
 void out_rfc3339_s(int64_t sec, char buf[static 64]);
 void out_ip(uint8_t family, const uint8_t ip[16], char buf[static 48]);
-/* Cipher name: IANA name, "0xC02F" when unnamed, SSLv2 names; NULL-free. */
-const char *out_cipher(const struct ta_record *r, char buf[static 16]);
-
-/* Human summary line for one host and role. */
-void out_text_summary_header(FILE *fp);
-void out_text_summary_row(FILE *fp, const struct store_host_summary *h);
+/* The human summary after `read`: one line per host and role of the aggregate (sorted). */
+void out_text_summary(FILE *fp, struct agg *a);
 
 #endif

@@ -8,13 +8,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "tlsaudit/limits.h"
 #include "tlsaudit/record.h"
 #include "tlsaudit/stats.h"
 #include "tlsaudit/store.h"
 
-#define REP_MAX_PEERS	     8	/* peers kept per host and role; the rest are counted in other_peer_connections */
-#define REP_MAX_SNIS	     16 /* distinct SNI values kept per host and role */
-#define REP_MAX_REASONS	     8	/* distinct failure reasons kept per host and role */
+#define REP_MAX_PEERS	     TA_AGG_MAX_PEERS	/* peers kept per host and role; the rest are counted */
+#define REP_MAX_SNIS	     TA_AGG_MAX_SNIS	/* distinct SNI values kept per host and role */
+#define REP_MAX_REASONS	     TA_AGG_MAX_REASONS /* distinct failure reasons kept per host and role */
 #define REP_TIMELINE_BUCKETS 24
 
 /* Negotiated-version columns of the per-host chart and counts. */
@@ -56,7 +57,7 @@ struct rep_peer {
 
 struct rep_sni {
 	uint16_t len;
-	char bytes[REC_MAX_SNI + 1]; /* raw bytes from the wire (attacker-chosen), NUL-terminated for convenience */
+	char bytes[TA_MAX_SNI + 1]; /* raw bytes from the wire (attacker-chosen), NUL-terminated for convenience */
 	uint64_t connections;
 };
 
@@ -107,6 +108,7 @@ struct rep_capture {
 	char linktypes[128];
 	char status[16];
 	char warnings[2048];
+	char options[512]; /* the analysis options that change results */
 	uint64_t file_bytes, packets, connections;
 	int64_t first_ns, last_ns;
 	struct ta_stats stats;

@@ -40,7 +40,6 @@ struct starttls_result {
 void starttls_detect(const uint8_t *client, size_t client_len, const uint8_t *server, size_t server_len,
 		     struct starttls_result *out);
 
-/* "smtp", "imap", ... (lower case, the NDJSON `starttls` value); NULL for NONE. */
-const char *starttls_name(enum starttls_proto p);
+/* Names ("smtp", "imap", ...: the NDJSON `starttls` value) come from names_starttls() (names.h). */
 
 #endif

@@ -3,6 +3,7 @@
 #ifndef TLSAUDIT_STATS_H
 #define TLSAUDIT_STATS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 /* X-macro: name, meaning. One list drives the struct, the store columns and the text output. */
@@ -24,9 +25,11 @@
 	X(reasm_ooo_dropped, "out-of-order segments dropped at the segment-queue cap")     \
 	X(reasm_gaps, "gaps (missing segments) skipped in a stream")                       \
 	X(reasm_overlap_conflicts, "overlapping segments with different bytes")            \
+	X(duplicate_frames, "exact duplicate frames (counted once)")                       \
 	X(mem_capped, "allocations refused at the total memory cap")                       \
 	X(hs_too_big, "handshake messages over the reassembly cap")                        \
 	X(certs_capped, "server certificates over the --max-cert-bytes cap (not decoded)") \
+	X(ndpi_flows, "flows given to nDPI to learn a label not known yet")                \
 	X(pcap_received, "packets received by libpcap (live capture)")                     \
 	X(kernel_drops, "packets dropped by the kernel (live capture)")                    \
 	X(if_drops, "packets dropped by the interface (live capture)")
@@ -35,6 +38,15 @@ struct ta_stats {
 #define TA_STATS_MEMBER(name, desc) uint64_t name;
 	TA_STATS_FIELDS(TA_STATS_MEMBER)
 #undef TA_STATS_MEMBER
+};
+
+/* What the pipeline learns about a capture besides its connections. */
+struct ta_capture_facts {
+	int64_t first_ns, last_ns; /* first/last packet time (0 if none) */
+	bool have_time;		   /* a packet was seen (first_ns/last_ns are valid) */
+	char linktypes[128];	   /* comma-separated link type names */
+	char warnings[2048];	   /* newline-separated human-readable warnings */
+	struct ta_stats stats;
 };
 
 #endif

@@ -1,7 +1,16 @@
-/* store.h - the SQLite store: captures, connections, per-host-per-role summary.
- * The only stage that sees <sqlite3.h>. Schema and migrations: src/store/ and
- * docs/schema.md. Every statement is prepared; rows are written in batched
- * transactions; the database runs in WAL mode.
+/* store.h - the SQLite store: captures, connections, per-host-per-role summaries, and what connections share
+ * (hosts, strings, hello shapes, certificates). The only stage that sees <sqlite3.h>. Schema, migrations and
+ * views: src/store/store_schema.c and docs/schema.md.
+ *
+ * Writing goes through a writer thread (store_writer_*): pipelines push finished connections into a bounded
+ * queue each (backpressure, not unbounded memory); the writer inserts them in transactions that commit every
+ * TA_STORE_BATCH_ROWS rows or TA_STORE_BATCH_MS milliseconds, whichever comes first, so no writer holds the
+ * database lock for long. Reading (reports, NDJSON, merge inputs) opens the database read-only and never takes
+ * the write lock.
+ *
+ * Every database that this process did not create is hostile: a STORE_FOREIGN open is read-only, defensive
+ * (SQLITE_DBCONFIG_DEFENSIVE, trusted_schema off, a progress handler and length limits), and its schema must
+ * be exactly ours (tables, columns, indexes, views, no triggers) before a row is read.
  */
 #ifndef TLSAUDIT_STORE_H
 #define TLSAUDIT_STORE_H
@@ -14,80 +23,110 @@
 #include "tlsaudit/stats.h"
 
 struct store;
+struct dict;
+struct agg;
 
-#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_VERSION 3
+
+enum store_mode {
+	STORE_RW,      /* create or open, migrate; the one process mode that writes */
+	STORE_RO,      /* open an existing database of ours read-only (report, diff, export) */
+	STORE_FOREIGN, /* a database from elsewhere (merge input): read-only, defensive, schema checked */
+};
 
 struct store_capture {
 	char path[1024];    /* as given on the command line ("-" for stdin) */
 	char sensor[64];    /* host name of the machine that read it */
-	uint8_t sha256[32]; /* content hash of the capture bytes */
+	uint8_t sha256[32]; /* content hash of the capture bytes as given */
 	bool sha256_valid;
-	char format[8];	     /* "pcap" / "pcapng" / "live" */
-	char linktypes[128]; /* comma-separated link type names */
+	char format[16]; /* "pcap" / "pcapng" / "live" (with a compression layer: "pcap+gzip") */
 	uint64_t file_bytes;
-	int64_t first_ns, last_ns; /* first/last packet time (0 if none) */
-	char status[16];	   /* "reading", "complete", "cut", "bad" */
-	char warnings[2048];	   /* newline-separated human-readable warnings */
-	struct ta_stats stats;
+	char status[16];   /* "reading", "running", "complete", "cut"; after a crash "interrupted" (a file read:
+			    * left out of reports) or "terminated" (a live capture: its committed rows count) */
+	char options[512]; /* the analysis options that change results (README "Captures and analyses") */
+	struct ta_capture_facts facts;
 };
 
-/* Open or create the database at path, migrate it to STORE_SCHEMA_VERSION.
- * Returns 0 or a negative errno-style code (-EACCES unwritable, -EBUSY locked,
- * -EINVAL not a tlsaudit database / newer schema); err gets a one-line message. */
-int store_open(const char *path, struct store **ret, char *err, size_t errlen);
-void store_close(struct store *s); /* commits what is pending; accepts NULL */
-/* How long a write waits for another writer's lock (default 5 s); parallel
- * readers of one database (`read -j`) wait longer rather than fail. */
+/* Open path. Returns 0 or a negative errno-style code (-EACCES unwritable, -EBUSY locked, -ENOENT missing
+ * (RO/FOREIGN), -EINVAL not a tlsaudit database / newer or older schema / schema differs (FOREIGN), -ELOOP a
+ * symbolic link); err gets a one-line message. */
+int store_open(const char *path, enum store_mode mode, struct store **ret, char *err, size_t errlen);
+void store_close(struct store *s); /* accepts NULL */
+/* How long a write waits for another writer's lock (default TA_STORE_BUSY_MS). */
 void store_set_busy_timeout(struct store *s, int ms);
-/* Buffered mode: store_add_record queues rows and writes each batch in one short
- * transaction (for several processes writing one database); errors of a batch
- * are reported by the call that writes it. */
-void store_set_buffered(struct store *s, bool on);
+/* The open mode. */
+enum store_mode store_mode(const struct store *s);
 
-/* Start a capture row (status "reading"); returns its id. */
-int store_capture_begin(struct store *s, const struct store_capture *c, int64_t *ret_id, char *err, size_t errlen);
-/* Add one connection to capture id (batched: committed every N rows and at end). */
-int store_add_record(struct store *s, int64_t capture_id, const struct ta_record *r, char *err, size_t errlen);
-/* Commit the pending batch now (called at least every commit interval). */
-int store_commit(struct store *s, char *err, size_t errlen);
-/* Finish capture id: final totals/status/hash. If a complete capture with the
- * same sha256 already exists, this capture's rows are removed and
- * *ret_existing_id is set to that capture (else to id). Updates the host summary. */
-int store_capture_end(struct store *s, int64_t id, const struct store_capture *c, int64_t *ret_existing_id, char *err,
-		      size_t errlen);
-/* Is there already a complete capture with this hash? *ret_id = its id or 0. */
-int store_find_capture(struct store *s, const uint8_t sha256[32], int64_t *ret_id, char *err, size_t errlen);
-/* Commit what is pending, then run PRAGMA integrity_check and foreign_key_check.
+/* ---- writing (STORE_RW) ------------------------------------------------------------------------------ */
+
+struct store_writer;
+struct store_queue;
+
+struct store_writer_opts {
+	unsigned commit_ms;  /* commit at least this often (0 = TA_STORE_BATCH_MS) */
+	bool live_summaries; /* capture: merge the host summary at every progress message, not only at the end */
+};
+
+/* Start the writer thread; it owns the connection until store_writer_stop. */
+int store_writer_start(struct store *s, const struct store_writer_opts *o, struct store_writer **ret, char *err,
+		       size_t errlen);
+/* Commit what is pending, stop the thread (every queue must be freed first). Returns the first error. */
+int store_writer_stop(struct store_writer *w, char *err, size_t errlen);
+
+/* A queue from one pipeline (one producer thread). dict is the pipeline's: the queue holds references to its
+ * entries for queued records and gives them back (on the producer's thread) once they are written. */
+int store_queue_new(struct store_writer *w, struct dict *dict, struct store_queue **ret);
+/* Flushes, waits for the writer, releases every reference. */
+void store_queue_free(struct store_queue *q);
+
+/* Start a capture (status "reading" or "running"); c is copied. */
+int store_queue_capture_begin(struct store_queue *q, const struct store_capture *c);
+/* One finished connection of the current capture (copied, its entries referenced). Blocks while the queue is
+ * full. Returns 0, or the writer's first error (negative errno). */
+int store_queue_conn(struct store_queue *q, const struct ta_conn *c);
+/* The capture row's counters, times, warnings and status as they are now (c copied): live capture, every
+ * commit interval. */
+int store_queue_capture_progress(struct store_queue *q, const struct store_capture *c);
+
+struct store_capture_result {
+	int64_t id;	     /* the capture that holds the connections (an earlier one for a duplicate) */
+	bool duplicate;	     /* the same bytes with the same options were stored before: nothing added */
+	uint64_t conns;	     /* connections written for it */
+	struct agg *summary; /* per host and role of this capture (owned by the caller; NULL for a duplicate) */
+};
+/* End the current capture (final counters, hash, status; c copied): the writer checks for an identical earlier
+ * analysis (then removes this one's rows), merges the host summary and commits. Waits for it and returns the
+ * result. Returns 0 or the writer's first error. */
+int store_queue_capture_end(struct store_queue *q, const struct store_capture *c, struct store_capture_result *ret,
+			    char *err, size_t errlen);
+/* Wait until everything queued so far is written and committed. */
+int store_queue_sync(struct store_queue *q, char *err, size_t errlen);
+
+/* ---- reading ----------------------------------------------------------------------------------------- */
+
+/* Is there already a complete analysis of these bytes with these options? *ret_id = its id or 0. */
+int store_find_capture(struct store *s, const uint8_t sha256[32], const char *options, int64_t *ret_id, char *err,
+		       size_t errlen);
+
+/* Visit the connections of a capture (capture_id 0 = all that reports count) in order of first packet. The
+ * record and its entries are valid for the call. */
+typedef int (*store_record_cb)(const struct ta_conn *r, void *ctx);
+int store_foreach_record(struct store *s, int64_t capture_id, store_record_cb cb, void *ctx, char *err, size_t errlen);
+
+/* Connections in a window, for reports: ts_ns in [since, until) (has_* false = unbounded). */
+struct store_select {
+	bool has_since, has_until;
+	int64_t since_ns, until_ns;
+	int64_t capture_id; /* 0 = every capture that reports count */
+};
+int store_select_records(struct store *s, const struct store_select *sel, store_record_cb cb, void *ctx, char *err,
+			 size_t errlen);
+
+/* Commit what is pending (RW without a writer), then run PRAGMA integrity_check and foreign_key_check.
  * Returns 0 when both are clean, -EIO with the first problem in err otherwise. */
 int store_check(struct store *s, char *err, size_t errlen);
 
-/* Visit the connections of a capture (capture_id 0 = all) in order of first packet. */
-typedef int (*store_record_cb)(const struct ta_record *r, void *ctx);
-int store_foreach_record(struct store *s, int64_t capture_id, store_record_cb cb, void *ctx, char *err, size_t errlen);
-
-/* One row of the per-host-per-role summary. */
-struct store_host_summary {
-	uint8_t family;
-	uint8_t ip[16];
-	char role[8]; /* "client" or "server" */
-	uint64_t connections, established, failed;
-	uint16_t max_offered;			 /* highest client_max_version in this role */
-	uint16_t min_negotiated, max_negotiated; /* 0 if none */
-	char versions[256];			 /* "TLS 1.0 x3, TLS 1.2 x12" (negotiated, or "no ServerHello") */
-	char failures[256];			 /* "protocol_version x3, reset x1" */
-	int64_t first_ns, last_ns;
-};
-typedef int (*store_summary_cb)(const struct store_host_summary *h, void *ctx);
-/* capture_id 0 = whole database */
-int store_foreach_summary(struct store *s, int64_t capture_id, store_summary_cb cb, void *ctx, char *err,
-			  size_t errlen);
-
-/* Live capture (store_live.c): commit what is pending, then write capture id's
- * current counters, link types, times, status and warnings (a sensor calls this
- * every commit interval, so a crash leaves them at most one interval old). With
- * watermark non-NULL, also rebuild the host summary of every host seen in rows
- * of this capture with connections.id > *watermark, and advance *watermark. */
-int store_live_progress(struct store *s, int64_t id, const struct store_capture *c, int64_t *watermark, char *err,
-			size_t errlen);
+/* The per-host summary of one capture, aggregated from its rows (capture_id 0: all). *ret owned by caller. */
+int store_capture_summary(struct store *s, int64_t capture_id, struct agg **ret, char *err, size_t errlen);
 
 #endif

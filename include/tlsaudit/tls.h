@@ -3,11 +3,12 @@
  * draft-hickman-netscape-ssl-00 (SSL 2.0), RFC 6066 (SNI), RFC 7301 (ALPN),
  * RFC 8701 (GREASE).
  *
- * Contract: the flow stage hands each direction's in-order stream bytes to
- * tls_feed(); the TLS stage parses whole records, reassembles handshake
- * messages across records (bounded), and fills struct tls_facts. Nothing here
- * logs, exits or allocates except the bounded per-direction handshake buffer
- * and the bounded copy of the server's leaf certificate.
+ * Contract: the pipeline hands each direction's in-order stream bytes to tls_conn_feed(); the TLS stage parses
+ * records, reassembles handshake messages across records (bounded), hands each hello and the server's leaf
+ * certificate to the caller's events once, and keeps only small facts (struct tls_state) plus the buffers of
+ * a message still in flight. Nothing here logs or exits; it allocates only its own state, the bounded
+ * handshake buffer while a hello spans records, the first plaintext bytes of a STARTTLS dialogue and the
+ * bounded copy of a leaf certificate while it streams.
  */
 #ifndef TLSAUDIT_TLS_H
 #define TLSAUDIT_TLS_H
@@ -16,17 +17,20 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Capped hello fields: the first N are stored, the total is counted. */
-#define TLS_MAX_CIPHERS	      512
-#define TLS_MAX_EXTS	      64
-#define TLS_MAX_VERSIONS      16
-#define TLS_MAX_GROUPS	      32
-#define TLS_MAX_SIGALGS	      40
-#define TLS_MAX_POINT_FORMATS 8
-#define TLS_MAX_SNI	      255   /* RFC 6066: HostName is at most 2^8-1 here (DNS limit) */
-#define TLS_MAX_ALPN_BYTES    256   /* raw ProtocolNameList body, capped */
-#define TLS_MAX_RECORD	      18432 /* 2^14 + 2048: RFC 5246 6.2.3 TLSCiphertext.length limit */
-#define TLS_PLAINTEXT_KEEP    1024  /* plaintext bytes kept per direction for STARTTLS detection */
+#include "tlsaudit/limits.h"
+
+/* Capped hello fields: the first N are stored, the total is counted (caps in limits.h). */
+#define TLS_MAX_CIPHERS	      TA_MAX_CIPHERS
+#define TLS_MAX_EXTS	      TA_MAX_EXTS
+#define TLS_MAX_VERSIONS      TA_MAX_VERSIONS
+#define TLS_MAX_GROUPS	      TA_MAX_GROUPS
+#define TLS_MAX_SIGALGS	      TA_MAX_SIGALGS
+#define TLS_MAX_POINT_FORMATS TA_MAX_POINT_FORMATS
+#define TLS_MAX_COMPRESSION   TA_MAX_COMPRESSION
+#define TLS_MAX_SNI	      TA_MAX_SNI
+#define TLS_MAX_ALPN_BYTES    TA_MAX_ALPN_BYTES
+#define TLS_MAX_RECORD	      TA_MAX_RECORD
+#define TLS_PLAINTEXT_KEEP    TA_PLAINTEXT_KEEP
 
 enum tls_status {
 	TLS_OK = 0,
@@ -36,7 +40,7 @@ enum tls_status {
 	TLS_UNSUPPORTED, /* well-formed but not something we decode */
 };
 
-/* anomaly bits (struct tls_client_hello.anomalies, tls_server_hello.anomalies, tls_facts.anomalies) */
+/* anomaly bits (struct tls_client_hello.anomalies, tls_server_hello.anomalies, tls_state.anomalies) */
 enum {
 	TLS_AN_CIPHERS_CAPPED = 1u << 0,    /* more cipher suites than TLS_MAX_CIPHERS */
 	TLS_AN_EXTS_CAPPED = 1u << 1,	    /* more extensions than TLS_MAX_EXTS */
@@ -88,6 +92,9 @@ struct tls_client_hello {
 	uint16_t sigalgs[TLS_MAX_SIGALGS]; /* signature_algorithms (13) */
 	uint8_t n_point_formats;
 	uint8_t point_formats[TLS_MAX_POINT_FORMATS]; /* ec_point_formats (11) */
+	uint8_t n_compression;			      /* legacy_compression_methods stored (wire order) */
+	uint8_t n_compression_total;		      /* ... on the wire (saturating) */
+	uint8_t compression[TLS_MAX_COMPRESSION];
 	bool has_sni;
 	uint16_t sni_len;		  /* bytes stored in sni (<= TLS_MAX_SNI) */
 	char sni[TLS_MAX_SNI + 1];	  /* first host_name entry, raw bytes, NUL-terminated; may hold any byte */
@@ -115,14 +122,18 @@ struct tls_server_hello {
 	uint16_t record_version;
 	uint16_t legacy_version;   /* ServerHello.legacy_version (SSLv2: SERVER-HELLO version) */
 	uint16_t selected_version; /* supported_versions (43) value; 0 when absent */
-	uint16_t cipher;	   /* cipher_suite (SSLv2: 0 here, see tls_facts.sslv2_cipher) */
+	uint16_t cipher;	   /* cipher_suite (SSLv2: 0 here, see tls_state.sslv2_cipher24) */
 	uint8_t compression;
 	uint8_t session_id_len;
 	uint8_t session_id[32];
-	bool is_hrr;		 /* random == SHA-256("HelloRetryRequest") (RFC 8446 4.1.3) */
-	bool sslv2_format;	 /* SSLv2 SERVER-HELLO */
-	bool has_psk;		 /* pre_shared_key (41) selected: TLS 1.3 resumption */
-	bool has_session_ticket; /* extension 35 echoed: a ticket will be issued */
+	bool is_hrr;		  /* random == SHA-256("HelloRetryRequest") (RFC 8446 4.1.3) */
+	bool sslv2_format;	  /* SSLv2 SERVER-HELLO */
+	bool has_psk;		  /* pre_shared_key (41) selected: TLS 1.3 resumption */
+	bool has_session_ticket;  /* extension 35 echoed: a ticket will be issued */
+	bool exts_malformed;	  /* the extensions block contradicts its length: fields before it are valid */
+	uint16_t key_share_group; /* TLS 1.3 key_share (51): the server's KeyShareEntry group (HRR: selected_group) */
+	uint8_t alpn_len;	  /* ALPN (16): the one protocol the server selected, raw bytes */
+	uint8_t alpn[255];
 	uint16_t n_exts, n_exts_total;
 	uint16_t exts[TLS_MAX_EXTS];
 	uint32_t anomalies;
@@ -131,111 +142,118 @@ struct tls_server_hello {
 enum tls_dir { TLS_DIR_CLIENT = 0, TLS_DIR_SERVER = 1 }; /* who sent the bytes */
 
 struct tls_limits {
-	size_t max_handshake;  /* largest handshake message reassembled across records (default 65536) */
-	size_t max_plaintext;  /* plaintext bytes searched for the first record before giving up (default 65536) */
-	size_t max_cert_bytes; /* largest server leaf certificate (DER) kept (default 65536) */
+	size_t max_handshake;  /* largest handshake message reassembled across records (0: TA_DEF_MAX_HANDSHAKE) */
+	size_t max_plaintext;  /* plaintext bytes searched for the first record before giving up (0: default) */
+	size_t max_cert_bytes; /* largest server leaf certificate (DER) kept for its event (0: default) */
 };
 
-/* The server's Certificate message (RFC 5246 section 7.4.2), TLS <= 1.2 only (TLS 1.3
- * encrypts it), read as it streams past without buffering the message:
- *   opaque ASN.1Cert<1..2^24-1>;
- *   struct { ASN.1Cert certificate_list<0..2^24-1>; } Certificate;
- * Only the first entry (the sender's own certificate) is kept, up to max_cert_bytes;
- * every entry is counted. The SSLv2 SERVER-HELLO's certificate fills the same fields. */
-struct tls_cert_capture {
-	uint8_t *der;	    /* owned: the leaf's DER once complete (NULL if none, capped or cut) */
-	size_t der_len;	    /* bytes of der received so far */
-	size_t der_want;    /* the leaf's length on the wire */
-	uint32_t chain_len; /* entries in certificate_list, including those past any cap */
-	bool seen;	    /* a server Certificate message (or SSLv2 certificate) began */
-	bool leaf_done;	    /* der holds the whole leaf */
-	/* streaming state, private to the TLS stage */
-	uint8_t phase;	     /* what the next byte belongs to */
-	uint8_t hdr_len;     /* bytes of a 3-byte length read so far */
-	uint32_t hdr;	     /* the length being assembled */
-	uint32_t msg_left;   /* message body bytes not yet seen */
-	uint32_t list_left;  /* certificate_list bytes not yet seen */
-	uint32_t entry_left; /* bytes of the current entry not yet seen */
-};
-
-/* per-direction record-layer state */
-struct tls_dir_state {
-	uint8_t *hs_buf;       /* owned: handshake bytes spanning records; NULL until needed */
-	size_t hs_len, hs_cap; /* hs_cap <= limits.max_handshake */
-	uint64_t consumed;     /* stream bytes consumed by tls_feed */
-	uint64_t plaintext_skipped;
-	uint16_t plain_len;    /* bytes stored in plain */
-	uint8_t *plain;	       /* owned: first plaintext bytes (STARTTLS dialogue), TLS_PLAINTEXT_KEEP
-				* bytes allocated on the first plaintext byte; NULL for plain TLS */
-	bool started;	       /* first TLS/SSLv2 record seen */
-	bool dead;	       /* parsing stopped (malformed, limit, not TLS) */
-	bool encrypted;	       /* after this side's ChangeCipherSpec (<=1.2) or ServerHello (1.3) */
-	uint32_t records;      /* records parsed */
-	uint32_t ccs;	       /* ChangeCipherSpec records */
-	uint32_t app_records;  /* application_data (23) records */
-	uint32_t app_after_sh; /* application_data records after the ServerHello was seen */
-	uint32_t hs_after_ccs; /* handshake records after this side's CCS (encrypted Finished) */
-	uint32_t alerts;       /* alert records (plaintext or not) */
+/* What one direction's record layer has seen (read-only view of the TLS stage's state). */
+struct tls_dir_view {
+	uint64_t consumed;	    /* stream bytes consumed by tls_conn_feed */
+	uint64_t plaintext_skipped; /* bytes before the first record (STARTTLS dialogue, proxy greeting) */
+	const uint8_t *plain;	    /* the first TLS_PLAINTEXT_KEEP of them (borrowed; NULL for plain TLS) */
+	uint16_t plain_len;
+	bool started;		/* first TLS/SSLv2 record seen */
+	bool dead;		/* parsing stopped for good (malformed, limit, not TLS) */
+	bool encrypted;		/* after this side's ChangeCipherSpec (<= 1.2) or the ServerHello (1.3) */
+	bool lost;		/* bytes of this side were lost after it started (a gap: parsing resynchronised) */
+	uint32_t records;	/* records parsed */
+	uint32_t ccs;		/* ChangeCipherSpec records */
+	uint32_t app_records;	/* application_data (23) records */
+	uint32_t app_after_sh;	/* application_data records after the ServerHello was seen */
+	uint32_t app_after_ccs; /* application_data records after this side's ChangeCipherSpec */
+	uint32_t hs_after_ccs;	/* handshake records after this side's CCS (encrypted Finished) */
+	uint32_t alerts;	/* alert records (plaintext or not) */
 	uint32_t sslv2_records;
-	/* added by the TLS stage (state it needs; not part of the original contract) */
-	uint32_t hs_types;	 /* bit n set: plaintext handshake message of type n (< 32) seen */
-	uint32_t hs_skip;	 /* bytes left of a handshake message being skipped (not a hello, or too big) */
-	uint16_t hs_rec_version; /* record version of the record that began the buffered message */
-	uint16_t hs_records;	 /* records the buffered message has spanned so far */
-	uint16_t rec_skip;	 /* bytes left of a record whose body is not needed (encrypted), streamed */
-	uint8_t rec_skip_type;	 /* that record's content type: counted when its last byte arrives */
-	uint16_t rec_hs_left;	 /* bytes left of a plaintext handshake record fed as it arrives */
-	uint16_t rec_skip_version;
+	uint32_t hs_types; /* bit n set: plaintext handshake message of type n (< 32) seen */
 };
 
-struct tls_facts {
-	bool have_ch;		    /* a ClientHello was parsed */
-	struct tls_client_hello ch; /* the first ClientHello */
-	uint8_t n_client_hellos;    /* saturating */
-	bool have_sh;		    /* a (non-HRR) ServerHello was parsed */
-	struct tls_server_hello sh; /* the last non-HRR ServerHello */
+/* The facts of one connection so far (read-only view, valid until the next call on the connection). The
+ * hellos themselves are handed out once, by the events, and not kept. */
+struct tls_state {
+	bool have_ch;		 /* the first ClientHello parsed completely */
+	uint8_t ch_status;	 /* enum tls_status of the first ClientHello's parse */
+	uint8_t n_client_hellos; /* ClientHello messages begun (saturating) */
+	uint16_t ch_records;	 /* records the first ClientHello spanned (1 = one record) */
+	bool ch_sent_after_sh;	 /* a ClientHello after the ServerHello (renegotiation) */
+	bool have_sh;		 /* a (non-HRR) ServerHello was parsed */
+	bool sh_sslv2;		 /* ... in SSLv2 format (SERVER-HELLO) */
+	bool sh_malformed;	 /* ... whose extensions block was malformed (version and cipher still read) */
+	uint16_t
+		negotiated_version; /* of the last non-HRR ServerHello, its supported_versions deciding; 0x0002 SSLv2 */
+	uint16_t sh_cipher;	    /* its cipher_suite (0 for SSLv2: see sslv2_cipher24) */
 	bool hrr;		    /* a HelloRetryRequest was seen */
 	uint32_t sslv2_cipher24;    /* SSLv2 CLIENT-MASTER-KEY cipher kind, 24 bits; 0 if none */
 	bool have_alert;	    /* first plaintext alert */
 	uint8_t alert_level;	    /* 1 warning, 2 fatal */
 	uint8_t alert_desc;
-	enum tls_dir alert_sender;
-	bool fatal_alert;	      /* any plaintext fatal alert */
-	bool fatal_before_done;	      /* a fatal alert came before the handshake completed */
-	bool resumed;		      /* session id echo, ticket or PSK accepted */
-	bool ch_sent_after_sh;	      /* a ClientHello after the ServerHello (renegotiation) */
-	uint32_t anomalies;	      /* TLS_AN_* for the connection */
-	uint16_t ch_records;	      /* records the first ClientHello spanned (1 = one record) */
-	uint8_t ch_status;	      /* enum tls_status of the first ClientHello's parse; when not
-				       * TLS_OK, have_ch is false and ch holds the fields read before
-				       * the error (e.g. legacy_version, SNI of a fuzzed hello) */
-	struct tls_client_hello *ch2; /* owned: the second ClientHello (after HRR, or a repeat), or NULL */
-	struct tls_cert_capture cert; /* the server's leaf certificate (TLS <= 1.2, SSLv2) */
-	struct tls_dir_state dir[2];
+	uint8_t alert_sender;	 /* enum tls_dir */
+	bool fatal_alert;	 /* any plaintext fatal alert */
+	bool fatal_before_done;	 /* a fatal alert came before the handshake completed */
+	bool resumed;		 /* session id echo, ticket or PSK accepted */
+	uint16_t kx_group;	 /* key exchange group: TLS 1.3 ServerHello key_share, TLS <= 1.2 ECDHE
+				  * ServerKeyExchange named_curve; 0 if not seen */
+	uint32_t cert_chain_len; /* entries in the server's Certificate message (TLS <= 1.2, SSLv2) */
+	bool cert_seen;		 /* a server Certificate message (or SSLv2 certificate) began */
+	uint32_t anomalies;	 /* TLS_AN_* for the connection */
+	struct tls_dir_view dir[2];
 };
 
-/* Zero a tls_facts (no allocation). */
-void tls_facts_init(struct tls_facts *f);
-/* Free what tls_facts owns (the handshake buffers and the leaf certificate); accepts a
- * zeroed struct. Call it once the record is built. */
-void tls_facts_done(struct tls_facts *f);
-/* Heap bytes tls_facts owns beyond its own size (for the caller's memory cap). */
-size_t tls_facts_heap(const struct tls_facts *f);
+/* Called by the TLS stage during tls_conn_feed(), on the caller's thread; what they point at is borrowed for
+ * the call. They must not call back into the same tls_conn. */
+struct tls_events {
+	/* Each ClientHello message (st.n_client_hellos says which): status TLS_OK, or the parse error with ch
+	 * holding the fields read before it. */
+	void (*client_hello)(void *ctx, const struct tls_client_hello *ch, enum tls_status status);
+	/* Each non-HRR ServerHello (the last one decides). */
+	void (*server_hello)(void *ctx, const struct tls_server_hello *sh);
+	/* The server's leaf certificate, complete (at most tls_limits.max_cert_bytes; larger ones only set
+	 * TLS_AN_CERT_CAPPED). */
+	void (*certificate)(void *ctx, const uint8_t *der, size_t len);
+};
 
-/* Feed in-order stream bytes of one direction. data is borrowed for the call.
- * Returns how many leading bytes were consumed: whole records, plaintext skipped
- * while looking for the first record, and the available part of a record whose
- * body streams (plaintext handshake records feed the bounded handshake
- * reassembly as they arrive; encrypted records are only counted). At most a
- * record header (5 bytes), or an alert, CCS or SSLv2 record, is left for the caller
- * to keep and present again with more bytes appended. When the direction is
- * dead every byte is consumed. Never reads outside data[0..len). */
-size_t tls_feed(struct tls_facts *f, enum tls_dir dir, const uint8_t *data, size_t len, const struct tls_limits *lim);
+struct tls_conn; /* the record layer and handshake reassembly of one TCP connection (private) */
 
-/* Does the first byte(s) of a client stream look like a ClientHello (TLS record
- * of type 22 with handshake type 1, or an SSLv2 CLIENT-HELLO)? Used to decide
- * which side is the client. Returns TLS_OK, TLS_NEED_MORE (too few bytes to
- * tell) or TLS_UNSUPPORTED (not a hello). */
+/* Start a connection. ev and ctx are borrowed for the connection's life; lim is copied (0 = defaults).
+ * Returns 0 or -ENOMEM. */
+int tls_conn_new(const struct tls_limits *lim, const struct tls_events *ev, void *ctx, struct tls_conn **ret);
+void tls_conn_free(struct tls_conn *c); /* accepts NULL */
+/* Heap bytes the connection holds (its own struct included), for the caller's memory cap. */
+size_t tls_conn_heap(const struct tls_conn *c);
+const struct tls_state *tls_conn_state(const struct tls_conn *c);
+
+/* Feed in-order stream bytes of one direction. data is borrowed for the call. Returns how many leading bytes
+ * were consumed: whole records, plaintext skipped while looking for the first record, and the available part of
+ * a record whose body streams (plaintext handshake records feed the bounded handshake reassembly as they arrive;
+ * encrypted records are only counted). At most a record header (5 bytes), or an alert, CCS or SSLv2 record, is
+ * left for the caller to keep and present again with more bytes appended. lost_before: the capture lost bytes
+ * of this direction just before data[0]; the stage resynchronises on the next record header that a second
+ * header (or the end of the data) confirms, and counts the gap. When the direction is dead every byte is
+ * consumed. Never reads outside data[0..len). */
+size_t tls_conn_feed(struct tls_conn *c, enum tls_dir dir, const uint8_t *data, size_t len, bool lost_before);
+
+/* Who sent these first bytes of a stream? TLS_DIR_CLIENT for a ClientHello (TLS record of type 22 with
+ * handshake type 1, or an SSLv2 CLIENT-HELLO), TLS_DIR_SERVER for a ServerHello or a plaintext alert;
+ * *ret_known false when the bytes say neither (or are too few: *ret_need_more). The one place that decides which
+ * side of a connection is the TLS client from its bytes. */
+enum tls_dir tls_guess_sender(const uint8_t *data, size_t len, bool *ret_known, bool *ret_need_more);
+
+/* Handshake complete (README "When is a handshake established"). *ret_inferred (may be NULL) is set when the
+ * verdict comes from both ChangeCipherSpecs and application data in both directions because the capture lost
+ * the bytes that would show it directly. */
+bool tls_established(const struct tls_state *s, bool *ret_inferred);
+/* Nothing more of interest can come from this connection's bytes (established, failed with a fatal alert, or
+ * both directions dead). */
+bool tls_done(const struct tls_state *s);
+/* The TLS stage wants no more bytes of dir. */
+bool tls_dir_closed(const struct tls_state *s, enum tls_dir dir);
+
+/* Does data begin with a TLS handshake record header whose body has not fully arrived? (a caller may wait for
+ * the rest before it spends a connection state on the bytes) */
+bool tls_record_incomplete(const uint8_t *data, size_t len);
+
+/* Does the first byte(s) of a client stream look like a ClientHello (TLS record of type 22 with handshake type
+ * 1, or an SSLv2 CLIENT-HELLO)? Returns TLS_OK, TLS_NEED_MORE (too few bytes to tell) or TLS_UNSUPPORTED. */
 enum tls_status tls_looks_like_client_hello(const uint8_t *data, size_t len);
 
 /* Parse one handshake message body (after the 4-byte header). */
@@ -245,33 +263,19 @@ enum tls_status tls_parse_server_hello(const uint8_t *body, size_t len, struct t
 enum tls_status tls_parse_sslv2_client_hello(const uint8_t *rec, size_t len, struct tls_client_hello *out,
 					     size_t *ret_rec_len);
 
-/* Version seen by the handshake: negotiated (ServerHello supported_versions
- * deciding), client maximum (highest non-GREASE of supported_versions, else
- * legacy_version). 0 if unknown. */
-uint16_t tls_negotiated_version(const struct tls_facts *f);
+/* Client maximum: highest non-GREASE of supported_versions, else legacy_version. 0 if unknown. */
 uint16_t tls_client_max_version(const struct tls_client_hello *ch);
-/* TLS 1.3 or a TLS 1.3 draft / experiment (0x7fxx, 0x7exx, 0xfb1a) */
+/* Lowest non-GREASE version listed in supported_versions; 0 when the extension is absent or lists none. */
+uint16_t tls_client_min_listed_version(const struct tls_client_hello *ch);
+/* TLS 1.3 or a TLS 1.3 draft / experiment (0x7fxx, 0x7exx, 0xfb1a, 0xfb17) */
 bool tls_version_is_13(uint16_t v);
-
-/* Handshake complete (rule documented in README "When is a handshake
- * established"): true established, false not (yet) established. */
-bool tls_established(const struct tls_facts *f);
-/* Nothing more of interest can come from this connection's bytes
- * (established, failed with a fatal alert, or both directions dead). */
-bool tls_done(const struct tls_facts *f);
+/* The rank a version sorts by: drafts and experiments of TLS 1.3 rank with TLS 1.3 (0x0304), every other
+ * value is its own rank. The one home of this rule (policy comparisons, maxima, reports). */
+uint16_t tls_version_rank(uint16_t v);
 
 static inline bool tls_is_grease(uint16_t v)
 {
 	return (v & 0x0f0f) == 0x0a0a && (v >> 8) == (v & 0xff);
 }
-
-/* Names (static strings). Version: "TLS 1.2", "TLS 1.3 (draft 23)", else NULL
- * (caller prints 0x%04x). Cipher: IANA name or NULL. Alert: RFC 8446 snake_case or NULL. */
-const char *tls_version_name(uint16_t v);
-const char *tls_cipher_name(uint16_t id);
-const char *tls_sslv2_cipher_name(uint32_t kind);
-const char *tls_alert_name(uint8_t desc);
-/* Writes the version name (or "0x7e01") into buf; returns buf. */
-const char *tls_version_str(uint16_t v, char buf[static 32]);
 
 #endif

@@ -178,20 +178,9 @@ static void cert_md_init(void)
 	cert_sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
 }
 
-/* Servers send the same leaf to every client: parsed results are cached per
- * thread by the DER's SHA-256 (direct-mapped; a parse is a pure function of the
- * bytes, so a hit is exact). */
-#define CERT_CACHE_SLOTS 64
-struct cert_cache_slot {
-	bool used;
-	size_t len;
-	struct cert_info info;
-};
-static _Thread_local struct cert_cache_slot *cert_cache;
+static enum cert_status cert_parse_der(const uint8_t *der, size_t len, const uint8_t sha[32], struct cert_info *out);
 
-static enum cert_status cert_parse_uncached(const uint8_t *der, size_t len, const uint8_t sha[32],
-					    struct cert_info *out);
-
+/* Servers send the same leaf to every client: the caller (the pipeline's dict) parses each distinct DER once. */
 enum cert_status cert_parse(const uint8_t *der, size_t len, struct cert_info *out)
 {
 	memset(out, 0, sizeof(*out));
@@ -202,24 +191,10 @@ enum cert_status cert_parse(const uint8_t *der, size_t len, struct cert_info *ou
 	unsigned int dlen = 0;
 	if (!cert_sha256_md || EVP_Digest(der, len, sha, &dlen, cert_sha256_md, NULL) != 1 || dlen != sizeof(sha))
 		return CERT_E_NOMEM;
-	if (!cert_cache)
-		cert_cache = calloc(CERT_CACHE_SLOTS, sizeof(*cert_cache)); /* NULL: no cache, still correct */
-	struct cert_cache_slot *slot = cert_cache ? &cert_cache[sha[0] % CERT_CACHE_SLOTS] : NULL;
-	if (slot && slot->used && slot->len == len && memcmp(slot->info.sha256, sha, sizeof(sha)) == 0) {
-		*out = slot->info;
-		return CERT_OK;
-	}
-	enum cert_status st = cert_parse_uncached(der, len, sha, out);
-	if (st == CERT_OK && slot) {
-		slot->used = true;
-		slot->len = len;
-		slot->info = *out;
-	}
-	return st;
+	return cert_parse_der(der, len, sha, out);
 }
 
-static enum cert_status cert_parse_uncached(const uint8_t *der, size_t len, const uint8_t sha[32],
-					    struct cert_info *out)
+static enum cert_status cert_parse_der(const uint8_t *der, size_t len, const uint8_t sha[32], struct cert_info *out)
 {
 	const unsigned char *p = der;
 	X509 *x = d2i_X509(NULL, &p, (long)len);

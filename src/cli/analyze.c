@@ -1,5 +1,5 @@
-/* analyze.c - one capture file through the pipeline:
- * capture -> decode -> flow (reassembly -> tls, classify) -> store. */
+/* analyze.c - one capture file through the pipeline into the database writer:
+ * capture -> pipeline (decode, flow, tls, classify, record) -> store queue. */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -8,82 +8,105 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "pipeline.h"
 #include "tlsaudit/capture.h"
-#include "tlsaudit/classify.h"
-#include "tlsaudit/decode.h"
-#include "tlsaudit/flow.h"
+#include "tlsaudit/pipeline.h"
 #include "tlsaudit/store.h"
 
-struct emit_ctx {
-	struct store *st;
-	int64_t capture_id;
-	int failed; /* first store error, reported once */
-	char err[256];
+struct sink_ctx {
+	struct store_queue *q;
 };
 
-static int emit_record(const struct ta_record *r, void *ctx)
+static int sink_conn(void *ctx, const struct ta_conn *c)
 {
-	struct emit_ctx *e = ctx;
-	if (e->failed)
-		return -1;
-	int rc = store_add_record(e->st, e->capture_id, r, e->err, sizeof(e->err));
-	if (rc < 0)
-		e->failed = rc;
-	return rc;
+	struct sink_ctx *s = ctx;
+	return store_queue_conn(s->q, c);
 }
 
-int analyze_file(const char *path, const struct read_opts *o, struct store *st, int64_t *ret_capture_id,
-		 bool *ret_duplicate)
+/* append "; name=value" (or "name=value" first) */
+static void opt_add(char *buf, size_t len, const char *name, const char *value)
+{
+	size_t used = strnlen(buf, len);
+	if (used + 1 >= len)
+		return;
+	snprintf(buf + used, len - used, "%s%s=%s", used ? "; " : "", name, value);
+}
+
+void cli_analysis_options(const struct read_opts *o, const struct ta_capture_facts *f, char *buf, size_t len)
+{
+	const struct ta_stats *s = &f->stats;
+	struct ta_limits def;
+	char v[64];
+
+	buf[0] = '\0';
+	if (o->filter)
+		opt_add(buf, len, "filter", o->filter);
+	if (o->no_ndpi)
+		opt_add(buf, len, "ndpi", "off");
+	/* limits change results only when they dropped something: then every non-default limit is part of the
+	 * analysis' identity */
+	if (!(s->flows_evicted || s->reasm_bytes_capped || s->reasm_ooo_dropped || s->mem_capped || s->hs_too_big ||
+	      s->certs_capped))
+		return;
+	ta_limits_default(&def);
+#define LIMIT_OPTION(field, opt, kind, d, min, max, help)         \
+	if (o->lim.field != def.field) {                          \
+		snprintf(v, sizeof(v), "%" PRIu64, o->lim.field); \
+		opt_add(buf, len, opt, v);                        \
+	}
+	TA_LIMIT_OPTIONS(LIMIT_OPTION)
+#undef LIMIT_OPTION
+	if (!buf[0])
+		opt_add(buf, len, "limits", "default");
+}
+
+void analyze_file(const char *path, const struct read_opts *o, struct store_writer *w, struct analyze_result *ret)
 {
 	char err[512];
-	int status = EXIT_OK;
 	struct capfile *cf = NULL;
 	struct capfilter *flt = NULL;
-	struct classify *cls = NULL;
-	struct pipeline pl;
-	bool pl_ready = false;
+	struct pipeline *pl = NULL;
+	struct store_queue *q = NULL;
+	struct sink_ctx sink = {0};
 	struct store_capture *c = calloc(1, sizeof(*c));
-	struct emit_ctx ec = {.st = st};
-	if (!c)
-		return EXIT_INTERNAL;
 
-	int rc = capfile_open(path, &cf, err, sizeof(err));
-	if (rc < 0) {
+	memset(ret, 0, sizeof(*ret));
+	ret->status = EXIT_OK;
+	if (!c) {
+		ret->status = EXIT_INTERNAL;
+		return;
+	}
+	if (capfile_open(path, &cf, err, sizeof(err)) < 0) {
 		fprintf(stderr, "tlsaudit: %s\n", err);
-		status = EXIT_INPUT;
+		ret->status = EXIT_INPUT;
 		goto out;
 	}
 	if (o->filter && capfilter_new(o->filter, &flt, err, sizeof(err)) < 0) {
 		fprintf(stderr, "tlsaudit: filter: %s\n", err);
-		status = EXIT_USAGE;
+		ret->status = EXIT_USAGE;
 		goto out;
 	}
-	if (!o->no_ndpi) {
-		if (classify_new(&cls, err, sizeof(err)) < 0) {
-			fprintf(stderr, "tlsaudit: nDPI: %s\n", err);
-			status = EXIT_INTERNAL;
-			goto out;
-		}
-		classify_set_max_packets(cls, o->ndpi_packets);
+	struct pipeline_opts po = {.lim = o->lim, .ndpi = !o->no_ndpi, .name = path, .filter = flt};
+	struct pipeline_sink ps = {.conn = sink_conn, .ctx = &sink};
+	if (pipeline_new(&po, &ps, &c->facts, &pl, err, sizeof(err)) < 0) {
+		fprintf(stderr, "tlsaudit: %s: %s\n", path, err);
+		ret->status = EXIT_INTERNAL;
+		goto out;
 	}
-
+	if (store_queue_new(w, pipeline_dict(pl), &q) < 0) {
+		ret->status = EXIT_INTERNAL;
+		goto out;
+	}
+	sink.q = q;
 	snprintf(c->path, sizeof(c->path), "%s", path);
 	if (gethostname(c->sensor, sizeof(c->sensor) - 1) < 0)
 		c->sensor[0] = '\0';
 	snprintf(c->status, sizeof(c->status), "reading");
 	const struct cap_info *ci = capfile_info(cf);
 	snprintf(c->format, sizeof(c->format), "%s", ci->format == CAP_PCAPNG ? "pcapng" : "pcap");
-	if (store_capture_begin(st, c, &ec.capture_id, err, sizeof(err)) < 0) {
-		fprintf(stderr, "tlsaudit: %s\n", err);
-		status = EXIT_DB;
+	if (store_queue_capture_begin(q, c) < 0) {
+		ret->status = EXIT_INTERNAL;
 		goto out;
 	}
-	if (pipeline_init(&pl, path, c, &o->lim, cls, flt, emit_record, &ec) < 0) {
-		status = EXIT_INTERNAL;
-		goto out;
-	}
-	pl_ready = true;
 
 	bool cut = false;
 	for (;;) {
@@ -93,42 +116,37 @@ int analyze_file(const char *path, const struct read_opts *o, struct store *st, 
 			break;
 		if (cs == CAP_CUT || cs == CAP_BAD) {
 			fprintf(stderr, "tlsaudit: warning: %s\n", err);
-			pipeline_warn(c, err);
+			pipeline_warn(&c->facts, err);
 			cut = true;
-			status = EXIT_DAMAGED;
+			ret->status = EXIT_DAMAGED;
 			break;
 		}
-		pipeline_frame(&pl, &fr);
-		if (ec.failed)
+		pipeline_frame(pl, &fr);
+		if (pipeline_sink_error(pl))
 			break;
 	}
-	pipeline_finish(&pl, cut);
+	if (!pipeline_sink_error(pl))
+		pipeline_finish(pl, cut);
 
 	ci = capfile_info(cf);
 	c->file_bytes = ci->bytes_read;
 	memcpy(c->sha256, ci->sha256, sizeof(c->sha256));
 	c->sha256_valid = ci->sha256_valid;
 	snprintf(c->status, sizeof(c->status), "%s", cut ? "cut" : "complete");
-	if (ec.failed) {
-		fprintf(stderr, "tlsaudit: %s: %s\n", path, ec.err);
-		status = EXIT_DB;
+	cli_analysis_options(o, &c->facts, c->options, sizeof(c->options));
+	struct store_capture_result res;
+	if (store_queue_capture_end(q, c, &res, err, sizeof(err)) < 0) {
+		fprintf(stderr, "tlsaudit: %s: %s\n", path, err);
+		ret->status = EXIT_DB;
 		goto out;
 	}
-	int64_t final_id = ec.capture_id;
-	if (store_capture_end(st, ec.capture_id, c, &final_id, err, sizeof(err)) < 0 ||
-	    store_commit(st, err, sizeof(err)) < 0) {
-		fprintf(stderr, "tlsaudit: %s\n", err);
-		status = EXIT_DB;
-		goto out;
-	}
-	*ret_capture_id = final_id;
-	*ret_duplicate = final_id != ec.capture_id;
+	ret->id = res.id;
+	ret->dup = res.duplicate;
+	ret->summary = res.summary;
 out:
-	if (pl_ready)
-		pipeline_done(&pl);
-	classify_free(cls);
+	store_queue_free(q); /* gives the dict's references back before the pipeline (and its dict) goes */
+	pipeline_free(pl);
 	capfilter_free(flt);
 	capfile_free(cf);
 	free(c);
-	return status;
 }

@@ -29,11 +29,11 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "pipeline.h"
+#include "tlsaudit/agg.h"
 #include "tlsaudit/capture.h"
-#include "tlsaudit/classify.h"
 #include "tlsaudit/decode.h"
 #include "tlsaudit/output.h"
+#include "tlsaudit/pipeline.h"
 #include "tlsaudit/store.h"
 
 #define CAPTURE_DEF_USER	 "tlsaudit" /* used when it exists ... */
@@ -196,9 +196,10 @@ static int log_reopen(const char *path)
 struct capture_run {
 	const struct capture_opts *o;
 	struct store *st;
+	struct store_writer *writer;
+	struct store_queue *q;
 	struct store_capture *cap;
-	int64_t capture_id;
-	struct pipeline pl;
+	struct pipeline *pl;
 	struct pcapng_writer *w;
 	uint64_t records;
 	uint64_t frames_seen; /* for --count */
@@ -207,7 +208,7 @@ struct capture_run {
 	char err[512];
 };
 
-static int emit_record(const struct ta_record *r, void *ctx)
+static int emit_record(void *ctx, const struct ta_conn *r)
 {
 	struct capture_run *run = ctx;
 
@@ -218,7 +219,7 @@ static int emit_record(const struct ta_record *r, void *ctx)
 	}
 	if (run->db_failed)
 		return -1;
-	int rc = store_add_record(run->st, run->capture_id, r, run->err, sizeof(run->err));
+	int rc = store_queue_conn(run->q, r);
 	if (rc < 0)
 		run->db_failed = rc;
 	return rc;
@@ -232,7 +233,7 @@ static void on_frame(const struct cap_frame *fr, void *ctx)
 	run->frames_seen++;
 	if (run->o->count && run->frames_seen > run->o->count)
 		return;
-	bool keep = pipeline_frame(&run->pl, fr);
+	bool keep = pipeline_frame(run->pl, fr);
 	if (keep && run->w && !run->w_failed && pcapng_writer_packet(run->w, fr, err, sizeof(err)) < 0) {
 		run->w_failed = 1;
 		fprintf(stderr, "tlsaudit: warning: %s; evidence file stopped\n", err);
@@ -246,9 +247,9 @@ static void take_pcap_stats(struct capture_run *run, struct caplive *cl)
 	char err[256];
 
 	if (caplive_stats(cl, &ps, err, sizeof(err)) == 0) {
-		run->cap->stats.pcap_received = ps.received;
-		run->cap->stats.kernel_drops = ps.kernel_drops;
-		run->cap->stats.if_drops = ps.if_drops;
+		run->cap->facts.stats.pcap_received = ps.received;
+		run->cap->facts.stats.kernel_drops = ps.kernel_drops;
+		run->cap->facts.stats.if_drops = ps.if_drops;
 	}
 }
 
@@ -291,7 +292,7 @@ static void capture_usage(FILE *fp)
 	      "running (everything before is stored); 4 database error; 5 internal error;\n"
 	      "6 permission denied (capturing needs root or CAP_NET_RAW) or the privilege drop failed.\n",
 	      fp);
-	fputs(cli_limit_usage, fp);
+	fputs(cli_limit_usage(), fp);
 }
 
 enum {
@@ -418,7 +419,7 @@ static int parse_args(int argc, char **argv, struct capture_opts *o)
 		case OPT_NO_NDPI: o->r.no_ndpi = true; break;
 		case 'h': capture_usage(stdout); return -1;
 		default: {
-			int lr = cli_limit_option(c, optarg, &o->r);
+			int lr = cli_limit_option(c, optarg, &o->r.lim);
 			if (lr < 0)
 				return EXIT_USAGE;
 			if (lr == 0) {
@@ -453,8 +454,9 @@ static int parse_args(int argc, char **argv, struct capture_opts *o)
 	return EXIT_OK;
 }
 
-/* Commit, counters, summary: what every tick and the end do. */
-static int capture_tick(struct capture_run *run, struct caplive *cl, int64_t *watermark)
+/* Counters and the capture row: what every tick does; the writer commits them with the rows so far and
+ * merges the host summary of the connections since the last tick. */
+static int capture_tick(struct capture_run *run, struct caplive *cl)
 {
 	char err[512];
 
@@ -465,10 +467,8 @@ static int capture_tick(struct capture_run *run, struct caplive *cl, int64_t *wa
 	}
 	if (run->db_failed)
 		return EXIT_DB;
-	if (store_live_progress(run->st, run->capture_id, run->cap, watermark, err, sizeof(err)) < 0) {
-		/* a busy database (a long reader's lock) is retried at the next tick */
-		fprintf(stderr, "tlsaudit: warning: %s\n", err);
-	}
+	if (store_queue_capture_progress(run->q, run->cap) < 0)
+		return EXIT_DB;
 	return EXIT_OK;
 }
 
@@ -478,9 +478,7 @@ static int capture_loop(struct capture_run *run, struct caplive *cl, const sigse
 	int64_t start = now_ns(CLOCK_MONOTONIC);
 	int64_t commit_ns = (int64_t)o->commit_ms * 1000000;
 	int64_t next_commit = start + commit_ns;
-	int64_t next_summary = start + (int64_t)o->summary_s * 1000000000;
 	int64_t end = o->duration_s ? start + (int64_t)o->duration_s * 1000000000 : INT64_MAX;
-	int64_t watermark = 0;
 	struct pollfd pfd = {.fd = caplive_fd(cl), .events = POLLIN};
 	char err[512];
 
@@ -511,12 +509,9 @@ static int capture_loop(struct capture_run *run, struct caplive *cl, const sigse
 		if (now >= end)
 			return EXIT_OK;
 		if (now >= next_commit) {
-			bool summary = now >= next_summary;
-			flow_table_expire(run->pl.ft, now_ns(CLOCK_REALTIME));
-			if (capture_tick(run, cl, summary ? &watermark : NULL) != EXIT_OK)
+			pipeline_expire(run->pl, now_ns(CLOCK_REALTIME));
+			if (capture_tick(run, cl) != EXIT_OK)
 				return EXIT_DB;
-			if (summary)
-				next_summary = now + (int64_t)o->summary_s * 1000000000;
 			next_commit = now + commit_ns;
 		}
 		if (n >= CAPTURE_DISPATCH_BATCH)
@@ -537,7 +532,7 @@ static int capture_loop(struct capture_run *run, struct caplive *cl, const sigse
 int cmd_capture(int argc, char **argv)
 {
 	struct capture_opts o = {
-		.r = {.db_path = "tlsaudit.db", .jobs = 1, .ndpi_packets = CLASSIFY_MAX_PACKETS_DEFAULT},
+		.r = {.db_path = "tlsaudit.db", .jobs = 1},
 		.live = {.tcp_only = true, .promisc = true, .timeout_ms = CAPLIVE_DEF_TIMEOUT_MS},
 		.commit_ms = CAPTURE_DEF_COMMIT_MS,
 		.summary_s = CAPTURE_DEF_SUMMARY_S,
@@ -545,13 +540,11 @@ int cmd_capture(int argc, char **argv)
 	};
 	struct capture_run run = {.o = &o};
 	struct caplive *cl = NULL;
-	struct classify *cls = NULL;
-	bool pl_ready = false;
 	sigset_t wait_mask;
 	char err[512], who[128];
 	int status, rc;
 
-	flow_limits_default(&o.r.lim);
+	ta_limits_default(&o.r.lim);
 	status = parse_args(argc, argv, &o);
 	if (status != EXIT_OK) {
 		free(o.filter_buf);
@@ -578,7 +571,7 @@ int cmd_capture(int argc, char **argv)
 		goto out;
 	}
 	/* 3. database, evidence file, classifier: as the unprivileged user */
-	if (store_open(o.r.db_path, &run.st, err, sizeof(err)) < 0) {
+	if (store_open(o.r.db_path, STORE_RW, &run.st, err, sizeof(err)) < 0) {
 		fprintf(stderr,
 			"tlsaudit: %s (the database is opened as %s: its directory must be writable by that user)\n",
 			err, who);
@@ -590,14 +583,6 @@ int cmd_capture(int argc, char **argv)
 		status = EXIT_INPUT;
 		goto out;
 	}
-	if (!o.r.no_ndpi) {
-		if (classify_new(&cls, err, sizeof(err)) < 0) {
-			fprintf(stderr, "tlsaudit: nDPI: %s\n", err);
-			status = EXIT_INTERNAL;
-			goto out;
-		}
-		classify_set_max_packets(cls, o.r.ndpi_packets);
-	}
 	run.cap = calloc(1, sizeof(*run.cap));
 	if (!run.cap) {
 		status = EXIT_INTERNAL;
@@ -607,32 +592,33 @@ int cmd_capture(int argc, char **argv)
 	if (gethostname(run.cap->sensor, sizeof(run.cap->sensor) - 1) < 0)
 		run.cap->sensor[0] = '\0';
 	snprintf(run.cap->format, sizeof(run.cap->format), "live");
-	if (store_capture_begin(run.st, run.cap, &run.capture_id, err, sizeof(err)) < 0) {
-		fprintf(stderr, "tlsaudit: %s\n", err);
-		status = EXIT_DB;
-		goto out;
-	}
 	snprintf(run.cap->status, sizeof(run.cap->status), "running");
 	if (o.r.filter) {
-		char w[sizeof(run.cap->warnings)];
+		char w[sizeof(run.cap->facts.warnings)];
 		snprintf(w, sizeof(w), "live filter: %s%s%s", o.live.tcp_only ? "tcp and (" : "", o.r.filter,
 			 o.live.tcp_only ? ")" : "");
-		pipeline_warn(run.cap, w);
+		pipeline_warn(&run.cap->facts, w);
 	}
-	if (pipeline_init(&run.pl, o.live.iface, run.cap, &o.r.lim, cls, NULL, emit_record, &run) < 0) {
+	cli_analysis_options(&o.r, &run.cap->facts, run.cap->options, sizeof(run.cap->options));
+	struct pipeline_opts po = {.lim = o.r.lim, .ndpi = !o.r.no_ndpi, .name = o.live.iface};
+	struct pipeline_sink ps = {.conn = emit_record, .ctx = &run};
+	struct store_writer_opts wo = {.commit_ms = (unsigned)o.commit_ms, .live_summaries = true};
+	if (pipeline_new(&po, &ps, &run.cap->facts, &run.pl, err, sizeof(err)) < 0 ||
+	    store_writer_start(run.st, &wo, &run.writer, err, sizeof(err)) < 0 ||
+	    store_queue_new(run.writer, pipeline_dict(run.pl), &run.q) < 0) {
+		fprintf(stderr, "tlsaudit: %s\n", err);
 		status = EXIT_INTERNAL;
 		goto out;
 	}
-	pl_ready = true;
-	if (store_live_progress(run.st, run.capture_id, run.cap, NULL, err, sizeof(err)) < 0) {
-		fprintf(stderr, "tlsaudit: %s\n", err);
+	if (store_queue_capture_begin(run.q, run.cap) < 0 || store_queue_sync(run.q, err, sizeof(err)) < 0) {
+		fprintf(stderr, "tlsaudit: %s: %s\n", o.r.db_path, err);
 		status = EXIT_DB;
 		goto out;
 	}
 	if (!o.r.quiet)
-		fprintf(stderr, "tlsaudit: capturing on %s (%s) as %s into %s, capture %" PRId64 "\n", o.live.iface,
+		fprintf(stderr, "tlsaudit: capturing on %s (%s) as %s into %s\n", o.live.iface,
 			decode_link_name(caplive_linktype(cl)) ? decode_link_name(caplive_linktype(cl)) : "?", who,
-			o.r.db_path, run.capture_id);
+			o.r.db_path);
 
 	status = capture_loop(&run, cl, &wait_mask);
 
@@ -641,31 +627,34 @@ int cmd_capture(int argc, char **argv)
 		fprintf(stderr, "tlsaudit: %s: %s\n", o.r.db_path, run.err);
 		goto out;
 	}
-	pipeline_finish(&run.pl, false);
+	pipeline_finish(run.pl, false);
 	take_pcap_stats(&run, cl);
 	snprintf(run.cap->status, sizeof(run.cap->status), "%s", status == EXIT_OK ? "complete" : "cut");
+	struct ta_stats *stats = &run.cap->facts.stats;
 	if (run.w && pcapng_writer_skipped(run.w)) {
 		char w[160];
 		snprintf(w, sizeof(w), "%" PRIu64 " handshake packets not written to %s (size bound or link types)",
 			 pcapng_writer_skipped(run.w), o.wfile);
-		pipeline_warn(run.cap, w);
+		pipeline_warn(&run.cap->facts, w);
 	}
-	if (run.cap->stats.kernel_drops || run.cap->stats.if_drops) {
+	if (stats->kernel_drops || stats->if_drops) {
 		char w[200];
 		snprintf(w, sizeof(w),
 			 "packets lost before analysis: %" PRIu64 " dropped by the kernel, %" PRIu64
 			 " by the interface",
-			 run.cap->stats.kernel_drops, run.cap->stats.if_drops);
+			 stats->kernel_drops, stats->if_drops);
 		fprintf(stderr, "tlsaudit: warning: %s: %s\n", o.live.iface, w);
-		pipeline_warn(run.cap, w);
+		pipeline_warn(&run.cap->facts, w);
 	}
-	int64_t final_id = run.capture_id;
-	if (run.db_failed || store_capture_end(run.st, run.capture_id, run.cap, &final_id, err, sizeof(err)) < 0 ||
-	    store_commit(run.st, err, sizeof(err)) < 0) {
-		fprintf(stderr, "tlsaudit: %s: %s\n", o.r.db_path, run.db_failed ? run.err : err);
+	cli_analysis_options(&o.r, &run.cap->facts, run.cap->options, sizeof(run.cap->options));
+	struct store_capture_result res;
+	memset(&res, 0, sizeof(res));
+	if (run.db_failed || store_queue_capture_end(run.q, run.cap, &res, err, sizeof(err)) < 0) {
+		fprintf(stderr, "tlsaudit: %s: %s\n", o.r.db_path, run.db_failed ? "database write failed" : err);
 		status = EXIT_DB;
 		goto out;
 	}
+	agg_free(res.summary);
 	if (!o.r.quiet)
 		fprintf(stderr,
 			"tlsaudit: %s: stopped%s%s; %" PRIu64 " packets received, %" PRIu64
@@ -675,16 +664,18 @@ int cmd_capture(int argc, char **argv)
 			g_stop == SIGINT    ? "SIGINT"
 			: g_stop == SIGTERM ? "SIGTERM"
 					    : "",
-			run.cap->stats.pcap_received, run.cap->stats.kernel_drops, run.cap->stats.if_drops, run.records,
-			run.capture_id);
+			stats->pcap_received, stats->kernel_drops, stats->if_drops, run.records, res.id);
 out:
 	if (run.w && pcapng_writer_close(run.w, err, sizeof(err)) < 0 && status == EXIT_OK) {
 		fprintf(stderr, "tlsaudit: %s\n", err);
 		status = EXIT_INPUT;
 	}
-	if (pl_ready)
-		pipeline_done(&run.pl);
-	classify_free(cls);
+	store_queue_free(run.q);
+	if (run.writer && store_writer_stop(run.writer, err, sizeof(err)) < 0 && status == EXIT_OK) {
+		fprintf(stderr, "tlsaudit: %s: %s\n", o.r.db_path, err);
+		status = EXIT_DB;
+	}
+	pipeline_free(run.pl);
 	store_close(run.st);
 	caplive_free(cl);
 	free(run.cap);

@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "tlsaudit/flow.h"
+#include "tlsaudit/limits.h"
 #include "tlsaudit/store.h"
 
 /* Exit statuses (README "Exit status"; `tlsaudit --help`). */
@@ -29,15 +29,24 @@ struct read_opts {
 	bool quiet;
 	bool no_ndpi;
 	unsigned jobs;
-	uint32_t ndpi_packets; /* packets per flow given to nDPI at most */
-	struct flow_limits lim;
+	struct ta_limits lim;
 };
 
-/* Analyze one capture into the store; *ret_capture_id is the capture that now
- * holds its connections (an earlier identical capture if it was read before).
- * Returns an EXIT_* status; messages go to stderr. */
-int analyze_file(const char *path, const struct read_opts *o, struct store *st, int64_t *ret_capture_id,
-		 bool *ret_duplicate);
+struct agg;
+struct store_writer;
+
+/* What reading one capture gave. */
+struct analyze_result {
+	int status;	     /* EXIT_*; -1: not read (an earlier database error stopped the run) */
+	int64_t id;	     /* capture that holds the file's connections, 0 if none */
+	bool dup;	     /* an identical analysis was already stored */
+	struct agg *summary; /* per host and role of this capture (NULL for a duplicate); owned */
+};
+
+/* Analyze one capture into the database through the writer w. Messages go to stderr. */
+void analyze_file(const char *path, const struct read_opts *o, struct store_writer *w, struct analyze_result *ret);
+/* The analysis options that change results, as stored with the capture (README "Captures and analyses"). */
+void cli_analysis_options(const struct read_opts *o, const struct ta_capture_facts *f, char *buf, size_t len);
 
 int cmd_read(int argc, char **argv);
 int cmd_report(int argc, char **argv); /* report.c */
@@ -47,24 +56,17 @@ int cmd_merge(int argc, char **argv);  /* merge.c */
 bool cli_parse_time(const char *opt, const char *s, int64_t *ret_ns);
 int cmd_capture(int argc, char **argv); /* capture.c: live sensor */
 
-/* The limit options shared by `read` and `capture` (limits_opt.c): their
- * getopt ids live above every command's own. */
-enum {
-	OPT_NDPI_PACKETS = 0x4000,
-	OPT_MAX_FLOWS,
-	OPT_MAX_DIR,
-	OPT_MAX_SEGS,
-	OPT_MAX_HS,
-	OPT_MAX_PLAIN,
-	OPT_MAX_MEM,
-	OPT_IDLE,
-	OPT_MAX_CERT,
-};
-#define CLI_LIMIT_NOPTS 9
+/* The limit options shared by `read` and `capture` (limits_opt.c, from TA_LIMIT_OPTIONS): their getopt ids
+ * live above every command's own. */
+#define CLI_LIMIT_OPT_BASE				      0x4000
+#define TA_LIMIT_COUNT(field, opt, kind, def, min, max, help) +1
+#define CLI_LIMIT_NOPTS					      (0 TA_LIMIT_OPTIONS(TA_LIMIT_COUNT))
 extern const struct option cli_limit_longopts[CLI_LIMIT_NOPTS + 1];
-extern const char cli_limit_usage[];
+const char *cli_limit_usage(void);
 /* 1: c was a limit option and is applied; 0: not one; -1: bad value (said on stderr) */
-int cli_limit_option(int c, const char *arg, struct read_opts *o);
+int cli_limit_option(int c, const char *arg, struct ta_limits *l);
+/* a size with an optional K/M/G/T suffix (powers of 1024; KiB/MB/... accepted) */
+bool cli_parse_size(const char *opt, const char *s, uint64_t max, uint64_t *ret);
 /* longopts = a command's own options followed by the limit options; n_own
  * entries of own (without the terminator); out holds n_own + CLI_LIMIT_NOPTS + 1 */
 void cli_longopts_join(const struct option *own, size_t n_own, struct option *out);

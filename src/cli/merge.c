@@ -48,7 +48,7 @@ int cmd_merge(int argc, char **argv)
 	char err[512];
 	struct store *st = NULL;
 	const char *outp = argv[optind];
-	if (store_open(outp, &st, err, sizeof(err)) < 0) {
+	if (store_open(outp, STORE_RW, &st, err, sizeof(err)) < 0) {
 		fprintf(stderr, "tlsaudit: %s\n", err);
 		return EXIT_DB;
 	}
@@ -69,9 +69,12 @@ int cmd_merge(int argc, char **argv)
 		}
 		if (!quiet)
 			printf("%s: %" PRIu64 " captures added, %" PRIu64 " already present, %" PRIu64
-			       " skipped (interrupted); %" PRIu64 " connections added, %" PRIu64 " already present\n",
-			       argv[i], ms.captures_added, ms.captures_known, ms.captures_skipped, ms.connections_added,
-			       ms.connections_known);
+			       " skipped (interrupted), %" PRIu64 " refused (conflict); %" PRIu64
+			       " connections added, %" PRIu64 " already present\n",
+			       argv[i], ms.captures_added, ms.captures_known, ms.captures_skipped, ms.captures_conflict,
+			       ms.connections_added, ms.connections_known);
+		if (ms.captures_conflict && EXIT_INPUT > worst)
+			worst = EXIT_INPUT;
 	}
 	if (store_check(st, err, sizeof(err)) < 0) {
 		fprintf(stderr, "tlsaudit: %s: %s\n", outp, err);

@@ -121,7 +121,7 @@ int cli_load_report(const char *db_path, const struct rep_query *q, struct rep_d
 {
 	char err[512];
 	struct store *st = NULL;
-	if (store_open(db_path, &st, err, sizeof(err)) < 0) {
+	if (store_open(db_path, STORE_RO, &st, err, sizeof(err)) < 0) {
 		fprintf(stderr, "tlsaudit: %s\n", err);
 		return EXIT_DB;
 	}

@@ -10,7 +10,6 @@
 
 #include "tlsaudit/output.h"
 #include "tlsaudit/reader.h"
-#include "tlsaudit/tls.h"
 
 /* Length of the valid UTF-8 sequence at the reader's position, 0 if invalid. */
 static size_t utf8_seq_len(const struct br *r)
@@ -149,23 +148,6 @@ void out_ip(uint8_t family, const uint8_t ip[16], char buf[static 48])
 {
 	if (!inet_ntop(family == 6 ? AF_INET6 : AF_INET, ip, buf, 48))
 		snprintf(buf, 48, "?");
-}
-
-const char *out_cipher(const struct ta_record *r, char buf[static 16])
-{
-	const char *n;
-	if (r->cipher_sslv2) {
-		n = tls_sslv2_cipher_name(r->cipher);
-		if (n)
-			return n;
-		snprintf(buf, 16, "0x%06X", (unsigned)r->cipher);
-		return buf;
-	}
-	n = tls_cipher_name((uint16_t)r->cipher);
-	if (n)
-		return n;
-	snprintf(buf, 16, "0x%04X", (unsigned)r->cipher);
-	return buf;
 }
 
 /* HTML text or attribute value: entities for & < > " ', invalid UTF-8 as U+FFFD, control bytes made visible. */

@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 
 #include "report_internal.h"
+#include "tlsaudit/names.h"
 #include "tlsaudit/output.h"
 #include "tlsaudit/tls.h"
 
@@ -330,7 +331,9 @@ const char *rep_version(uint16_t level, char buf[static 32])
 		snprintf(buf, 32, "-");
 		return buf;
 	}
-	return tls_version_str(level, buf);
+	char b[NAMES_BUF];
+	snprintf(buf, 32, "%s", names_version(level, b));
+	return buf;
 }
 
 void rep_ts(int64_t ns, char buf[static 64])

@@ -951,20 +951,3 @@ void starttls_detect(const uint8_t *client, size_t client_len, const uint8_t *se
 	}
 	memset(out, 0, sizeof(*out));
 }
-
-const char *starttls_name(enum starttls_proto p)
-{
-	static const char *const names[STARTTLS_COUNT_] = {
-		[STARTTLS_SMTP] = "smtp",
-		[STARTTLS_IMAP] = "imap",
-		[STARTTLS_POP3] = "pop3",
-		[STARTTLS_FTP] = "ftp",
-		[STARTTLS_LDAP] = "ldap",
-		[STARTTLS_XMPP] = "xmpp",
-		[STARTTLS_POSTGRESQL] = "postgresql",
-		[STARTTLS_MYSQL] = "mysql",
-		[STARTTLS_IRC] = "irc",
-		[STARTTLS_RDP] = "rdp",
-	};
-	return ((unsigned)p < STARTTLS_COUNT_) ? names[p] : NULL;
-}

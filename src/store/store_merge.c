@@ -1,14 +1,13 @@
-/* store_merge.c - `tlsaudit merge`: copy captures and connections of other tlsaudit databases into this one
- * (include/tlsaudit/merge.h). specification: SQLite ATTACH and URI filenames (mode=ro).
+/* store_merge.c - `tlsaudit merge`: copy the captures and connections of other tlsaudit databases into this one
+ * (include/tlsaudit/merge.h).
  *
- * Design note: the input is ATTACHed through a `file:...?mode=ro` URI (the path percent-encoded and bound as a
- * value), and the attachment is verified read-only before anything is copied, so a merge can never write an
- * input. Column lists are read from our own schema (pragma_table_info of the output), checked to be plain
- * identifiers, and must exist in the input (counter columns an older input lacks read as 0). Identity, so that a
- * repeated merge adds nothing: a capture is its sha256 when known, else (sensor, path, first_ns, packets) - the
- * closest stable identity of a stdin or live capture; a connection is (capture, seq), enforced by the
- * UNIQUE(capture_id, seq) constraint with INSERT OR IGNORE. The captures row (sensor, path, sha256, read
- * times, counters) is copied verbatim: that is the provenance of every merged connection.
+ * Design note. An input is a foreign database: opened STORE_FOREIGN (read-only, defensive, exact schema), its
+ * rows read back into records by the same reader as everything else and written by the same insert path as a
+ * fresh capture, so nothing of the input's SQL (views, triggers, defaults) ever runs and every value is
+ * re-checked on the way. Identity, so that merging again adds nothing: a capture is its sha256 and analysis
+ * options when known, else (sensor, path, first packet, packets); its rows are summed up in a digest of their
+ * facts (store_row_digest). A capture already present with the same identity and the same digest is known; with
+ * another digest it is a conflict: refused and reported, never mixed into the legitimate capture's provenance.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -17,420 +16,270 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "tlsaudit/agg.h"
 #include "tlsaudit/merge.h"
 #include "store_internal.h"
 
-#define MERGE_APPLICATION_ID 0x544c5341 /* "TLSA", as store.c */
-#define MERGE_SQL_MAX	     16384
+#define STAT_COL(name, desc) ", " #name
 
-/* "file:" + percent-encoded path + "?mode=ro" (RFC 3986 unreserved characters and '/' kept). */
-static int make_ro_uri(const char *path, char *buf, size_t len)
-{
-	static const char hex[] = "0123456789ABCDEF";
-	size_t off = 0;
-	int w = snprintf(buf, len, "file:");
-	if (w < 0 || (size_t)w >= len)
-		return -ENAMETOOLONG;
-	off = (size_t)w;
-	for (const unsigned char *p = (const unsigned char *)path; *p; p++) {
-		bool keep = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-			    *p == '/' || *p == '.' || *p == '_' || *p == '-' || *p == '~';
-		if (off + 4 >= len)
-			return -ENAMETOOLONG;
-		if (keep) {
-			buf[off++] = (char)*p;
-		} else {
-			buf[off++] = '%';
-			buf[off++] = hex[*p >> 4];
-			buf[off++] = hex[*p & 15];
-		}
-	}
-	w = snprintf(buf + off, len - off, "?mode=ro");
-	if (w < 0 || (size_t)w >= len - off)
-		return -ENAMETOOLONG;
-	return 0;
-}
+static const char sql_in_captures[] =
+	"SELECT id, sha256, path, sensor, format, options, linktypes, file_bytes, packets, first_ns, last_ns, status,"
+	" warnings, read_started, read_finished" TA_STATS_FIELDS(STAT_COL) " FROM captures ORDER BY id";
 
-static int query_int(sqlite3 *db, const char *sql, int64_t *ret, const char *what, char *err, size_t errlen)
-{
-	sqlite3_stmt *st = NULL;
-	int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
-	if (rc == SQLITE_OK) {
-		rc = sqlite3_step(st);
-		*ret = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
-		if (rc == SQLITE_ROW || rc == SQLITE_DONE)
-			rc = SQLITE_OK;
-	}
-	sqlite3_finalize(st);
-	return rc == SQLITE_OK ? 0 : store_db_err(db, rc, what, err, errlen);
-}
-
-/* Open the input read-only on its own connection and check marker and schema version. */
-static int check_input(const char *path, const char *uri, char *err, size_t errlen)
-{
-	sqlite3 *db = NULL;
-	int64_t app = 0, ver = 0;
-	int ret = 0;
-	int rc = sqlite3_open_v2(uri, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, NULL);
-	if (rc != SQLITE_OK) {
-		store_set_err(err, errlen, "%s: cannot open: %s", path, db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
-		ret = store_map_rc(rc);
-		goto out;
-	}
-	if ((ret = query_int(db, "PRAGMA application_id", &app, path, err, errlen)) < 0 ||
-	    (ret = query_int(db, "PRAGMA user_version", &ver, path, err, errlen)) < 0)
-		goto out;
-	if (app != MERGE_APPLICATION_ID) {
-		store_set_err(err, errlen, "%s: not a tlsaudit database", path);
-		ret = -EINVAL;
-	} else if (ver != STORE_SCHEMA_VERSION) {
-		store_set_err(err, errlen,
-			      "%s: database schema %" PRId64 " differs from this tlsaudit's (%d); open it once with the"
-			      " tlsaudit that matches (e.g. `tlsaudit report --db`) to migrate it",
-			      path, ver, STORE_SCHEMA_VERSION);
-		ret = -EINVAL;
-	}
-out:
-	sqlite3_close(db);
-	return ret;
-}
-
-static bool plain_ident(const char *s)
-{
-	if (!*s)
-		return false;
-	for (; *s; s++)
-		if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '_'))
-			return false;
-	return true;
-}
-
-static int append(char *buf, size_t len, size_t *off, const char *a, const char *b)
-{
-	int w = snprintf(buf + *off, len - *off, "%s%s", a, b);
-	if (w < 0 || (size_t)w >= len - *off)
-		return -E2BIG;
-	*off += (size_t)w;
-	return 0;
-}
-
-/* Column lists for copying table from merge_src to main: into (main's columns except the skipped ones) and
- * from (the same names, or 0 for a counter column the input lacks when zero_missing). */
-static int column_lists(sqlite3 *db, const char *table, bool zero_missing, char *into, char *from, size_t len,
-			char *err, size_t errlen)
-{
-	sqlite3_stmt *st = NULL, *has = NULL;
-	size_t oi = 0, of = 0;
-	int ret = 0, rc;
-	into[0] = from[0] = '\0';
-	rc = sqlite3_prepare_v2(db, "SELECT name FROM pragma_table_info(?1, 'main') ORDER BY cid", -1, &st, NULL);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_prepare_v2(db, "SELECT count(*) FROM pragma_table_info(?1, 'merge_src') WHERE name = ?2",
-					-1, &has, NULL);
-	if (rc != SQLITE_OK) {
-		ret = store_db_err(db, rc, "read schema", err, errlen);
-		goto out;
-	}
-	sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		char name[64];
-		const unsigned char *t = sqlite3_column_text(st, 0);
-		snprintf(name, sizeof(name), "%s", t ? (const char *)t : "");
-		if (strcmp(name, "id") == 0 || strcmp(name, "capture_id") == 0)
-			continue;
-		if (!plain_ident(name)) {
-			store_set_err(err, errlen, "merge: unexpected column name in %s", table);
-			ret = -EINVAL;
-			goto out;
-		}
-		sqlite3_bind_text(has, 1, table, -1, SQLITE_STATIC);
-		sqlite3_bind_text(has, 2, name, -1, SQLITE_TRANSIENT);
-		rc = sqlite3_step(has);
-		bool present = rc == SQLITE_ROW && sqlite3_column_int(has, 0) > 0;
-		sqlite3_reset(has);
-		if (!present && !zero_missing) {
-			store_set_err(err, errlen, "merge: input table %s lacks column %s", table, name);
-			ret = -EINVAL;
-			goto out;
-		}
-		/* a certificate reference is remapped through the certificate's identity, its sha256 */
-		const char *expr = present ? name : "0";
-		if (strcmp(table, "connections") == 0 && strcmp(name, "cert_id") == 0)
-			expr = "(SELECT m.id FROM main.certificates m JOIN merge_src.certificates s ON s.sha256 = "
-			       "m.sha256"
-			       " WHERE s.id = src_c.cert_id)";
-		if ((ret = append(into, len, &oi, oi ? ", " : "", name)) < 0 ||
-		    (ret = append(from, len, &of, of ? ", " : "", expr)) < 0) {
-			store_set_err(err, errlen, "merge: column list too long");
-			goto out;
-		}
-	}
-	if (rc != SQLITE_DONE && ret == 0)
-		ret = store_db_err(db, rc, "read schema", err, errlen);
-out:
-	sqlite3_finalize(st);
-	sqlite3_finalize(has);
-	return ret;
-}
-
-struct src_capture {
-	int64_t id, first_ns, packets;
-	char sha256[65];
-	char sensor[64];
-	char path[1024];
-	bool reading;
+struct in_capture {
+	int64_t id;
+	struct store_capture c;
+	char read_started[64], read_finished[64];
+	bool has_finished;
 };
 
-static void copy_col(sqlite3_stmt *st, int i, char *dst, size_t len)
+static void read_capture(sqlite3_stmt *st, struct in_capture *ic)
 {
-	const unsigned char *t = sqlite3_column_text(st, i);
-	size_t n = t ? (size_t)sqlite3_column_bytes(st, i) : 0;
-	if (n >= len)
-		n = len - 1;
-	if (n)
-		memcpy(dst, t, n);
-	dst[n] = '\0';
+	struct store_capture *c = &ic->c;
+	char hex[80];
+	int i = 0;
+	memset(ic, 0, sizeof(*ic));
+	ic->id = sqlite3_column_int64(st, i++);
+	store_col_text(st, i++, hex, sizeof(hex));
+	c->sha256_valid = store_sha256_parse(hex, strlen(hex), c->sha256);
+	store_col_text(st, i++, c->path, sizeof(c->path));
+	store_col_text(st, i++, c->sensor, sizeof(c->sensor));
+	store_col_text(st, i++, c->format, sizeof(c->format));
+	store_col_text(st, i++, c->options, sizeof(c->options));
+	store_col_text(st, i++, c->facts.linktypes, sizeof(c->facts.linktypes));
+	c->file_bytes = (uint64_t)sqlite3_column_int64(st, i++);
+	i++; /* packets: the frames counter below */
+	c->facts.first_ns = sqlite3_column_int64(st, i++);
+	c->facts.last_ns = sqlite3_column_int64(st, i++);
+	c->facts.have_time = c->facts.first_ns || c->facts.last_ns;
+	store_col_text(st, i++, c->status, sizeof(c->status));
+	store_col_text(st, i++, c->facts.warnings, sizeof(c->facts.warnings));
+	store_col_text(st, i++, ic->read_started, sizeof(ic->read_started));
+	ic->has_finished = sqlite3_column_type(st, i) != SQLITE_NULL;
+	store_col_text(st, i++, ic->read_finished, sizeof(ic->read_finished));
+#define STAT_READ(name, desc) c->facts.stats.name = (uint64_t)sqlite3_column_int64(st, i++);
+	TA_STATS_FIELDS(STAT_READ)
+#undef STAT_READ
 }
 
-static int read_src_captures(sqlite3 *db, struct src_capture **ret, size_t *ret_n, char *err, size_t errlen)
+/* ---- the rows of one input capture ---- */
+
+struct digest {
+	uint64_t sum, n;
+};
+
+static int digest_row(const struct ta_conn *c, void *ctx)
+{
+	struct digest *d = ctx;
+	d->sum += store_row_digest(c);
+	d->n++;
+	return 0;
+}
+
+struct copy {
+	struct store_inserter *in;
+	int64_t capture_id;
+	struct agg *agg;
+	uint64_t n, sum;
+	int64_t min, max;
+	char *err;
+	size_t errlen;
+	int ret;
+};
+
+static int copy_row(const struct ta_conn *c, void *ctx)
+{
+	struct copy *k = ctx;
+	int64_t id;
+	int r = store_insert_conn(k->in, k->capture_id, c, &id, k->err, k->errlen);
+	if (r < 0) {
+		k->ret = r;
+		return 1;
+	}
+	if (agg_add(k->agg, c) < 0) {
+		k->ret = -ENOMEM;
+		return 1;
+	}
+	if (!k->min)
+		k->min = id;
+	k->max = id;
+	k->n++;
+	k->sum += store_row_digest(c);
+	return 0;
+}
+
+/* The output's capture with this identity, its row count and digest; id 0 if none. */
+static int find_same(sqlite3 *db, const struct store_capture *c, int64_t *ret_id, uint64_t *ret_n, uint64_t *ret_sum,
+		     char *err, size_t errlen)
 {
 	sqlite3_stmt *st = NULL;
-	struct src_capture *v = NULL;
-	size_t n = 0, cap = 0;
-	int rc = sqlite3_prepare_v2(
-		db,
-		"SELECT id, coalesce(sha256, ''), sensor, path, first_ns, packets, status = 'reading'"
-		" FROM merge_src.captures ORDER BY id",
-		-1, &st, NULL);
-	if (rc != SQLITE_OK)
-		return store_db_err(db, rc, "read input captures", err, errlen);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (n == cap) {
-			size_t nc = cap ? cap * 2 : 16;
-			struct src_capture *nv = realloc(v, nc * sizeof(*nv));
-			if (!nv) {
-				free(v);
-				sqlite3_finalize(st);
-				store_set_err(err, errlen, "merge: out of memory");
-				return -ENOMEM;
-			}
-			v = nv;
-			cap = nc;
+	char hex[65];
+	int rc;
+	*ret_id = 0;
+	if (c->sha256_valid) {
+		rc = sqlite3_prepare_v2(
+			db,
+			"SELECT id, connections, rows_digest FROM captures WHERE sha256 = ?1 AND options = ?2"
+			" ORDER BY id LIMIT 1",
+			-1, &st, NULL);
+		if (rc == SQLITE_OK) {
+			store_sha256_hex(c->sha256, hex);
+			sqlite3_bind_text(st, 1, hex, 64, SQLITE_TRANSIENT);
+			sqlite3_bind_text(st, 2, c->options, -1, SQLITE_TRANSIENT);
 		}
-		struct src_capture *c = &v[n++];
-		c->id = sqlite3_column_int64(st, 0);
-		copy_col(st, 1, c->sha256, sizeof(c->sha256));
-		copy_col(st, 2, c->sensor, sizeof(c->sensor));
-		copy_col(st, 3, c->path, sizeof(c->path));
-		c->first_ns = sqlite3_column_int64(st, 4);
-		c->packets = sqlite3_column_int64(st, 5);
-		c->reading = sqlite3_column_int(st, 6) != 0;
+	} else {
+		rc = sqlite3_prepare_v2(
+			db,
+			"SELECT id, connections, rows_digest FROM captures WHERE sha256 IS NULL AND sensor = ?1"
+			" AND path = ?2 AND first_ns = ?3 AND packets = ?4 ORDER BY id LIMIT 1",
+			-1, &st, NULL);
+		if (rc == SQLITE_OK) {
+			sqlite3_bind_text(st, 1, c->sensor, -1, SQLITE_TRANSIENT);
+			sqlite3_bind_text(st, 2, c->path, -1, SQLITE_TRANSIENT);
+			sqlite3_bind_int64(st, 3, c->facts.first_ns);
+			sqlite3_bind_int64(st, 4, (int64_t)c->facts.stats.frames);
+		}
+	}
+	if (rc != SQLITE_OK)
+		return store_db_err(db, rc, "look up capture", err, errlen);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*ret_id = sqlite3_column_int64(st, 0);
+		*ret_n = (uint64_t)sqlite3_column_int64(st, 1);
+		*ret_sum = (uint64_t)sqlite3_column_int64(st, 2);
 	}
 	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
-		free(v);
-		return store_db_err(db, rc, "read input captures", err, errlen);
-	}
-	*ret = v;
-	*ret_n = n;
-	return 0;
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : store_db_err(db, rc, "look up capture", err, errlen);
 }
 
-enum { MS_FIND_SHA, MS_FIND_NOSHA, MS_INSERT_CAPTURE, MS_COUNT_CONNS, MS_INSERT_CONNS, MS_INSERT_CERTS, MS_COUNT_ };
-
-static int step_id(sqlite3 *db, sqlite3_stmt *st, int64_t *ret, const char *what, char *err, size_t errlen)
+static int finish_capture(sqlite3 *db, int64_t id, const struct in_capture *ic, const struct copy *k, char *err,
+			  size_t errlen)
 {
-	int rc = sqlite3_step(st);
-	*ret = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
-	sqlite3_reset(st);
-	sqlite3_clear_bindings(st);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return store_db_err(db, rc, what, err, errlen);
-	return 0;
+	sqlite3_stmt *st = NULL;
+	int rc = sqlite3_prepare_v2(db,
+				    "UPDATE captures SET read_started = ?2, read_finished = ?3, connections = ?4,"
+				    " rows_digest = ?5, conn_min = ?6, conn_max = ?7, owner_pid = 0, owner_start = 0,"
+				    " owner_boot = '' WHERE id = ?1",
+				    -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return store_db_err(db, rc, "merge capture", err, errlen);
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_text(st, 2, ic->read_started, -1, SQLITE_TRANSIENT);
+	if (ic->has_finished)
+		sqlite3_bind_text(st, 3, ic->read_finished, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 4, (int64_t)k->n);
+	sqlite3_bind_int64(st, 5, (int64_t)k->sum);
+	sqlite3_bind_int64(st, 6, k->min);
+	sqlite3_bind_int64(st, 7, k->max);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : store_db_err(db, rc, "merge capture", err, errlen);
 }
 
-static int merge_one(struct store *s, sqlite3 *db, sqlite3_stmt **st, const struct src_capture *c,
-		     struct merge_stats *ms, char *err, size_t errlen)
+/* Copy one input capture in one transaction. */
+static int copy_capture(struct store *out, struct store *in, struct store_inserter *ins, const struct in_capture *ic,
+			uint64_t *ret_rows, char *err, size_t errlen)
 {
-	int64_t id = 0, total = 0, dummy = 0;
-	int ret;
-	if (c->reading) {
-		ms->captures_skipped++;
-		return 0;
+	sqlite3 *db = out->db;
+	struct copy k = {.in = ins, .err = err, .errlen = errlen};
+	int r = store_exec(db, "BEGIN IMMEDIATE", "begin merge", err, errlen);
+	if (r < 0)
+		return r;
+	int64_t id = store_insert_capture(db, &ic->c, err, errlen);
+	if (id < 0) {
+		r = (int)id;
+		goto fail;
 	}
-	if (c->sha256[0]) {
-		sqlite3_bind_text(st[MS_FIND_SHA], 1, c->sha256, -1, SQLITE_TRANSIENT);
-		ret = step_id(db, st[MS_FIND_SHA], &id, "look up capture", err, errlen);
-	} else {
-		sqlite3_bind_text(st[MS_FIND_NOSHA], 1, c->sensor, -1, SQLITE_TRANSIENT);
-		sqlite3_bind_text(st[MS_FIND_NOSHA], 2, c->path, -1, SQLITE_TRANSIENT);
-		sqlite3_bind_int64(st[MS_FIND_NOSHA], 3, c->first_ns);
-		sqlite3_bind_int64(st[MS_FIND_NOSHA], 4, c->packets);
-		ret = step_id(db, st[MS_FIND_NOSHA], &id, "look up capture", err, errlen);
-	}
-	if (ret < 0)
-		return ret;
-	if (id) {
-		ms->captures_known++;
-	} else {
-		sqlite3_bind_int64(st[MS_INSERT_CAPTURE], 1, c->id);
-		if ((ret = step_id(db, st[MS_INSERT_CAPTURE], &dummy, "copy capture", err, errlen)) < 0)
-			return ret;
-		id = sqlite3_last_insert_rowid(db);
-		ms->captures_added++;
-	}
-	sqlite3_bind_int64(st[MS_COUNT_CONNS], 1, c->id);
-	if ((ret = step_id(db, st[MS_COUNT_CONNS], &total, "count input connections", err, errlen)) < 0)
-		return ret;
-	sqlite3_bind_int64(st[MS_INSERT_CONNS], 1, id);
-	sqlite3_bind_int64(st[MS_INSERT_CONNS], 2, c->id);
-	if ((ret = step_id(db, st[MS_INSERT_CONNS], &dummy, "copy connections", err, errlen)) < 0)
-		return ret;
-	int64_t added = sqlite3_changes(db);
-	ms->connections_added += (uint64_t)added;
-	ms->connections_known += (uint64_t)(total - added);
-	if (added > 0)
-		return store_summary_refresh(s, id, err, errlen);
+	if ((r = store_update_capture(db, id, &ic->c, err, errlen)) < 0 || (r = agg_new(&k.agg)) < 0)
+		goto fail;
+	k.capture_id = id;
+	r = store_foreach_record(in, ic->id, copy_row, &k, err, errlen);
+	if (k.ret < 0)
+		r = k.ret;
+	if (r < 0 || (r = finish_capture(db, id, ic, &k, err, errlen)) < 0 ||
+	    (r = store_upsert_summary(ins, k.agg, err, errlen)) < 0 ||
+	    (r = store_exec(db, "COMMIT", "commit merge", err, errlen)) < 0)
+		goto fail;
+	agg_free(k.agg);
+	*ret_rows = k.n;
 	return 0;
+fail:
+	agg_free(k.agg);
+	if (!sqlite3_get_autocommit(db))
+		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	return r;
 }
 
 int store_merge(struct store *s, const char *in_path, struct merge_stats *ms, char *err, size_t errlen)
 {
-	sqlite3 *db = store_db(s);
-	sqlite3_stmt *st[MS_COUNT_] = {0};
-	struct src_capture *caps = NULL;
-	size_t ncaps = 0;
-	char uri[4200];
-	char *sql = NULL, *into = NULL, *from = NULL;
-	bool attached = false, in_tx = false;
-	int ret, rc;
-	struct stat a, b;
-	const char *main_file = sqlite3_db_filename(db, "main");
+	struct store *in = NULL;
+	struct store_inserter *ins = NULL;
+	sqlite3_stmt *st = NULL;
+	int r;
 
-	if ((ret = store_commit(s, err, errlen)) < 0)
-		return ret;
-	if (stat(in_path, &a) < 0) {
-		store_set_err(err, errlen, "%s: %s", in_path, strerror(errno));
-		return -errno;
-	}
-	if (main_file && stat(main_file, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino) {
+	struct stat a, b;
+	const char *main_file = sqlite3_db_filename(s->db, "main");
+	if (stat(in_path, &a) == 0 && main_file && stat(main_file, &b) == 0 && a.st_dev == b.st_dev &&
+	    a.st_ino == b.st_ino) {
 		store_set_err(err, errlen, "%s: is the output database itself", in_path);
 		return -EINVAL;
 	}
-	if (make_ro_uri(in_path, uri, sizeof(uri)) < 0) {
-		store_set_err(err, errlen, "%s: path too long", in_path);
-		return -ENAMETOOLONG;
-	}
-	if ((ret = check_input(in_path, uri, err, errlen)) < 0)
-		return ret;
-	sql = malloc(MERGE_SQL_MAX);
-	into = malloc(MERGE_SQL_MAX);
-	from = malloc(MERGE_SQL_MAX);
-	if (!sql || !into || !from) {
-		store_set_err(err, errlen, "merge: out of memory");
-		ret = -ENOMEM;
+	if ((r = store_open(in_path, STORE_FOREIGN, &in, err, errlen)) < 0)
+		return r == -ENOENT || r == -EINVAL || r == -ELOOP ? -EINVAL : r;
+	if ((r = store_inserter_new(s->db, &ins, err, errlen)) < 0)
+		goto out;
+	int rc = sqlite3_prepare_v2(in->db, sql_in_captures, -1, &st, NULL);
+	if (rc != SQLITE_OK) {
+		r = store_db_err(in->db, rc, in_path, err, errlen);
 		goto out;
 	}
-	{
-		sqlite3_stmt *at = NULL;
-		rc = sqlite3_prepare_v2(db, "ATTACH DATABASE ?1 AS merge_src", -1, &at, NULL);
-		if (rc == SQLITE_OK) {
-			sqlite3_bind_text(at, 1, uri, -1, SQLITE_TRANSIENT);
-			rc = sqlite3_step(at);
-			if (rc == SQLITE_DONE)
-				rc = SQLITE_OK;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct in_capture *ic = malloc(sizeof(*ic));
+		if (!ic) {
+			r = -ENOMEM;
+			break;
 		}
-		sqlite3_finalize(at);
-		if (rc != SQLITE_OK) {
-			ret = store_db_err(db, rc, in_path, err, errlen);
-			goto out;
+		read_capture(st, ic);
+		bool counted = !strcmp(ic->c.status, "complete") || !strcmp(ic->c.status, "cut") ||
+			       !strcmp(ic->c.status, "running") || !strcmp(ic->c.status, "terminated");
+		if (!counted) {
+			ms->captures_skipped++;
+			free(ic);
+			continue;
 		}
-		attached = true;
-	}
-	if (sqlite3_db_readonly(db, "merge_src") != 1) {
-		store_set_err(err, errlen, "%s: could not be attached read-only (SQLite without URI support?)",
-			      in_path);
-		ret = -EINVAL;
-		goto out;
-	}
-	if ((ret = column_lists(db, "captures", true, into, from, MERGE_SQL_MAX, err, errlen)) < 0)
-		goto out;
-	snprintf(sql, MERGE_SQL_MAX, "INSERT INTO main.captures (%s) SELECT %s FROM merge_src.captures WHERE id = ?1",
-		 into, from);
-	if ((rc = sqlite3_prepare_v2(db, sql, -1, &st[MS_INSERT_CAPTURE], NULL)) != SQLITE_OK)
-		goto prep_err;
-	if ((ret = column_lists(db, "connections", false, into, from, MERGE_SQL_MAX, err, errlen)) < 0)
-		goto out;
-	snprintf(sql, MERGE_SQL_MAX,
-		 "INSERT OR IGNORE INTO main.connections (capture_id, %s) SELECT ?1, %s FROM merge_src.connections"
-		 " AS src_c WHERE src_c.capture_id = ?2 ORDER BY src_c.seq",
-		 into, from);
-	if ((rc = sqlite3_prepare_v2(db, sql, -1, &st[MS_INSERT_CONNS], NULL)) != SQLITE_OK)
-		goto prep_err;
-	if ((rc = sqlite3_prepare_v2(db,
-				     "SELECT id FROM main.captures WHERE sha256 = ?1 AND status <> 'reading'"
-				     " ORDER BY id LIMIT 1",
-				     -1, &st[MS_FIND_SHA], NULL)) != SQLITE_OK ||
-	    (rc = sqlite3_prepare_v2(db,
-				     "SELECT id FROM main.captures WHERE sha256 IS NULL AND sensor = ?1 AND path = ?2"
-				     " AND first_ns = ?3 AND packets = ?4 AND status <> 'reading' ORDER BY id LIMIT 1",
-				     -1, &st[MS_FIND_NOSHA], NULL)) != SQLITE_OK ||
-	    (rc = sqlite3_prepare_v2(db, "SELECT count(*) FROM merge_src.connections WHERE capture_id = ?1", -1,
-				     &st[MS_COUNT_CONNS], NULL)) != SQLITE_OK)
-		goto prep_err;
-
-	{
-		/* schema 2 and later: server certificates, identified by the sha256 of their DER (UNIQUE) */
-		int64_t has_certs = 0;
-		if ((ret = query_int(db, "SELECT count(*) FROM pragma_table_info('certificates', 'main')", &has_certs,
-				     "read schema", err, errlen)) < 0)
-			goto out;
-		if (has_certs) {
-			if ((ret = column_lists(db, "certificates", false, into, from, MERGE_SQL_MAX, err, errlen)) < 0)
-				goto out;
-			snprintf(sql, MERGE_SQL_MAX,
-				 "INSERT OR IGNORE INTO main.certificates (%s) SELECT %s FROM merge_src.certificates "
-				 "ORDER BY id",
-				 into, from);
-			if ((rc = sqlite3_prepare_v2(db, sql, -1, &st[MS_INSERT_CERTS], NULL)) != SQLITE_OK)
-				goto prep_err;
+		struct digest d = {0};
+		int64_t same = 0;
+		uint64_t same_n = 0, same_sum = 0;
+		if ((r = store_foreach_record(in, ic->id, digest_row, &d, err, errlen)) < 0 ||
+		    (r = find_same(s->db, &ic->c, &same, &same_n, &same_sum, err, errlen)) < 0) {
+			free(ic);
+			break;
 		}
+		if (same && same_n == d.n && same_sum == d.sum) {
+			ms->captures_known++;
+			ms->connections_known += d.n;
+		} else if (same) {
+			ms->captures_conflict++;
+			fprintf(stderr,
+				"tlsaudit: %s: capture %" PRId64 " (%s) has the identity of capture %" PRId64
+				" of the output but other connections (%" PRIu64 " against %" PRIu64 "): not merged\n",
+				in_path, ic->id, ic->c.path, same, d.n, same_n);
+		} else {
+			uint64_t rows = 0;
+			if ((r = copy_capture(s, in, ins, ic, &rows, err, errlen)) < 0) {
+				free(ic);
+				break;
+			}
+			ms->captures_added++;
+			ms->connections_added += rows;
+		}
+		free(ic);
 	}
-	if ((rc = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL)) != SQLITE_OK) {
-		ret = store_db_err(db, rc, "begin merge", err, errlen);
-		goto out;
-	}
-	in_tx = true;
-	if (st[MS_INSERT_CERTS]) {
-		int64_t dummy = 0;
-		if ((ret = step_id(db, st[MS_INSERT_CERTS], &dummy, "copy certificates", err, errlen)) < 0)
-			goto out;
-	}
-	if ((ret = read_src_captures(db, &caps, &ncaps, err, errlen)) < 0)
-		goto out;
-	for (size_t i = 0; i < ncaps; i++)
-		if ((ret = merge_one(s, db, st, &caps[i], ms, err, errlen)) < 0)
-			goto out;
-	if ((rc = sqlite3_exec(db, "COMMIT", NULL, NULL, NULL)) != SQLITE_OK) {
-		ret = store_db_err(db, rc, "commit merge", err, errlen);
-		goto out;
-	}
-	in_tx = false;
-	ret = 0;
-	goto out;
-
-prep_err:
-	ret = store_db_err(db, rc, "prepare merge", err, errlen);
+	if (r == 0 && rc != SQLITE_DONE)
+		r = store_db_err(in->db, rc, in_path, err, errlen);
 out:
-	if (in_tx)
-		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
-	for (size_t i = 0; i < MS_COUNT_; i++)
-		sqlite3_finalize(st[i]);
-	if (attached)
-		sqlite3_exec(db, "DETACH DATABASE merge_src", NULL, NULL, NULL);
-	free(caps);
-	free(sql);
-	free(into);
-	free(from);
-	return ret;
+	sqlite3_finalize(st);
+	store_inserter_free(ins);
+	store_close(in);
+	return r;
 }

@@ -1,9 +1,10 @@
-/* store_report.c - the queries behind `tlsaudit report` and `tlsaudit diff` (include/tlsaudit/report_data.h).
+/* store_report.c - the facts behind `tlsaudit report` and `tlsaudit diff` (include/tlsaudit/report_data.h).
  *
- * Design note: one pass over the selected connections (bound time window and host, never SQL built from data)
- * aggregates per host and role in C with a small open-addressing hash. That keeps peers, SNI values (raw bytes,
- * TEXT or BLOB) and failure reasons per host without one query per host, and the policy-relative counts
- * (offered/negotiated below --min-version) need the policy only as a bound value.
+ * Design note: one pass over the selected connections, read back as records (store_select_records), feeds the
+ * one aggregator (agg.h) for every count, and keeps per host and role what only a report lists - peers and SNI
+ * values - in a small table of its own. The policy is applied afterwards to per-version counts, so the query
+ * never depends on it. The timeline needs the time range first: one SQL aggregate over conn, with the same
+ * window.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -13,293 +14,236 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "tlsaudit/agg.h"
+#include "tlsaudit/dict.h"
+#include "tlsaudit/num.h"
 #include "tlsaudit/report_data.h"
 #include "store_internal.h"
 
-#define REP_WHERE                                                                                \
-	" FROM connections c JOIN captures k ON k.id = c.capture_id WHERE k.status <> 'reading'" \
-	" AND (?1 IS NULL OR c.ts_ns >= ?1) AND (?2 IS NULL OR c.ts_ns < ?2)"                    \
-	" AND (?3 IS NULL OR c.client_ip = ?3 OR c.server_ip = ?3)"
+#define COUNTED_SQL "(SELECT id FROM captures WHERE status IN ('complete', 'cut', 'running', 'terminated'))"
 
-static const char sql_range[] = "SELECT count(*), min(c.ts_ns), max(c.ts_ns)" REP_WHERE;
-
-enum {
-	RC_TS,
-	RC_LAST,
-	RC_FAMILY,
-	RC_CIP,
-	RC_CPORT,
-	RC_SIP,
-	RC_SPORT,
-	RC_SNI,
-	RC_MAXL,
-	RC_SV,
-	RC_NEGL,
-	RC_OUTCOME,
-	RC_ALERT,
-	RC_EST
-};
-static const char sql_conns[] =
-	"SELECT c.ts_ns, c.last_ns, c.family, c.client_ip, c.client_port, c.server_ip,"
-	" c.server_port, c.sni, c.client_max_level, c.client_supported_versions_id,"
-	" c.negotiated_level, c.outcome, c.alert, c.established" REP_WHERE " ORDER BY c.ts_ns, c.capture_id, c.seq";
+static const char sql_range[] = "SELECT count(*), min(ts_ns), max(ts_ns) FROM conn WHERE capture_id IN " COUNTED_SQL
+				" AND (?1 IS NULL OR ts_ns >= ?1) AND (?2 IS NULL OR ts_ns < ?2)"
+				" AND (?3 IS NULL OR client_id = ?3 OR server_id = ?3)";
 
 #define STAT_COL(name, desc) ", " #name
 static const char sql_captures[] =
 	"SELECT id, coalesce(sha256, ''), path, sensor, format, linktypes, file_bytes, packets, first_ns, last_ns,"
-	" status, warnings, (SELECT count(*) FROM connections WHERE capture_id = captures.id)" TA_STATS_FIELDS(
-		STAT_COL) " FROM captures WHERE (?1 IS NULL OR last_ns >= ?1) AND (?2 IS NULL OR first_ns < ?2)"
-			  " ORDER BY id";
+	" status, warnings, connections, options" TA_STATS_FIELDS(
+		STAT_COL) " FROM captures"
+			  " WHERE (?1 IS NULL OR last_ns >= ?1) AND (?2 IS NULL OR first_ns < ?2) ORDER BY id";
 #undef STAT_COL
 
-/* ---- host table ------------------------------------------------------------------------------ */
-
-struct host_table {
-	struct rep_host *v;
-	size_t n, cap;
-	uint32_t *slot; /* index + 1, 0 = empty */
-	size_t nslots;	/* power of two */
+/* what a report lists per host and role beyond the aggregator's counts */
+struct details {
+	uint8_t family;
+	uint8_t ip[16];
+	uint8_t role;
+	struct rep_peer peers[REP_MAX_PEERS];
+	size_t n_peers;
+	uint64_t other_peer_connections;
+	struct rep_sni snis[REP_MAX_SNIS];
+	size_t n_snis;
+	uint64_t other_sni_connections, no_sni_connections;
 };
 
-static uint64_t hash_key(const char *ip, const char *role)
+struct load {
+	struct rep_data *d;
+	struct agg *agg;
+	struct details *v;
+	size_t n, cap;
+	uint32_t *slot;
+	size_t nslots;
+	bool host_filter;
+	uint8_t host_family;
+	uint8_t host_ip[16];
+	int err;
+};
+
+static uint64_t dkey(uint8_t family, const uint8_t ip[16], uint8_t role)
 {
-	uint64_t h = 1469598103934665603u;
-	for (const char *p = ip; *p; p++)
-		h = (h ^ (uint8_t)*p) * 1099511628211u;
-	h = (h ^ (uint8_t)role[0]) * 1099511628211u;
-	return h;
+	uint64_t a, b;
+	memcpy(&a, ip, 8);
+	memcpy(&b, ip + 8, 8);
+	uint64_t h = a * 0x9e3779b97f4a7c15ULL ^ (b + ((uint64_t)family << 8 | role)) * 0xc2b2ae3d27d4eb4fULL;
+	return h ^ (h >> 29);
 }
 
-static int table_grow(struct host_table *t)
+static int dgrow(struct load *l)
 {
-	size_t ns = t->nslots ? t->nslots * 2 : 256;
+	size_t ns = l->nslots ? l->nslots * 2 : 256;
 	uint32_t *slot = calloc(ns, sizeof(*slot));
 	if (!slot)
 		return -ENOMEM;
-	for (size_t i = 0; i < t->n; i++) {
-		size_t k = hash_key(t->v[i].ip, t->v[i].role) & (ns - 1);
+	for (size_t i = 0; i < l->n; i++) {
+		size_t k = dkey(l->v[i].family, l->v[i].ip, l->v[i].role) & (ns - 1);
 		while (slot[k])
 			k = (k + 1) & (ns - 1);
 		slot[k] = (uint32_t)(i + 1);
 	}
-	free(t->slot);
-	t->slot = slot;
-	t->nslots = ns;
+	free(l->slot);
+	l->slot = slot;
+	l->nslots = ns;
 	return 0;
 }
 
-/* The host row for (ip, role), created on first use; NULL when out of memory. */
-static struct rep_host *table_get(struct host_table *t, uint8_t family, const char *ip, const char *role)
+static struct details *dget(struct load *l, uint8_t family, const uint8_t ip[16], uint8_t role)
 {
-	if ((t->n + 1) * 2 > t->nslots && table_grow(t) < 0)
+	if ((l->n + 1) * 2 > l->nslots && dgrow(l) < 0)
 		return NULL;
-	size_t k = hash_key(ip, role) & (t->nslots - 1);
-	while (t->slot[k]) {
-		struct rep_host *h = &t->v[t->slot[k] - 1];
-		if (strcmp(h->ip, ip) == 0 && strcmp(h->role, role) == 0)
-			return h;
-		k = (k + 1) & (t->nslots - 1);
+	size_t k = dkey(family, ip, role) & (l->nslots - 1);
+	while (l->slot[k]) {
+		struct details *x = &l->v[l->slot[k] - 1];
+		if (x->family == family && x->role == role && memcmp(x->ip, ip, 16) == 0)
+			return x;
+		k = (k + 1) & (l->nslots - 1);
 	}
-	if (t->n == t->cap) {
-		size_t nc = t->cap ? t->cap * 2 : 64;
-		struct rep_host *nv = realloc(t->v, nc * sizeof(*nv));
+	if (l->n == l->cap) {
+		size_t nc = l->cap ? l->cap * 2 : 64;
+		struct details *nv = realloc(l->v, nc * sizeof(*nv));
 		if (!nv)
 			return NULL;
-		t->v = nv;
-		t->cap = nc;
+		l->v = nv;
+		l->cap = nc;
 	}
-	struct rep_host *h = &t->v[t->n];
-	memset(h, 0, sizeof(*h));
-	h->family = family;
-	snprintf(h->ip, sizeof(h->ip), "%s", ip);
-	snprintf(h->role, sizeof(h->role), "%s", role);
-	t->slot[k] = (uint32_t)++t->n;
-	return h;
+	struct details *x = &l->v[l->n];
+	memset(x, 0, sizeof(*x));
+	x->family = family;
+	memcpy(x->ip, ip, 16);
+	x->role = role;
+	l->slot[k] = (uint32_t)++l->n;
+	return x;
 }
 
-/* ---- one connection -------------------------------------------------------------------------- */
-
-struct conn {
-	int64_t ts_ns, last_ns;
-	uint8_t family;
-	const char *cip, *sip;
-	uint16_t cport, sport;
-	const void *sni; /* NULL = no server_name */
-	size_t sni_len;
-	uint16_t max_level, neg_level;
-	bool offers_old, established, old;
-	const char *reason; /* NULL when established */
-};
-
-static enum rep_vcol version_col(uint16_t level)
+static void ip_text(uint8_t family, const uint8_t ip[16], char out[48])
 {
-	switch (level) {
-	case 0: return REP_V_NONE;
-	case 0x0002: return REP_V_SSL2;
-	case 0x0300: return REP_V_SSL3;
-	case 0x0301: return REP_V_TLS10;
-	case 0x0302: return REP_V_TLS11;
-	case 0x0303: return REP_V_TLS12;
-	case 0x0304: return REP_V_TLS13;
-	default: return REP_V_OTHER;
-	}
+	if (!inet_ntop(family == 6 ? AF_INET6 : AF_INET, ip, out, 48))
+		snprintf(out, 48, "?");
 }
 
-/* Does the "0x0304,0x0303,0x0301" list name a version below min? (TLS 1.3 drafts are 0x7Fxx, above.) */
-static bool list_has_below(const char *s, uint16_t min)
+static void add_peer(struct details *x, uint8_t family, const uint8_t ip[16], uint16_t port, bool established)
 {
-	while (s && *s) {
-		char *end;
-		unsigned long v = strtoul(s, &end, 16);
-		if (end == s)
-			return false;
-		if (v >= 0x0002 && v < min)
-			return true;
-		s = *end == ',' ? end + 1 : NULL;
-	}
-	return false;
-}
-
-static void add_peer(struct rep_host *h, const char *ip, uint16_t port, const struct conn *c)
-{
+	char text[48];
+	ip_text(family, ip, text);
 	struct rep_peer *p = NULL;
-	for (size_t i = 0; i < h->n_peers; i++)
-		if (h->peers[i].port == port && strcmp(h->peers[i].ip, ip) == 0)
-			p = &h->peers[i];
+	for (size_t i = 0; i < x->n_peers; i++)
+		if (x->peers[i].port == port && strcmp(x->peers[i].ip, text) == 0)
+			p = &x->peers[i];
 	if (!p) {
-		if (h->n_peers == REP_MAX_PEERS) {
-			h->other_peer_connections++;
+		if (x->n_peers == REP_MAX_PEERS) {
+			x->other_peer_connections++;
 			return;
 		}
-		p = &h->peers[h->n_peers++];
+		p = &x->peers[x->n_peers++];
 		memset(p, 0, sizeof(*p));
-		snprintf(p->ip, sizeof(p->ip), "%s", ip);
+		snprintf(p->ip, sizeof(p->ip), "%s", text);
 		p->port = port;
 	}
 	p->connections++;
-	if (c->established)
+	if (established)
 		p->established++;
 	else
 		p->failed++;
 }
 
-static void add_sni(struct rep_host *h, const struct conn *c)
+static void add_sni(struct details *x, const struct dict_str *sni)
 {
-	if (!c->sni) {
-		h->no_sni_connections++;
+	if (!sni) {
+		x->no_sni_connections++;
 		return;
 	}
-	size_t n = c->sni_len > REC_MAX_SNI ? REC_MAX_SNI : c->sni_len;
-	for (size_t i = 0; i < h->n_snis; i++)
-		if (h->snis[i].len == n && memcmp(h->snis[i].bytes, c->sni, n) == 0) {
-			h->snis[i].connections++;
+	size_t n = sni->len > TA_MAX_SNI ? TA_MAX_SNI : sni->len;
+	for (size_t i = 0; i < x->n_snis; i++)
+		if (x->snis[i].len == n && memcmp(x->snis[i].bytes, sni->bytes, n) == 0) {
+			x->snis[i].connections++;
 			return;
 		}
-	if (h->n_snis == REP_MAX_SNIS) {
-		h->other_sni_connections++;
+	if (x->n_snis == REP_MAX_SNIS) {
+		x->other_sni_connections++;
 		return;
 	}
-	struct rep_sni *s = &h->snis[h->n_snis++];
+	struct rep_sni *s = &x->snis[x->n_snis++];
 	memset(s, 0, sizeof(*s));
 	s->len = (uint16_t)n;
 	if (n)
-		memcpy(s->bytes, c->sni, n);
+		memcpy(s->bytes, sni->bytes, n);
 	s->connections = 1;
 }
 
-static void add_reason(struct rep_host *h, const char *name)
+static bool is_old(const struct ta_conn *c, uint16_t min_level)
 {
-	for (size_t i = 0; i < h->n_reasons; i++)
-		if (strcmp(h->reasons[i].name, name) == 0) {
-			h->reasons[i].count++;
-			return;
-		}
-	if (h->n_reasons == REP_MAX_REASONS) {
-		h->other_reason_connections++;
-		return;
-	}
-	snprintf(h->reasons[h->n_reasons].name, sizeof(h->reasons[0].name), "%s", name);
-	h->reasons[h->n_reasons++].count = 1;
+	uint16_t maxl = c->hello ? tls_version_rank(c->hello->max_version) : 0;
+	uint16_t negl = tls_version_rank(c->negotiated_version);
+	return (maxl && maxl < min_level) || (negl && negl < min_level);
 }
 
-static void add_conn(struct rep_host *h, const struct conn *c, bool as_client)
+static int row(const struct ta_conn *c, void *ctx)
 {
-	if (h->connections == 0 || c->ts_ns < h->first_ns)
-		h->first_ns = c->ts_ns;
-	if (h->connections == 0 || c->last_ns > h->last_ns)
-		h->last_ns = c->last_ns;
-	h->connections++;
-	if (c->established)
-		h->established++;
-	else
-		h->failed++;
-	if (c->max_level) {
-		if (c->max_level > h->max_offered)
-			h->max_offered = c->max_level;
-		if (!h->min_offered || c->max_level < h->min_offered)
-			h->min_offered = c->max_level;
+	struct load *l = ctx;
+	struct rep_data *d = l->d;
+
+	if (l->host_filter && (c->family != l->host_family || (memcmp(c->client_ip, l->host_ip, 16) != 0 &&
+							       memcmp(c->server_ip, l->host_ip, 16) != 0)))
+		return 0;
+	d->connections++;
+	if (d->n_buckets) {
+		uint64_t off = ta_span_u64(d->first_ns, c->ts_ns) / (uint64_t)d->bucket_ns;
+		size_t b = off >= d->n_buckets ? d->n_buckets - 1 : (size_t)off;
+		d->timeline[b].connections++;
+		if (is_old(c, d->q.min_level))
+			d->timeline[b].old++;
 	}
-	if (c->neg_level) {
-		if (c->neg_level > h->max_negotiated)
-			h->max_negotiated = c->neg_level;
-		if (!h->min_negotiated || c->neg_level < h->min_negotiated)
-			h->min_negotiated = c->neg_level;
+	if (agg_add(l->agg, c) < 0)
+		return -ENOMEM;
+	bool established = c->outcome == OUT_ESTABLISHED;
+	for (int role = 0; role < 2; role++) {
+		const uint8_t *ip = role == 0 ? c->client_ip : c->server_ip;
+		struct details *x = dget(l, c->family, ip, (uint8_t)role);
+		if (!x)
+			return -ENOMEM;
+		if (role == 0)
+			add_peer(x, c->family, c->server_ip, c->server_port, established);
+		else
+			add_peer(x, c->family, c->client_ip, 0, established);
+		add_sni(x, c->sni);
 	}
-	h->by_version[version_col(c->neg_level)]++;
-	if (c->old) {
-		if (h->old_first_ns == 0 || c->ts_ns < h->old_first_ns)
-			h->old_first_ns = c->ts_ns;
-		if (c->last_ns > h->old_last_ns)
-			h->old_last_ns = c->last_ns;
-	}
-	if (c->reason)
-		add_reason(h, c->reason);
-	if (as_client)
-		add_peer(h, c->sip, c->sport, c);
-	else
-		add_peer(h, c->cip, 0, c);
-	add_sni(h, c);
+	return 0;
 }
 
-/* ---- loading --------------------------------------------------------------------------------- */
-
-static void bind_query(sqlite3_stmt *st, const struct rep_query *q)
+static void bind_window(sqlite3_stmt *st, const struct rep_query *q)
 {
 	if (q->has_since)
 		sqlite3_bind_int64(st, 1, q->since_ns);
 	if (q->has_until)
 		sqlite3_bind_int64(st, 2, q->until_ns);
-	if (q->host[0])
-		sqlite3_bind_text(st, 3, q->host, -1, SQLITE_TRANSIENT);
 }
 
-static const char *col_str(sqlite3_stmt *st, int i)
-{
-	const unsigned char *t = sqlite3_column_text(st, i);
-	return t ? (const char *)t : "";
-}
-
-static void col_copy(sqlite3_stmt *st, int i, char *dst, size_t len)
-{
-	const unsigned char *t = sqlite3_column_text(st, i);
-	size_t n = t ? (size_t)sqlite3_column_bytes(st, i) : 0;
-	if (n >= len)
-		n = len - 1;
-	if (n)
-		memcpy(dst, t, n);
-	dst[n] = '\0';
-}
-
-static int load_range(sqlite3 *db, struct rep_data *d, char *err, size_t errlen)
+/* The time range of the selected connections (window and host) sets the timeline's buckets. */
+static int load_range(sqlite3 *db, struct rep_data *d, const struct load *l, char *err, size_t errlen)
 {
 	sqlite3_stmt *st = NULL;
-	int rc = sqlite3_prepare_v2(db, sql_range, -1, &st, NULL);
+	int64_t host = -1; /* no such host: nothing selected */
+	int rc;
+	if (l->host_filter && l->host_family) {
+		rc = sqlite3_prepare_v2(db, "SELECT id FROM hosts WHERE addr = ?1", -1, &st, NULL);
+		if (rc != SQLITE_OK)
+			return store_db_err(db, rc, "look up host", err, errlen);
+		sqlite3_bind_blob(st, 1, l->host_ip, l->host_family == 6 ? 16 : 4, SQLITE_TRANSIENT);
+		if (sqlite3_step(st) == SQLITE_ROW)
+			host = sqlite3_column_int64(st, 0);
+		sqlite3_finalize(st);
+		st = NULL;
+	}
+	rc = sqlite3_prepare_v2(db, sql_range, -1, &st, NULL);
 	if (rc != SQLITE_OK)
 		return store_db_err(db, rc, "prepare report range", err, errlen);
-	bind_query(st, &d->q);
+	bind_window(st, &d->q);
+	if (l->host_filter)
+		sqlite3_bind_int64(st, 3, host);
+	uint64_t n = 0;
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
-		d->connections = (uint64_t)sqlite3_column_int64(st, 0);
+		n = (uint64_t)sqlite3_column_int64(st, 0);
 		d->first_ns = sqlite3_column_int64(st, 1);
 		d->last_ns = sqlite3_column_int64(st, 2);
 		rc = SQLITE_DONE;
@@ -307,97 +251,15 @@ static int load_range(sqlite3 *db, struct rep_data *d, char *err, size_t errlen)
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE)
 		return store_db_err(db, rc, "report range", err, errlen);
-	if (d->connections == 0)
+	if (n == 0)
 		return 0;
-	int64_t span = d->last_ns - d->first_ns;
+	/* the span of hostile times may be anything up to 2^64-1: the bucket width never reaches 0 */
+	uint64_t span = ta_span_u64(d->first_ns, d->last_ns);
 	d->n_buckets = REP_TIMELINE_BUCKETS;
-	d->bucket_ns = span / REP_TIMELINE_BUCKETS + 1;
+	d->bucket_ns = (int64_t)ta_min_u64(span / REP_TIMELINE_BUCKETS + 1, INT64_MAX);
 	for (size_t i = 0; i < d->n_buckets; i++)
-		d->timeline[i].start_ns = d->first_ns + (int64_t)i * d->bucket_ns;
+		d->timeline[i].start_ns = ta_sat_add_i64(d->first_ns, ta_sat_mul_i64((int64_t)i, d->bucket_ns));
 	return 0;
-}
-
-static int load_conns(sqlite3 *db, struct rep_data *d, struct host_table *t, char *err, size_t errlen)
-{
-	sqlite3_stmt *st = NULL;
-	int rc = sqlite3_prepare_v2(db, sql_conns, -1, &st, NULL);
-	int ret = 0;
-	if (rc != SQLITE_OK)
-		return store_db_err(db, rc, "prepare report query", err, errlen);
-	bind_query(st, &d->q);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct conn c;
-		memset(&c, 0, sizeof(c));
-		c.ts_ns = sqlite3_column_int64(st, RC_TS);
-		c.last_ns = sqlite3_column_int64(st, RC_LAST);
-		c.family = (uint8_t)sqlite3_column_int(st, RC_FAMILY);
-		c.cip = col_str(st, RC_CIP);
-		c.sip = col_str(st, RC_SIP);
-		c.cport = (uint16_t)sqlite3_column_int(st, RC_CPORT);
-		c.sport = (uint16_t)sqlite3_column_int(st, RC_SPORT);
-		if (sqlite3_column_type(st, RC_SNI) != SQLITE_NULL) {
-			c.sni = sqlite3_column_blob(st, RC_SNI);
-			c.sni_len = (size_t)sqlite3_column_bytes(st, RC_SNI);
-			if (!c.sni)
-				c.sni = "";
-		}
-		c.max_level = (uint16_t)sqlite3_column_int(st, RC_MAXL);
-		c.neg_level = (uint16_t)sqlite3_column_int(st, RC_NEGL);
-		c.offers_old = list_has_below((const char *)sqlite3_column_text(st, RC_SV), d->q.min_level);
-		c.established = sqlite3_column_int(st, RC_EST) != 0;
-		const char *outcome = col_str(st, RC_OUTCOME);
-		if (strcmp(outcome, "established") != 0) {
-			c.established = false;
-			c.reason = strcmp(outcome, "alert") == 0 && sqlite3_column_type(st, RC_ALERT) != SQLITE_NULL
-					   ? col_str(st, RC_ALERT)
-					   : outcome;
-		} else {
-			c.established = true;
-		}
-		bool max_old = c.max_level && c.max_level < d->q.min_level;
-		bool neg_old = c.neg_level && c.neg_level < d->q.min_level;
-		c.old = max_old || neg_old;
-		/* col_str pointers stay valid until the next step: copy before another column conversion */
-		char cip[48], sip[48];
-		snprintf(cip, sizeof(cip), "%s", c.cip);
-		snprintf(sip, sizeof(sip), "%s", c.sip);
-		c.cip = cip;
-		c.sip = sip;
-		if (d->n_buckets) {
-			size_t b = (size_t)((c.ts_ns - d->first_ns) / d->bucket_ns);
-			if (b >= d->n_buckets)
-				b = d->n_buckets - 1;
-			d->timeline[b].connections++;
-			if (c.old)
-				d->timeline[b].old++;
-		}
-		for (int role = 0; role < 2; role++) {
-			const char *ip = role == 0 ? cip : sip;
-			if (d->q.host[0] && strcmp(d->q.host, ip) != 0)
-				continue;
-			struct rep_host *h = table_get(t, c.family, ip, role == 0 ? "client" : "server");
-			if (!h) {
-				store_set_err(err, errlen, "report: out of memory");
-				ret = -ENOMEM;
-				goto out;
-			}
-			add_conn(h, &c, role == 0);
-			if (max_old) {
-				h->old_offered++;
-				if (!c.established)
-					h->old_offered_failed++;
-			}
-			if (neg_old)
-				h->old_negotiated++;
-			if (c.offers_old)
-				h->offers_old++;
-		}
-	}
-	if (rc != SQLITE_DONE)
-		ret = store_db_err(db, rc, "report query", err, errlen);
-out:
-	sqlite3_finalize(st);
-	return ret;
 }
 
 static int load_captures(sqlite3 *db, struct rep_data *d, char *err, size_t errlen)
@@ -408,7 +270,7 @@ static int load_captures(sqlite3 *db, struct rep_data *d, char *err, size_t errl
 	int rc = sqlite3_prepare_v2(db, sql_captures, -1, &st, NULL);
 	if (rc != SQLITE_OK)
 		return store_db_err(db, rc, "prepare capture inventory", err, errlen);
-	bind_query(st, &d->q);
+	bind_window(st, &d->q);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		if (d->n_captures == cap) {
 			size_t nc = cap ? cap * 2 : 16;
@@ -425,18 +287,19 @@ static int load_captures(sqlite3 *db, struct rep_data *d, char *err, size_t errl
 		int i = 0;
 		memset(c, 0, sizeof(*c));
 		c->id = sqlite3_column_int64(st, i++);
-		col_copy(st, i++, c->sha256, sizeof(c->sha256));
-		col_copy(st, i++, c->path, sizeof(c->path));
-		col_copy(st, i++, c->sensor, sizeof(c->sensor));
-		col_copy(st, i++, c->format, sizeof(c->format));
-		col_copy(st, i++, c->linktypes, sizeof(c->linktypes));
+		store_col_text(st, i++, c->sha256, sizeof(c->sha256));
+		store_col_text(st, i++, c->path, sizeof(c->path));
+		store_col_text(st, i++, c->sensor, sizeof(c->sensor));
+		store_col_text(st, i++, c->format, sizeof(c->format));
+		store_col_text(st, i++, c->linktypes, sizeof(c->linktypes));
 		c->file_bytes = (uint64_t)sqlite3_column_int64(st, i++);
 		c->packets = (uint64_t)sqlite3_column_int64(st, i++);
 		c->first_ns = sqlite3_column_int64(st, i++);
 		c->last_ns = sqlite3_column_int64(st, i++);
-		col_copy(st, i++, c->status, sizeof(c->status));
-		col_copy(st, i++, c->warnings, sizeof(c->warnings));
+		store_col_text(st, i++, c->status, sizeof(c->status));
+		store_col_text(st, i++, c->warnings, sizeof(c->warnings));
 		c->connections = (uint64_t)sqlite3_column_int64(st, i++);
+		store_col_text(st, i++, c->options, sizeof(c->options));
 #define STAT_READ(name, desc) c->stats.name = (uint64_t)sqlite3_column_int64(st, i++);
 		TA_STATS_FIELDS(STAT_READ)
 #undef STAT_READ
@@ -448,22 +311,6 @@ out:
 	return ret;
 }
 
-/* family, then address bytes, then role: 10.0.0.5 before 10.0.0.10 */
-static int host_cmp(const void *a, const void *b)
-{
-	const struct rep_host *x = a, *y = b;
-	uint8_t ax[16] = {0}, ay[16] = {0};
-	if (x->family != y->family)
-		return x->family < y->family ? -1 : 1;
-	inet_pton(x->family == 6 ? AF_INET6 : AF_INET, x->ip, ax);
-	inet_pton(y->family == 6 ? AF_INET6 : AF_INET, y->ip, ay);
-	int c = memcmp(ax, ay, sizeof(ax));
-	if (c)
-		return c;
-	c = strcmp(x->ip, y->ip);
-	return c ? c : strcmp(x->role, y->role);
-}
-
 static int peer_cmp(const void *a, const void *b)
 {
 	const struct rep_peer *x = a, *y = b;
@@ -471,14 +318,6 @@ static int peer_cmp(const void *a, const void *b)
 		return x->connections > y->connections ? -1 : 1;
 	int c = strcmp(x->ip, y->ip);
 	return c ? c : (x->port > y->port) - (x->port < y->port);
-}
-
-static int reason_cmp(const void *a, const void *b)
-{
-	const struct rep_reason *x = a, *y = b;
-	if (x->count != y->count)
-		return x->count > y->count ? -1 : 1;
-	return strcmp(x->name, y->name);
 }
 
 static int sni_cmp(const void *a, const void *b)
@@ -491,38 +330,143 @@ static int sni_cmp(const void *a, const void *b)
 	return c ? c : (x->len > y->len) - (x->len < y->len);
 }
 
+static enum rep_vcol rep_col(enum agg_vcol c)
+{
+	switch (c) {
+	case AGG_V_NONE: return REP_V_NONE;
+	case AGG_V_SSL2: return REP_V_SSL2;
+	case AGG_V_SSL3: return REP_V_SSL3;
+	case AGG_V_TLS10: return REP_V_TLS10;
+	case AGG_V_TLS11: return REP_V_TLS11;
+	case AGG_V_TLS12: return REP_V_TLS12;
+	case AGG_V_TLS13: return REP_V_TLS13;
+	default: return REP_V_OTHER;
+	}
+}
+
+/* One report row from the aggregator's counts and the row's details. */
+static void fill_host(struct rep_host *h, const struct agg_host *a, const struct details *x, uint16_t min_level)
+{
+	const struct agg_counts *n = &a->n;
+	memset(h, 0, sizeof(*h));
+	h->family = a->family;
+	ip_text(a->family, a->ip, h->ip);
+	snprintf(h->role, sizeof(h->role), "%s", a->role == AGG_CLIENT ? "client" : "server");
+	h->connections = n->connections;
+	h->established = n->established;
+	h->failed = n->failed + n->unknown;
+	h->max_offered = n->max_offered;
+	h->min_offered = n->min_offered;
+	h->max_negotiated = n->max_negotiated;
+	h->min_negotiated = n->min_negotiated;
+	for (int v = 0; v < AGG_V_COUNT; v++)
+		h->by_version[rep_col((enum agg_vcol)v)] += n->negotiated[v];
+	h->old_offered = agg_sum_below(n->offered_max, min_level);
+	h->old_offered_failed = agg_sum_below(n->offered_max_failed, min_level);
+	h->old_negotiated = agg_sum_below(n->negotiated, min_level);
+	h->offers_old = agg_sum_below(n->lowest_listed, min_level);
+	h->first_ns = n->first_ns;
+	h->last_ns = n->last_ns;
+	agg_old_times(n, min_level, &h->old_first_ns, &h->old_last_ns);
+	for (size_t i = 0; i < a->n_reasons && h->n_reasons < REP_MAX_REASONS; i++) {
+		char b[16];
+		snprintf(h->reasons[h->n_reasons].name, sizeof(h->reasons[0].name), "%s",
+			 agg_reason_name(a->reasons[i].code, b));
+		h->reasons[h->n_reasons++].count = a->reasons[i].count;
+	}
+	h->other_reason_connections = a->other_reasons;
+	if (x) {
+		memcpy(h->peers, x->peers, sizeof(h->peers));
+		h->n_peers = x->n_peers;
+		h->other_peer_connections = x->other_peer_connections;
+		memcpy(h->snis, x->snis, sizeof(h->snis));
+		h->n_snis = x->n_snis;
+		h->other_sni_connections = x->other_sni_connections;
+		h->no_sni_connections = x->no_sni_connections;
+		qsort(h->peers, h->n_peers, sizeof(h->peers[0]), peer_cmp);
+		qsort(h->snis, h->n_snis, sizeof(h->snis[0]), sni_cmp);
+	}
+}
+
 int report_load(struct store *s, const struct rep_query *q, struct rep_data **ret, char *err, size_t errlen)
 {
-	sqlite3 *db = store_db(s);
-	struct host_table t = {0};
+	sqlite3 *db = s->db;
+	struct load l;
 	struct rep_data *d = calloc(1, sizeof(*d));
 	int r;
-	if (!d) {
+
+	memset(&l, 0, sizeof(l));
+	if (!d || agg_new(&l.agg) < 0) {
+		free(d);
 		store_set_err(err, errlen, "report: out of memory");
 		return -ENOMEM;
 	}
 	d->q = *q;
 	d->q.host[sizeof(d->q.host) - 1] = '\0';
-	if ((r = store_commit(s, err, errlen)) < 0 || (r = load_range(db, d, err, errlen)) < 0 ||
-	    (r = load_conns(db, d, &t, err, errlen)) < 0 || (r = load_captures(db, d, err, errlen)) < 0) {
-		free(t.v);
-		free(t.slot);
-		report_data_free(d);
-		return r;
+	l.d = d;
+	if (d->q.host[0]) {
+		l.host_filter = true;
+		if (inet_pton(AF_INET, d->q.host, l.host_ip) == 1)
+			l.host_family = 4;
+		else if (inet_pton(AF_INET6, d->q.host, l.host_ip) == 1)
+			l.host_family = 6;
 	}
-	free(t.slot);
-	d->hosts = t.v;
-	d->n_hosts = t.n;
-	for (size_t i = 0; i < d->n_hosts; i++) {
-		struct rep_host *h = &d->hosts[i];
-		qsort(h->peers, h->n_peers, sizeof(h->peers[0]), peer_cmp);
-		qsort(h->reasons, h->n_reasons, sizeof(h->reasons[0]), reason_cmp);
-		qsort(h->snis, h->n_snis, sizeof(h->snis[0]), sni_cmp);
+	struct store_select sel = {
+		.has_since = q->has_since, .has_until = q->has_until, .since_ns = q->since_ns, .until_ns = q->until_ns};
+	if ((r = load_range(db, d, &l, err, errlen)) < 0)
+		goto fail;
+	uint64_t in_window = d->n_buckets ? 1 : 0;
+	d->connections = 0;
+	if (in_window && (r = store_select_records(s, &sel, row, &l, err, errlen)) != 0) {
+		if (r > 0)
+			r = -ENOMEM;
+		if (err && !err[0])
+			store_set_err(err, errlen, "report: out of memory");
+		goto fail;
 	}
-	if (d->n_hosts)
-		qsort(d->hosts, d->n_hosts, sizeof(d->hosts[0]), host_cmp);
+	if ((r = load_captures(db, d, err, errlen)) < 0)
+		goto fail;
+	agg_sort(l.agg);
+	size_t n = agg_count(l.agg);
+	d->hosts = n ? calloc(n, sizeof(*d->hosts)) : NULL;
+	if (n && !d->hosts) {
+		r = -ENOMEM;
+		store_set_err(err, errlen, "report: out of memory");
+		goto fail;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct agg_host *a = agg_at(l.agg, i);
+		if (l.host_filter && (a->family != l.host_family || memcmp(a->ip, l.host_ip, 16) != 0))
+			continue;
+		const struct details *x = NULL;
+		if (l.nslots) {
+			size_t k = dkey(a->family, a->ip, a->role) & (l.nslots - 1);
+			while (l.slot[k]) {
+				const struct details *c = &l.v[l.slot[k] - 1];
+				if (c->family == a->family && c->role == a->role && memcmp(c->ip, a->ip, 16) == 0) {
+					x = c;
+					break;
+				}
+				k = (k + 1) & (l.nslots - 1);
+			}
+		}
+		fill_host(&d->hosts[d->n_hosts++], a, x, d->q.min_level);
+	}
+	if (!d->connections) {
+		d->first_ns = d->last_ns = 0;
+		d->n_buckets = 0;
+	}
+	agg_free(l.agg);
+	free(l.v);
+	free(l.slot);
 	*ret = d;
 	return 0;
+fail:
+	agg_free(l.agg);
+	free(l.v);
+	free(l.slot);
+	report_data_free(d);
+	return r;
 }
 
 void report_data_free(struct rep_data *d)

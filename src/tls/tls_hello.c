@@ -27,6 +27,7 @@ enum {
 	EXT_PRE_SHARED_KEY = 41,
 	EXT_EARLY_DATA = 42,
 	EXT_SUPPORTED_VERSIONS = 43,
+	EXT_KEY_SHARE = 51,
 	EXT_ECH = 0xfe0d,
 };
 
@@ -224,7 +225,12 @@ enum tls_status tls_parse_client_hello(const uint8_t *body, size_t len, struct t
 	struct br comp = br_vec8(&r);
 	if (!br_ok(&r))
 		return TLS_TRUNCATED;
-	(void)comp;
+	out->n_compression_total = (uint8_t)(br_left(&comp) > UINT8_MAX ? UINT8_MAX : br_left(&comp));
+	while (!br_empty(&comp)) {
+		uint8_t m = br_u8(&comp);
+		if (out->n_compression < TLS_MAX_COMPRESSION)
+			out->compression[out->n_compression++] = m;
+	}
 
 	if (br_empty(&r))
 		return TLS_OK; /* no extensions block */
@@ -259,6 +265,53 @@ enum tls_status tls_parse_client_hello(const uint8_t *body, size_t len, struct t
 		parse_ch_extension(type, &ext_body, out);
 	}
 	return TLS_OK;
+}
+
+/* One ServerHello extension body (borrowed). A body that contradicts its own length sets TLS_AN_BAD_EXTENSION. */
+static void parse_sh_extension(uint16_t type, struct br *eb, struct tls_server_hello *out)
+{
+	switch (type) {
+	case EXT_SUPPORTED_VERSIONS:
+		/* RFC 8446 4.2.1: ServerHello carries one ProtocolVersion selected_version */
+		out->selected_version = br_u16(eb);
+		if (!br_ok(eb))
+			out->selected_version = 0;
+		break;
+	case EXT_KEY_SHARE:
+		/* RFC 8446 4.2.8: ServerHello: KeyShareEntry server_share { NamedGroup group; opaque
+		 * key_exchange<1..2^16-1>; }; HelloRetryRequest: NamedGroup selected_group */
+		out->key_share_group = br_u16(eb);
+		if (!out->is_hrr) {
+			struct br kx = br_vec16(eb);
+			(void)kx;
+		}
+		if (!br_ok(eb))
+			out->key_share_group = 0;
+		break;
+	case EXT_ALPN: {
+		/* RFC 7301 3.1: the server's ProtocolNameList holds exactly one ProtocolName */
+		struct br list = br_vec16(eb);
+		struct br name = br_vec8(&list);
+		if (br_ok(&list) && br_empty(&list) && !br_empty(&name)) {
+			out->alpn_len = (uint8_t)br_left(&name);
+			br_copy(&name, out->alpn, out->alpn_len);
+		} else {
+			eb->err = true;
+		}
+		break;
+	}
+	case EXT_PRE_SHARED_KEY:
+		out->has_psk = true;
+		br_skip(eb, br_left(eb));
+		break;
+	case EXT_SESSION_TICKET:
+		out->has_session_ticket = true;
+		br_skip(eb, br_left(eb));
+		break;
+	default: br_skip(eb, br_left(eb)); break;
+	}
+	if (!br_ok(eb) || !br_empty(eb))
+		out->anomalies |= TLS_AN_BAD_EXTENSION;
 }
 
 /* Drafts before 22 (0x7f00..0x7f15) and early builds saying 0x0304 sent a ServerHello
@@ -308,13 +361,18 @@ enum tls_status tls_parse_server_hello(const uint8_t *body, size_t len, struct t
 
 	if (br_empty(&r))
 		return TLS_OK; /* RFC 5246 7.4.1.3: extensions may be absent */
+	/* From here on only the extensions can be wrong: the version and cipher already read stay valid, so a
+	 * damaged block is reported (exts_malformed, TLS_AN_BAD_EXTENSION) rather than dropping the hello. */
 	if (br_left(&r) < 2) {
 		out->anomalies |= TLS_AN_TRAILING_BYTES;
 		return TLS_OK;
 	}
 	struct br exts = br_vec16(&r);
-	if (!br_ok(&r))
-		return TLS_TRUNCATED;
+	if (!br_ok(&r)) {
+		out->exts_malformed = true;
+		out->anomalies |= TLS_AN_BAD_EXTENSION;
+		return TLS_OK;
+	}
 	if (!br_empty(&r))
 		out->anomalies |= TLS_AN_TRAILING_BYTES;
 
@@ -323,8 +381,11 @@ enum tls_status tls_parse_server_hello(const uint8_t *body, size_t len, struct t
 	while (!br_empty(&exts)) {
 		uint16_t type = br_u16(&exts);
 		struct br eb = br_vec16(&exts);
-		if (!br_ok(&exts))
-			return TLS_MALFORMED;
+		if (!br_ok(&exts)) {
+			out->exts_malformed = true; /* an extension runs past the block */
+			out->anomalies |= TLS_AN_BAD_EXTENSION;
+			break;
+		}
 		if (ext_seen_test_set(&seen, type))
 			out->anomalies |= TLS_AN_DUP_EXTENSION;
 		if (out->n_exts < TLS_MAX_EXTS)
@@ -333,20 +394,7 @@ enum tls_status tls_parse_server_hello(const uint8_t *body, size_t len, struct t
 			out->anomalies |= TLS_AN_EXTS_CAPPED;
 		if (out->n_exts_total < UINT16_MAX)
 			out->n_exts_total++;
-		switch (type) {
-		case EXT_SUPPORTED_VERSIONS:
-			/* RFC 8446 4.2.1: ServerHello carries one ProtocolVersion selected_version */
-			out->selected_version = br_u16(&eb);
-			if (!br_ok(&eb) || !br_empty(&eb)) {
-				out->anomalies |= TLS_AN_BAD_EXTENSION;
-				if (!br_ok(&eb))
-					out->selected_version = 0;
-			}
-			break;
-		case EXT_PRE_SHARED_KEY: out->has_psk = true; break;
-		case EXT_SESSION_TICKET: out->has_session_ticket = true; break;
-		default: break;
-		}
+		parse_sh_extension(type, &eb, out);
 	}
 	return TLS_OK;
 }
@@ -467,33 +515,4 @@ enum tls_status tls_sslv2_hello_start(const uint8_t *data, size_t len, bool serv
 	if (cs % 3 != 0 || cid < 16 || cid > 32 || 11 + cert + cs + cid != rec_len)
 		return TLS_UNSUPPORTED;
 	return TLS_OK;
-}
-
-enum tls_status tls_looks_like_client_hello(const uint8_t *data, size_t len)
-{
-	struct br r = br_make(data, len);
-	uint8_t b[6] = {0};
-	size_t have = br_left(&r) < sizeof(b) ? br_left(&r) : sizeof(b);
-
-	if (have == 0)
-		return TLS_NEED_MORE;
-	br_copy(&r, b, have);
-	if (b[0] & 0x80)
-		return tls_sslv2_hello_start(data, len, false);
-	/* RFC 8446 5.1: ContentType handshake(22), legacy_record_version 0x03xx, length, then
-	 * HandshakeType client_hello(1) */
-	if (b[0] != 22)
-		return TLS_UNSUPPORTED;
-	if (have >= 2 && b[1] != 3)
-		return TLS_UNSUPPORTED;
-	if (have >= 3 && b[2] > 4)
-		return TLS_UNSUPPORTED;
-	if (have >= 5) {
-		size_t rlen = (size_t)((b[3] << 8) | b[4]);
-		if (rlen == 0 || rlen > TLS_MAX_RECORD)
-			return TLS_UNSUPPORTED;
-	}
-	if (have < 6)
-		return TLS_NEED_MORE;
-	return b[5] == 1 ? TLS_OK : TLS_UNSUPPORTED;
 }

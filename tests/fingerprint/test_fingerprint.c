@@ -16,7 +16,9 @@
 #include "tlsaudit/capture.h"
 #include "tlsaudit/decode.h"
 #include "tlsaudit/fingerprint.h"
+#include "tlsaudit/names.h"
 #include "tlsaudit/tls.h"
+#include "../tls_facts_test.h"
 
 static int failures;
 #define CHECK(cond, ...)                                                \

@@ -9,13 +9,12 @@
 #include <unistd.h>
 
 #include "tlsaudit/capture.h"
-#include "tlsaudit/decode.h"
-#include "tlsaudit/flow.h"
 #include "tlsaudit/output.h"
+#include "tlsaudit/pipeline.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static int emit(const struct ta_record *r, void *ctx)
+static int emit(void *ctx, const struct ta_conn *r)
 {
 	return out_ndjson_record(ctx, r);
 }
@@ -35,27 +34,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct capfile *cf;
 	if (capfile_open(path, &cf, err, sizeof(err)) == 0) {
 		FILE *out = fopen("/dev/null", "w");
-		struct flow_limits lim;
-		flow_limits_default(&lim);
-		lim.max_flows = 64;
-		lim.max_memory = 1 << 20;
-		struct ta_stats st;
-		memset(&st, 0, sizeof(st));
-		struct flow_table *t = NULL;
-		if (out && flow_table_new(&lim, NULL, &st, emit, out, &t) == 0) {
+		struct pipeline_opts o;
+		memset(&o, 0, sizeof(o));
+		ta_limits_default(&o.lim);
+		o.lim.max_flows = 64;
+		o.lim.max_memory = 1 << 20;
+		o.quiet_warnings = true;
+		static struct ta_capture_facts facts;
+		memset(&facts, 0, sizeof(facts));
+		struct pipeline_sink ps = {.conn = emit, .ctx = out};
+		struct pipeline *t = NULL;
+		if (out && pipeline_new(&o, &ps, &facts, &t, err, sizeof(err)) == 0) {
 			struct cap_frame fr;
 			enum cap_status cs;
-			while ((cs = capfile_next(cf, &fr, err, sizeof(err))) == CAP_OK) {
-				struct pkt p;
-				enum decode_status ds =
-					decode_packet(fr.linktype, fr.data, fr.caplen, fr.wire_len, fr.ts_ns, &p);
-				if (ds == DECODE_OK)
-					flow_packet(t, &p);
-				else if (ds == DECODE_FRAGMENT)
-					flow_fragment(t, &p);
-			}
-			flow_table_flush(t, cs != CAP_EOF);
-			flow_table_free(t);
+			while ((cs = capfile_next(cf, &fr, err, sizeof(err))) == CAP_OK)
+				pipeline_frame(t, &fr);
+			pipeline_finish(t, cs != CAP_EOF);
+			pipeline_free(t);
 		}
 		if (out)
 			fclose(out);

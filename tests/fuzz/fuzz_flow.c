@@ -1,18 +1,18 @@
-/* fuzz_flow.c - fuzz target: flow table and reassembly. The input is a script
- * of synthetic TCP segments between a few endpoints: per segment a header
- * (endpoint pair, flags, sequence offset, length) and then payload bytes, so
- * overlaps, holes, retransmissions with different bytes, SYN data, resets and
- * table eviction are all reachable with tiny limits. */
+/* fuzz_flow.c - fuzz target: flow table, reassembly and what the pipeline does with the streams (TLS,
+ * STARTTLS, records), on synthetic packets. The input is a script of TCP segments between a few endpoints: per
+ * segment a header (endpoint pair, flags, sequence offset, length) and then payload bytes, so overlaps, holes,
+ * retransmissions with different bytes, SYN data, resets, duplicates and eviction are all reachable with tiny
+ * limits. */
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
-#include "tlsaudit/flow.h"
+#include "tlsaudit/pipeline.h"
 #include "tlsaudit/reader.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static int sink(const struct ta_record *r, void *ctx)
+static int sink(void *ctx, const struct ta_conn *r)
 {
 	(void)ctx;
 	return r->client_port == 0xffff;
@@ -20,19 +20,23 @@ static int sink(const struct ta_record *r, void *ctx)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct flow_limits lim;
-	flow_limits_default(&lim);
-	lim.max_flows = 4;
-	lim.max_dir_bytes = 4096;
-	lim.max_segments = 8;
-	lim.max_handshake = 2048;
-	lim.max_plaintext = 1024;
-	lim.max_memory = 64 * 1024;
-	lim.idle_ns = 1000;
-	struct ta_stats st;
-	memset(&st, 0, sizeof(st));
-	struct flow_table *t;
-	if (flow_table_new(&lim, NULL, &st, sink, NULL, &t) < 0)
+	struct pipeline_opts o;
+	memset(&o, 0, sizeof(o));
+	ta_limits_default(&o.lim);
+	o.lim.max_flows = 4;
+	o.lim.max_dir_bytes = 4096;
+	o.lim.max_segments = 8;
+	o.lim.max_handshake = 2048;
+	o.lim.max_plaintext = 1024;
+	o.lim.max_memory = 64 * 1024;
+	o.lim.idle_s = 1;
+	o.quiet_warnings = true;
+	static struct ta_capture_facts facts;
+	memset(&facts, 0, sizeof(facts));
+	struct pipeline_sink ps = {.conn = sink};
+	struct pipeline *t;
+	char err[128];
+	if (pipeline_new(&o, &ps, &facts, &t, err, sizeof(err)) < 0)
 		return 0;
 	struct br r = br_make(data, size);
 	uint32_t base[8] = {1000, 50000, 7, 0xfffffff0u, 1, 2, 3, 4};
@@ -57,11 +61,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		p.payload = payload;
 		p.payload_len = plen;
 		p.payload_wire_len = plen + ((sel >> 3) & 1);
-		now += (sel >> 4) * 100;
+		now += (int64_t)(sel >> 4) * 100000000; /* up to 1.5 s: the 1 s idle timeout is reachable */
 		p.ts_ns = now;
-		flow_packet(t, &p);
+		pipeline_packet(t, &p);
 	}
-	flow_table_flush(t, (size & 1) != 0);
-	flow_table_free(t);
+	pipeline_finish(t, (size & 1) != 0);
+	pipeline_free(t);
 	return 0;
 }

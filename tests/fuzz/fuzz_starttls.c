@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tlsaudit/names.h"
 #include "tlsaudit/starttls.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -32,7 +33,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		/* the contract's invariants: a NUL-terminated reply, and no answer without a request */
 		if (r.reply[sizeof(r.reply) - 1] != 0 || (r.accepted && r.refused) ||
 		    ((r.accepted || r.refused) && !r.requested) || (r.proto != STARTTLS_NONE) != r.requested ||
-		    (r.proto != STARTTLS_NONE && starttls_name(r.proto) == NULL))
+		    (r.proto != STARTTLS_NONE && names_starttls(r.proto) == NULL))
 			abort();
 	}
 	free(client);

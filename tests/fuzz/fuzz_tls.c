@@ -7,7 +7,9 @@
 #include <string.h>
 
 #include "tlsaudit/reader.h"
+#include "tlsaudit/names.h"
 #include "tlsaudit/tls.h"
+#include "../tls_facts_test.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -17,7 +19,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t chunk = (size_t)(br_u8(&r) % 64) + 1;
 	struct tls_facts f;
 	struct tls_limits lim = {.max_handshake = 4096, .max_plaintext = 2048};
-	tls_facts_init(&f);
+	tf_init(&f);
 	static uint8_t pending[2][TLS_MAX_RECORD * 2 + 64];
 	size_t plen[2] = {0, 0};
 	int dir = 0;
@@ -28,19 +30,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			plen[dir] = 0;
 		memcpy(pending[dir] + plen[dir], p, n);
 		plen[dir] += n;
-		size_t used = tls_feed(&f, (enum tls_dir)dir, pending[dir], plen[dir], &lim);
+		size_t used = tf_feed(&f, (enum tls_dir)dir, pending[dir], plen[dir], &lim);
 		if (used > plen[dir])
 			__builtin_trap(); /* contract: never consumes more than it was given */
 		memmove(pending[dir], pending[dir] + used, plen[dir] - used);
 		plen[dir] -= used;
 		dir ^= 1;
 	}
-	(void)tls_established(&f);
-	(void)tls_done(&f);
-	(void)tls_negotiated_version(&f);
+	(void)tf_established(&f);
+	(void)tf_done_p(&f);
+	(void)tf_negotiated(&f);
 	if (f.have_ch)
 		(void)tls_client_max_version(&f.ch);
-	tls_facts_done(&f);
+	tf_done(&f);
 
 	/* the hello parsers directly, on the raw input */
 	struct tls_client_hello ch;

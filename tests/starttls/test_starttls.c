@@ -5,7 +5,7 @@
  * corpus is never copied into the repository): the first TCP connection of a capture is
  * decoded with the capture and decode stages, each direction's payload is put in sequence
  * order (retransmissions and overlaps dropped by tracking the next expected sequence number),
- * and each side is cut where the TLS stage would cut it - the stream is fed to tls_feed() and
+ * and each side is cut where the TLS stage would cut it - the stream is fed to tf_feed() and
  * the plaintext it kept (tls_dir_state.plain, at most TLS_PLAINTEXT_KEEP bytes) is what
  * starttls_detect() sees, as in the flow stage. Expected values were read with
  * `tshark -r <capture> -q -z follow,tcp,ascii,0` (and `,raw,0` for the binary protocols).
@@ -18,7 +18,9 @@
 #include "tlsaudit/capture.h"
 #include "tlsaudit/decode.h"
 #include "tlsaudit/starttls.h"
+#include "tlsaudit/names.h"
 #include "tlsaudit/tls.h"
+#include "../tls_facts_test.h"
 
 static unsigned failures, checks;
 
@@ -172,11 +174,11 @@ static bool load_dialogue(const char *dir, const char *file, uint8_t plain[2][TL
 	struct tls_facts *f = malloc(sizeof(*f));
 	if (!f)
 		abort();
-	tls_facts_init(f);
+	tf_init(f);
 	for (int d = 0; d < 2; d++) {
 		size_t n;
 		uint8_t *s = side_stream(&c.s[d], &n);
-		(void)tls_feed(f, d == 0 ? TLS_DIR_CLIENT : TLS_DIR_SERVER, s, n, NULL);
+		(void)tf_feed(f, d == 0 ? TLS_DIR_CLIENT : TLS_DIR_SERVER, s, n, NULL);
 		plain_len[d] = f->dir[d].plain_len;
 		if (plain_len[d])
 			memcpy(plain[d], f->dir[d].plain, plain_len[d]);
@@ -186,7 +188,7 @@ static bool load_dialogue(const char *dir, const char *file, uint8_t plain[2][TL
 			free(c.s[d].segs[i].data);
 		free(c.s[d].segs);
 	}
-	tls_facts_done(f);
+	tf_done(f);
 	free(f);
 	return c.have;
 }
@@ -327,10 +329,10 @@ static void test_real(const char *dir)
 		check_sane(&r, rc->file);
 		printf("%-48s client %3zu server %3zu bytes -> %-10s requested %d accepted %d refused %d reply "
 		       "\"%s\"\n",
-		       rc->file, plen[0], plen[1], r.proto ? starttls_name(r.proto) : "none", r.requested, r.accepted,
+		       rc->file, plen[0], plen[1], r.proto ? names_starttls(r.proto) : "none", r.requested, r.accepted,
 		       r.refused, r.reply);
 		CHECK(r.proto == rc->proto, "%s: protocol %s, expected %s", rc->file,
-		      r.proto ? starttls_name(r.proto) : "none", rc->proto ? starttls_name(rc->proto) : "none");
+		      r.proto ? names_starttls(r.proto) : "none", rc->proto ? names_starttls(rc->proto) : "none");
 		CHECK(r.accepted == (rc->proto != STARTTLS_NONE), "%s: accepted %d", rc->file, r.accepted);
 		CHECK(!r.refused, "%s: refused", rc->file);
 		if (rc->reply)
@@ -480,7 +482,7 @@ static void test_synthetic(void)
 		starttls_detect(c, sc->client_len, s, sc->server_len, &r);
 		check_sane(&r, sc->name);
 		CHECK(r.proto == sc->proto, "%s: protocol %s, expected %s", sc->name,
-		      r.proto ? starttls_name(r.proto) : "none", sc->proto ? starttls_name(sc->proto) : "none");
+		      r.proto ? names_starttls(r.proto) : "none", sc->proto ? names_starttls(sc->proto) : "none");
 		CHECK(r.requested == sc->requested && r.accepted == sc->accepted && r.refused == sc->refused,
 		      "%s: requested %d accepted %d refused %d", sc->name, r.requested, r.accepted, r.refused);
 		CHECK(strcmp(r.reply, sc->reply) == 0, "%s: reply \"%s\", expected \"%s\"", sc->name, r.reply,
@@ -502,13 +504,13 @@ static void test_synthetic(void)
 
 static void test_names(void)
 {
-	CHECK(starttls_name(STARTTLS_NONE) == NULL, "NONE has no name");
-	CHECK(starttls_name(STARTTLS_COUNT_) == NULL, "COUNT_ has no name");
+	CHECK(names_starttls(STARTTLS_NONE) == NULL, "NONE has no name");
+	CHECK(names_starttls(STARTTLS_COUNT_) == NULL, "COUNT_ has no name");
 	static const char *const want[STARTTLS_COUNT_] = {NULL,	  "smtp",	"imap",	 "pop3", "ftp", "ldap",
 							  "xmpp", "postgresql", "mysql", "irc",	 "rdp"};
 	for (int p = 1; p < STARTTLS_COUNT_; p++)
-		CHECK(starttls_name((enum starttls_proto)p) &&
-			      strcmp(starttls_name((enum starttls_proto)p), want[p]) == 0,
+		CHECK(names_starttls((enum starttls_proto)p) &&
+			      strcmp(names_starttls((enum starttls_proto)p), want[p]) == 0,
 		      "name of %d", p);
 }
 

@@ -1,0 +1,707 @@
+/* pipeline.c - frames to connection records (include/tlsaudit/pipeline.h): the per-frame counters, link
+ * types and BPF filter, decode, the flow table, and the per-connection state that drives the TLS stage,
+ * STARTTLS detection and nDPI and builds the record.
+ *
+ * Design note. The flow table knows TCP only; this file is its consumer. A connection's state (struct pconn)
+ * is created on its first payload and holds the TLS stage's private state, nDPI's flow while nDPI still wants
+ * packets, and references to the shared entries (dict) of what it has seen: hello shapes, certificate, SNI.
+ * Hellos are interned the moment the TLS stage hands them over, so a handshake in progress keeps a few
+ * hundred bytes, and what depends only on a shape (JA3, JA4, the client stack, risk parts) is computed once per
+ * shape. The record is built in one place (build_record) when the flow ends.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tlsaudit/cert.h"
+#include "tlsaudit/classify.h"
+#include "tlsaudit/decode.h"
+#include "tlsaudit/dict.h"
+#include "tlsaudit/fingerprint.h"
+#include "tlsaudit/flow.h"
+#include "tlsaudit/names.h"
+#include "tlsaudit/num.h"
+#include "tlsaudit/pipeline.h"
+#include "tlsaudit/starttls.h"
+#include "tlsaudit/tls.h"
+
+#define DICT_KEEP_BYTES ((size_t)8 << 20) /* unreferenced shapes kept for reuse */
+
+struct pconn {
+	struct pipeline *pl;
+	struct flow *flow;
+	struct tls_conn *tls;	   /* owned; NULL until the first bytes worth parsing */
+	struct classify_flow *cls; /* owned by classify while nDPI wants packets */
+	bool cls_active;
+	int8_t client;		  /* endpoint index of the TLS client; -1 undecided */
+	struct dict_hello *hello; /* references owned */
+	struct dict_hello *hello2;
+	struct dict_server *server;
+	struct dict_cert *cert;
+	const struct dict_str *sni, *alpn;
+	uint64_t anomalies; /* the connection's own: SNI truncated, certificate anomalies */
+	uint32_t flags;	    /* REC_F_* learnt from the hellos */
+};
+
+struct pipeline {
+	struct pipeline_opts o;
+	struct ta_capture_facts *facts;
+	struct pipeline_sink sink;
+	int sink_err;
+	struct flow_table *ft;
+	struct dict *dict;
+	struct classify *cls;
+	struct tls_limits tls_lim;
+	uint32_t last_lt;
+	bool unsupported_warned, filter_warned;
+	size_t pconn_live;
+};
+
+static const struct tls_events tls_events;
+
+/* ---- warnings ---- */
+
+void pipeline_warn(struct ta_capture_facts *c, const char *msg)
+{
+	size_t used = strnlen(c->warnings, sizeof(c->warnings));
+	if (used + 2 >= sizeof(c->warnings))
+		return;
+	snprintf(c->warnings + used, sizeof(c->warnings) - used, "%s%s", used ? "\n" : "", msg);
+}
+
+static void warn(struct pipeline *pl, const char *msg)
+{
+	if (!pl->o.quiet_warnings)
+		fprintf(stderr, "tlsaudit: warning: %s: %s\n", pl->o.name ? pl->o.name : "input", msg);
+	pipeline_warn(pl->facts, msg);
+}
+
+static void note_linktype(struct pipeline *pl, uint32_t lt)
+{
+	struct ta_capture_facts *c = pl->facts;
+	const char *name = decode_link_name(lt);
+	char buf[32];
+	if (!name) {
+		snprintf(buf, sizeof(buf), "%u", lt);
+		name = buf;
+	}
+	if (strstr(c->linktypes, name))
+		return;
+	size_t used = strnlen(c->linktypes, sizeof(c->linktypes));
+	snprintf(c->linktypes + used, sizeof(c->linktypes) - used, "%s%s", used ? "," : "", name);
+	if (!decode_link_supported(lt) && !pl->unsupported_warned) {
+		pl->unsupported_warned = true;
+		char w[160];
+		snprintf(w, sizeof(w), "unsupported link type %s: its frames are skipped", name);
+		warn(pl, w);
+	}
+}
+
+/* ---- memory: shared entries are charged to the flow table's cap ---- */
+
+static bool dict_charge(void *ctx, size_t n)
+{
+	struct pipeline *pl = ctx;
+	return flow_charge_shared(pl->ft, n);
+}
+
+static void dict_release(void *ctx, size_t n)
+{
+	struct pipeline *pl = ctx;
+	flow_release_shared(pl->ft, n);
+}
+
+static size_t pconn_heap(const struct pconn *pc)
+{
+	return sizeof(*pc) + (pc->tls ? tls_conn_heap(pc->tls) : 0) + classify_flow_cost(pc->cls);
+}
+
+static void pconn_charge(struct pconn *pc)
+{
+	if (!flow_charge(pc->pl->ft, pc->flow, pconn_heap(pc)))
+		pc->pl->facts->stats.mem_capped++;
+}
+
+/* ---- shapes: interned once, derived facts computed once ---- */
+
+static uint32_t offers_of(const struct tls_client_hello *ch)
+{
+	uint32_t o = 0;
+	for (size_t i = 0; i < ch->n_ciphers && i < TLS_MAX_CIPHERS; i++) {
+		uint32_t f = names_cipher_flags(ch->ciphers[i]);
+		if (f & NAMES_CIPHER_RC4)
+			o |= DICT_OFFERS_RC4;
+		if (f & NAMES_CIPHER_3DES)
+			o |= DICT_OFFERS_3DES;
+		if (f & NAMES_CIPHER_EXPORT)
+			o |= DICT_OFFERS_EXPORT;
+		if (f & (NAMES_CIPHER_NULL | NAMES_CIPHER_ANON))
+			o |= DICT_OFFERS_NULL;
+		if (f & NAMES_CIPHER_CBC_SHA1)
+			o |= DICT_OFFERS_CBC_SHA1;
+	}
+	return o;
+}
+
+static struct dict_hello *intern_hello(struct pipeline *pl, const struct tls_client_hello *ch, enum tls_status st)
+{
+	uint8_t key[DICT_HELLO_KEY_MAX];
+	size_t n = dict_hello_key(ch, st, key);
+	bool fresh;
+	struct dict_hello *h = dict_hello_get(pl->dict, key, n, &fresh);
+	if (!h || !fresh)
+		return h;
+	struct dict_hello_derived *d = &h->d;
+	if (st == TLS_OK) {
+		fp_ja3(ch, d->ja3, NULL, 0);
+		fp_ja4(ch, false, d->ja4, NULL, 0);
+	}
+	d->offers = offers_of(ch);
+	return h;
+}
+
+static struct dict_server *intern_server(struct pipeline *pl, const struct tls_server_hello *sh)
+{
+	uint8_t key[DICT_SERVER_KEY_MAX];
+	size_t n = dict_server_key(sh, key);
+	bool fresh;
+	struct dict_server *s = dict_server_get(pl->dict, key, n, &fresh);
+	if (s && fresh && !sh->sslv2_format)
+		fp_ja3s(sh, s->ja3s, NULL, 0);
+	return s;
+}
+
+/* ---- TLS events ---- */
+
+static void on_client_hello(void *ctx, const struct tls_client_hello *ch, enum tls_status st)
+{
+	struct pconn *pc = ctx;
+	const struct tls_state *s = tls_conn_state(pc->tls);
+
+	if (s->n_client_hellos == 1 && !pc->hello) {
+		pc->hello = intern_hello(pc->pl, ch, st);
+		if (ch->has_sni)
+			pc->sni = dict_str_get(pc->pl->dict, DICT_STR_SNI, ch->sni, ch->sni_len);
+		pc->anomalies |= ch->anomalies & TLS_AN_SNI_TRUNCATED;
+		if (ch->sslv2_format)
+			pc->flags |= REC_F_SSLV2_HELLO;
+		if (ch->has_ech)
+			pc->flags |= REC_F_ECH;
+		if (ch->has_early_data)
+			pc->flags |= REC_F_EARLY_DATA;
+	} else if (s->n_client_hellos == 2 && st == TLS_OK && pc->hello && pc->hello->status == TLS_OK && !pc->hello2) {
+		pc->hello2 = intern_hello(pc->pl, ch, st);
+	}
+}
+
+static void on_server_hello(void *ctx, const struct tls_server_hello *sh)
+{
+	struct pconn *pc = ctx;
+	struct dict_server *s = intern_server(pc->pl, sh);
+	dict_unref(pc->pl->dict, pc->server); /* the last ServerHello decides */
+	pc->server = s;
+	dict_unref(pc->pl->dict, pc->alpn);
+	pc->alpn = sh->alpn_len ? dict_str_get(pc->pl->dict, DICT_STR_ALPN, sh->alpn, sh->alpn_len) : NULL;
+}
+
+static void on_certificate(void *ctx, const uint8_t *der, size_t len)
+{
+	struct pconn *pc = ctx;
+	bool fresh;
+	if (pc->cert)
+		return;
+	struct dict_cert *c = dict_cert_get(pc->pl->dict, der, len, &fresh);
+	if (c && fresh && cert_parse(der, len, &c->info) != CERT_OK) {
+		dict_discard(pc->pl->dict, c);
+		return;
+	}
+	pc->cert = c;
+}
+
+static const struct tls_events tls_events = {
+	.client_hello = on_client_hello,
+	.server_hello = on_server_hello,
+	.certificate = on_certificate,
+};
+
+/* ---- the connection's life ---- */
+
+static struct pconn *pconn_get(struct pipeline *pl, struct flow *f)
+{
+	struct pconn *pc = flow_user(f);
+	if (pc)
+		return pc;
+	pc = calloc(1, sizeof(*pc));
+	if (!pc) {
+		pl->facts->stats.mem_capped++;
+		return NULL;
+	}
+	pc->pl = pl;
+	pc->flow = f;
+	pc->client = -1;
+	pc->cls_active = pl->cls != NULL;
+	flow_set_user(f, pc);
+	pl->pconn_live++;
+	pconn_charge(pc);
+	return pc;
+}
+
+static void pconn_free(struct pconn *pc)
+{
+	struct pipeline *pl = pc->pl;
+	tls_conn_free(pc->tls);
+	if (pc->cls && pl->cls) {
+		struct classify_result r;
+		classify_finish(pl->cls, &pc->cls, &r);
+	}
+	dict_unref(pl->dict, pc->hello);
+	dict_unref(pl->dict, pc->hello2);
+	dict_unref(pl->dict, pc->server);
+	dict_unref(pl->dict, pc->cert);
+	dict_unref(pl->dict, pc->sni);
+	dict_unref(pl->dict, pc->alpn);
+	pl->pconn_live--;
+	free(pc);
+}
+
+/* Which endpoint is the TLS client? Decided on the first payload bytes of either side. */
+static void decide_roles(struct pconn *pc, int e, const uint8_t *data, size_t len)
+{
+	const struct flow_info *fi = flow_info(pc->flow);
+	bool known, more;
+	enum tls_dir who = tls_guess_sender(data, len, &known, &more);
+
+	if (known) {
+		pc->client = (int8_t)(who == TLS_DIR_CLIENT ? e : 1 - e);
+		return;
+	}
+	if (fi->syn_client >= 0) {
+		pc->client = fi->syn_client;
+		return;
+	}
+	/* no SYN seen: the server is the endpoint on the lower port */
+	pc->client = (int8_t)(fi->port[0] > fi->port[1] ? 0 : fi->port[0] < fi->port[1] ? 1 : e);
+}
+
+static enum tls_dir dir_of(const struct pconn *pc, int e)
+{
+	return e == pc->client ? TLS_DIR_CLIENT : TLS_DIR_SERVER;
+}
+
+static size_t on_data(void *ctx, struct flow *f, int e, const uint8_t *data, size_t len, bool lost, bool final)
+{
+	struct pipeline *pl = ctx;
+	struct pconn *pc = pconn_get(pl, f);
+	if (!pc)
+		return len;
+	if (pc->client < 0) {
+		if (len < 6 && !final && !flow_info(f)->side[e].fin)
+			return 0; /* too few bytes to tell a hello from the rest */
+		decide_roles(pc, e, data, len);
+		flow_kick(pl->ft, f, 1 - e); /* bytes the peer sent while the roles were open */
+	}
+	if (!pc->tls) {
+		/* Until a first record is complete there is nothing to parse: a flood of half-sent hellos costs
+		 * its buffered bytes, not a TLS state. */
+		if (!final && tls_record_incomplete(data, len))
+			return 0;
+		if (tls_conn_new(&pl->tls_lim, &tls_events, pc, &pc->tls) < 0) {
+			pl->facts->stats.mem_capped++;
+			return len;
+		}
+	}
+	size_t used = tls_conn_feed(pc->tls, dir_of(pc, e), data, len, lost);
+	pconn_charge(pc);
+	if (!final && tls_done(tls_conn_state(pc->tls)) && !pc->cls_active)
+		flow_finish(pl->ft, f);
+	return used;
+}
+
+static bool on_wants(void *ctx, struct flow *f, int e)
+{
+	(void)ctx;
+	struct pconn *pc = flow_user(f);
+	if (!pc || !pc->tls || pc->client < 0)
+		return true;
+	return !tls_dir_closed(tls_conn_state(pc->tls), dir_of(pc, e));
+}
+
+static void on_packet(void *ctx, struct flow *f, int e, const struct pkt *p)
+{
+	struct pipeline *pl = ctx;
+	struct pconn *pc = flow_user(f);
+	/* nDPI learns nothing from bare SYNs and ACKs: only payload costs it state */
+	if (!pl->cls || p->payload_len == 0)
+		return;
+	if (!pc && !(pc = pconn_get(pl, f)))
+		return;
+	if (!pc->cls_active)
+		return;
+	pc->cls_active = classify_packet(pl->cls, &pc->cls, p->l3, p->l3_len, p->ts_ns, e == 0);
+	pconn_charge(pc);
+	if (!pc->cls_active && pc->tls && tls_done(tls_conn_state(pc->tls)))
+		flow_finish(pl->ft, f);
+}
+
+/* ---- the record ---- */
+
+static bool tls_seen(const struct tls_state *s)
+{
+	return s && (s->have_ch || s->n_client_hellos > 0 || s->have_sh || s->hrr || s->have_alert);
+}
+
+static enum rec_outcome outcome_of(const struct pconn *pc, const struct tls_state *x, bool cut, bool established)
+{
+	const struct flow_info *fi = flow_info(pc->flow);
+	const struct flow_side *c = &fi->side[pc->client], *s = &fi->side[1 - pc->client];
+	if (established)
+		return OUT_ESTABLISHED;
+	if (x->have_alert || x->fatal_alert)
+		return OUT_ALERT;
+	if (c->rst || s->rst)
+		return OUT_RESET;
+	if (x->dir[TLS_DIR_SERVER].dead && !x->dir[TLS_DIR_SERVER].started && s->bytes > 0)
+		return OUT_SERVER_NOT_TLS;
+	if (cut || (fi->flags & FLOW_F_SNAPLEN))
+		return OUT_TRUNCATED;
+	if (x->have_ch && s->bytes == 0)
+		return c->fin || s->fin || (fi->flags & FLOW_F_IDLE) ? OUT_NO_SERVER_REPLY : OUT_INCOMPLETE;
+	if (c->gap || s->gap)
+		return OUT_TRUNCATED;
+	if (c->fin || s->fin)
+		return OUT_CLOSED;
+	return OUT_INCOMPLETE;
+}
+
+static void copy_flow_flags(const struct pconn *pc, bool cut, struct ta_conn *r)
+{
+	const struct flow_info *fi = flow_info(pc->flow);
+	int c = pc->client, s = 1 - pc->client;
+	static const struct {
+		uint32_t flow, rec;
+	} map[] = {
+		{FLOW_F_SNAPLEN, REC_F_TRUNCATED}, {FLOW_F_FRAGMENTS, REC_F_FRAGMENTS},
+		{FLOW_F_NO_SYN, REC_F_NO_SYN},	   {FLOW_F_EVICTED, REC_F_EVICTED},
+		{FLOW_F_IDLE, REC_F_IDLE},	   {FLOW_F_DUPLICATES, REC_F_DUPLICATES},
+	};
+	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+		if (fi->flags & map[i].flow)
+			r->flags |= map[i].rec;
+	if (fi->side[c].gap)
+		r->flags |= REC_F_GAP_CLIENT;
+	if (fi->side[s].gap)
+		r->flags |= REC_F_GAP_SERVER;
+	if (fi->side[c].rst)
+		r->flags |= REC_F_RST_CLIENT;
+	if (fi->side[s].rst)
+		r->flags |= REC_F_RST_SERVER;
+	if (fi->side[c].fin)
+		r->flags |= REC_F_FIN_CLIENT;
+	if (fi->side[s].fin)
+		r->flags |= REC_F_FIN_SERVER;
+	if (fi->side[c].capped || fi->side[s].capped)
+		r->flags |= REC_F_CAP_BYTES;
+	if (fi->side[0].pkts == 0 || fi->side[1].pkts == 0)
+		r->flags |= REC_F_UNIDIRECTIONAL;
+	if (cut)
+		r->flags |= REC_F_TRUNCATED;
+}
+
+static void build_record(struct pconn *pc, bool cut, const struct classify_result *cr,
+			 const struct starttls_result *stls, struct ta_conn *r)
+{
+	const struct flow_info *fi = flow_info(pc->flow);
+	const struct tls_state *x = tls_conn_state(pc->tls);
+	int c = pc->client, s = 1 - pc->client;
+	bool inferred;
+
+	memset(r, 0, sizeof(*r));
+	r->seq = fi->seq;
+	r->ts_ns = fi->first_ns;
+	r->last_ns = fi->last_ns;
+	r->family = fi->family;
+	memcpy(r->client_ip, fi->ip[c], 16);
+	memcpy(r->server_ip, fi->ip[s], 16);
+	r->client_port = fi->port[c];
+	r->server_port = fi->port[s];
+	r->hello = pc->hello;
+	r->hello2 = pc->hello2;
+	r->sni = pc->sni;
+	r->flags = pc->flags;
+	r->anomalies = pc->anomalies | x->anomalies;
+	/* A malformed first ClientHello still tells what was read before the damage (legacy_version, often the
+	 * SNI): reported, flagged malformed. */
+	if (pc->hello && pc->hello->status != TLS_OK)
+		r->flags |= REC_F_MALFORMED;
+	if (x->have_sh) {
+		r->server = pc->server;
+		r->negotiated_version = x->negotiated_version;
+		r->alpn = pc->alpn;
+		if (x->sh_sslv2) {
+			if (x->sslv2_cipher24) {
+				r->has_cipher = true;
+				r->cipher_sslv2 = true;
+				r->cipher = x->sslv2_cipher24;
+			}
+		} else {
+			r->has_cipher = true;
+			r->cipher = x->sh_cipher;
+		}
+		if (x->sh_malformed)
+			r->flags |= REC_F_MALFORMED;
+	}
+	r->kx_group = x->kx_group;
+	if (x->have_alert) {
+		r->has_alert = true;
+		r->alert_level = x->alert_level;
+		r->alert_desc = x->alert_desc;
+		r->alert_sender = x->alert_sender;
+	}
+	r->cert_chain_len = x->cert_chain_len;
+	if ((x->anomalies & TLS_AN_CERT_CAPPED) && !pc->cert)
+		r->flags |= REC_F_CERT_CAPPED;
+	if (pc->cert) {
+		r->cert = pc->cert;
+		r->anomalies |= (uint64_t)pc->cert->info.anomalies << REC_CERT_AN_SHIFT;
+		r->cert_expired = cert_expired(&pc->cert->info, ta_ns_to_s(fi->first_ns));
+	}
+	r->established = tls_established(x, &inferred);
+	if (r->established && inferred)
+		r->flags |= REC_F_ESTABLISHED_INFERRED;
+	r->resumed = x->resumed;
+	r->hello_retry_request = x->hrr;
+	if (x->n_client_hellos > 1)
+		r->flags |= REC_F_MULTI_CH;
+	if (x->anomalies & TLS_AN_PLAINTEXT_PREFIX)
+		r->flags |= REC_F_PLAINTEXT_PREFIX;
+	if (x->anomalies & (TLS_AN_BAD_EXTENSION | TLS_AN_RECORD_TOO_BIG))
+		r->flags |= REC_F_MALFORMED;
+	if (cr) {
+		if (cr->protocol[0])
+			r->l7 = dict_str_get(pc->pl->dict, DICT_STR_LABEL, cr->protocol,
+					     strnlen(cr->protocol, sizeof(cr->protocol)));
+		r->risks = cr->risks;
+	}
+	copy_flow_flags(pc, cut, r);
+	if (stls->proto != STARTTLS_NONE && stls->requested)
+		r->starttls = (uint8_t)stls->proto;
+	r->outcome = (uint8_t)outcome_of(pc, x, cut, r->established);
+	if (stls->proto != STARTTLS_NONE && stls->refused && !x->have_ch)
+		r->outcome = OUT_STARTTLS_REFUSED;
+	r->pkts[0] = fi->side[c].pkts;
+	r->pkts[1] = fi->side[s].pkts;
+	r->bytes[0] = fi->side[c].bytes;
+	r->bytes[1] = fi->side[s].bytes;
+	r->dup_frames = fi->dup_frames;
+}
+
+static void count_record(struct pipeline *pl, const struct ta_conn *r)
+{
+	struct ta_stats *st = &pl->facts->stats;
+	st->flows_tls++;
+	if (r->flags & REC_F_CERT_CAPPED)
+		st->certs_capped++;
+	if (r->anomalies & TLS_AN_HS_TOO_BIG)
+		st->hs_too_big++;
+}
+
+static void on_end(void *ctx, struct flow *f, enum flow_end why)
+{
+	struct pipeline *pl = ctx;
+	struct pconn *pc = flow_user(f);
+	if (!pc)
+		return;
+	if (why == FLOW_END_DISCARD) {
+		flow_set_user(f, NULL);
+		pconn_free(pc);
+		return;
+	}
+	bool cut = why == FLOW_END_CUT;
+	struct classify_result cr;
+	memset(&cr, 0, sizeof(cr));
+	if (pl->cls && pc->cls)
+		classify_finish(pl->cls, &pc->cls, &cr);
+	const struct tls_state *x = pc->tls ? tls_conn_state(pc->tls) : NULL;
+	/* the plaintext before TLS tells whether (and which) in-band upgrade happened */
+	struct starttls_result stls;
+	memset(&stls, 0, sizeof(stls));
+	if (x && (x->dir[TLS_DIR_CLIENT].plain_len || x->dir[TLS_DIR_SERVER].plain_len)) {
+		const struct tls_dir_view *cd = &x->dir[TLS_DIR_CLIENT], *sd = &x->dir[TLS_DIR_SERVER];
+		starttls_detect(cd->plain, cd->plain_len, sd->plain, sd->plain_len, &stls);
+	}
+	/* A connection is reported when TLS was seen, or an upgrade to it was refused; an upgrade that was asked
+	 * for and agreed but never followed by a TLS byte (e.g. RDP negotiating TLS) says nothing about TLS. */
+	if (tls_seen(x) || (stls.proto != STARTTLS_NONE && stls.requested && stls.refused)) {
+		if (pc->client < 0)
+			pc->client = 0;
+		struct ta_conn r;
+		build_record(pc, cut, pl->cls ? &cr : NULL, &stls, &r);
+		count_record(pl, &r);
+		if (pl->sink.conn && !pl->sink_err) {
+			int rc = pl->sink.conn(pl->sink.ctx, &r);
+			if (rc)
+				pl->sink_err = rc;
+		}
+		dict_unref(pl->dict, r.l7);
+	}
+	flow_set_user(f, NULL);
+	pconn_free(pc);
+}
+
+static const struct flow_ops flow_ops = {
+	.packet = on_packet,
+	.data = on_data,
+	.wants = on_wants,
+	.end = on_end,
+};
+
+/* ---- frames ---- */
+
+int pipeline_new(const struct pipeline_opts *o, const struct pipeline_sink *sink, struct ta_capture_facts *facts,
+		 struct pipeline **ret, char *err, size_t errlen)
+{
+	struct pipeline *pl = calloc(1, sizeof(*pl));
+	if (!pl) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	pl->o = *o;
+	pl->facts = facts;
+	if (sink)
+		pl->sink = *sink;
+	pl->last_lt = UINT32_MAX;
+	pl->tls_lim.max_handshake = (size_t)o->lim.max_handshake;
+	pl->tls_lim.max_plaintext = (size_t)o->lim.max_plaintext;
+	pl->tls_lim.max_cert_bytes = (size_t)o->lim.max_cert_bytes;
+	int rc = flow_table_new(&pl->o.lim, &flow_ops, pl, &facts->stats, &pl->ft);
+	if (rc < 0) {
+		snprintf(err, errlen, "out of memory");
+		free(pl);
+		return rc;
+	}
+	struct dict_mem mem = {.charge = dict_charge, .release = dict_release, .ctx = pl};
+	if ((rc = dict_new(&mem, DICT_KEEP_BYTES, &pl->dict)) < 0) {
+		snprintf(err, errlen, "out of memory");
+		pipeline_free(pl);
+		return rc;
+	}
+	if (o->ndpi) {
+		if ((rc = classify_new(&pl->cls, err, errlen)) < 0) {
+			pipeline_free(pl);
+			return rc;
+		}
+		classify_set_max_packets(pl->cls, (uint32_t)ta_min_u64(o->lim.ndpi_packets, UINT32_MAX));
+	}
+	*ret = pl;
+	return 0;
+}
+
+bool pipeline_frame(struct pipeline *pl, const struct cap_frame *fr)
+{
+	struct ta_capture_facts *c = pl->facts;
+	char err[256];
+
+	c->stats.frames++;
+	c->stats.frame_bytes += fr->caplen;
+	if (!c->have_time || fr->ts_ns < c->first_ns)
+		c->first_ns = fr->ts_ns;
+	if (!c->have_time || fr->ts_ns > c->last_ns)
+		c->last_ns = fr->ts_ns;
+	c->have_time = true;
+	if (fr->linktype != pl->last_lt) {
+		note_linktype(pl, fr->linktype);
+		pl->last_lt = fr->linktype;
+	}
+	if (pl->o.filter) {
+		int m = capfilter_match(pl->o.filter, fr, err, sizeof(err));
+		if (m < 0 && !pl->filter_warned) {
+			pl->filter_warned = true;
+			char w[300];
+			snprintf(w, sizeof(w), "filter: %s", err);
+			warn(pl, w);
+		}
+		if (m <= 0) {
+			c->stats.filtered_out++;
+			return false;
+		}
+	}
+	struct pkt p;
+	enum decode_status ds = decode_packet(fr->linktype, fr->data, fr->caplen, fr->wire_len, fr->ts_ns, &p);
+	if (fr->caplen < fr->wire_len)
+		c->stats.snaplen_cut++;
+	switch (ds) {
+	case DECODE_OK: c->stats.tcp_packets++; return flow_packet(pl->ft, &p);
+	case DECODE_FRAGMENT:
+		c->stats.ip_fragments++;
+		flow_fragment(pl->ft, &p);
+		break;
+	case DECODE_NOT_TCP: c->stats.not_tcp++; break;
+	case DECODE_UNSUPPORTED_LINK: c->stats.unsupported_link++; break;
+	case DECODE_TRUNCATED:
+		if (fr->caplen < fr->wire_len) {
+			flow_note_snaplen(pl->ft, &p);
+			break;
+		}
+		c->stats.decode_errors++;
+		break;
+	case DECODE_MALFORMED: c->stats.decode_errors++; break;
+	}
+	return false;
+}
+
+bool pipeline_packet(struct pipeline *pl, const struct pkt *p)
+{
+	pl->facts->stats.tcp_packets++;
+	return flow_packet(pl->ft, p);
+}
+
+void pipeline_expire(struct pipeline *pl, int64_t now_ns)
+{
+	flow_table_expire(pl->ft, now_ns);
+}
+
+void pipeline_finish(struct pipeline *pl, bool cut)
+{
+	struct ta_capture_facts *c = pl->facts;
+	char w[160];
+
+	flow_table_flush(pl->ft, cut);
+	if (c->stats.snaplen_cut) {
+		snprintf(w, sizeof(w), "%" PRIu64 " of %" PRIu64 " frames were cut short by the snapshot length",
+			 c->stats.snaplen_cut, c->stats.frames);
+		warn(pl, w);
+	}
+	if (c->stats.ip_fragments) {
+		snprintf(w, sizeof(w), "%" PRIu64 " IP fragments were not reassembled", c->stats.ip_fragments);
+		warn(pl, w);
+	}
+	if (c->stats.frames == 0 && !cut)
+		warn(pl, "capture holds no packets");
+}
+
+int pipeline_sink_error(const struct pipeline *pl)
+{
+	return pl->sink_err;
+}
+
+struct dict *pipeline_dict(struct pipeline *pl)
+{
+	return pl->dict;
+}
+
+size_t pipeline_memory(const struct pipeline *pl)
+{
+	return flow_table_memory(pl->ft);
+}
+
+void pipeline_free(struct pipeline *pl)
+{
+	if (!pl)
+		return;
+	flow_table_free(pl->ft); /* open flows are discarded: their references go back to the dict */
+	classify_free(pl->cls);
+	dict_free(pl->dict);
+	free(pl);
+}
