@@ -383,9 +383,9 @@ def _msgs(proto: str, layer, fno: int, me) -> list[Msg]:
     return out
 
 
-def parse_dialogues(pcap: str) -> dict[int, list[Msg]]:
+def parse_dialogues(pcap: str, extra_opts: list[str] | None = None) -> dict[int, list[Msg]]:
     """tcp.stream -> plaintext smtp/imap/pop/ftp/ldap messages in capture order"""
-    res = subprocess.run(DIALOGUE_CMD + ["-r", pcap], capture_output=True, text=True)
+    res = subprocess.run(DIALOGUE_CMD + (extra_opts or []) + ["-r", pcap], capture_output=True, text=True)
     if res.returncode != 0:
         raise RuntimeError(f"tshark failed on {pcap}: {res.stderr.strip()}")
     out: dict[int, list[Msg]] = {}
@@ -542,9 +542,10 @@ def connection(st: Stream) -> dict | None:
     }
 
 
-def expect(pcap: str, rel_name: str | None = None) -> dict:
-    streams = parse_packets(pcap)
-    for idx, msgs in parse_dialogues(pcap).items():
+def expect(pcap: str, rel_name: str | None = None, extra_opts: list[str] | None = None) -> dict:
+    """extra_opts: more tshark options for both passes (decode-as hints, preferences)"""
+    streams = parse_packets(pcap, extra_opts)
+    for idx, msgs in parse_dialogues(pcap, extra_opts).items():
         if idx in streams:
             streams[idx].dialogue = msgs
     conns = [c for c in (connection(streams[i]) for i in sorted(streams)) if c]
@@ -554,8 +555,10 @@ def expect(pcap: str, rel_name: str | None = None) -> dict:
     ver = subprocess.run(["tshark", "--version"], capture_output=True, text=True).stdout.splitlines()[0]
     derived = {"tool": ver, "script": "tests/golden/tshark_expect.py",
                "command": " ".join(TSHARK_CMD + ["-r", os.path.basename(pcap)])}
-    if any(c["starttls"] for c in conns):      # only then: older golden files stay byte-identical
-        derived["starttls_command"] = " ".join(DIALOGUE_CMD + ["-r", os.path.basename(pcap)])
+    if extra_opts:                             # only then: older golden files stay byte-identical
+        derived["command"] = " ".join(TSHARK_CMD + extra_opts + ["-r", os.path.basename(pcap)])
+    if any(c["starttls"] for c in conns):
+        derived["starttls_command"] = " ".join(DIALOGUE_CMD + (extra_opts or []) + ["-r", os.path.basename(pcap)])
     return {
         "source": SOURCES.get(os.path.basename(pcap),
                               "tlsaudit scripts/make-samples.sh (real TLS stacks over loopback)"),
