@@ -333,8 +333,6 @@ static enum decode_status decode_80211(struct dctx *c, struct br r, bool fc_mayb
 {
 	size_t start = r.off;
 	uint8_t fc0 = br_u8(&r), fc1 = br_u8(&r);
-	br_skip(&r, 2 + 18); /* duration, three addresses */
-	uint16_t seq_ctl = br_le16(&r);
 	if (!br_ok(&r))
 		return DECODE_TRUNCATED;
 	if (fc_maybe_swapped && (fc0 & 0x0f) != 0x08 && (fc1 & 0x0f) == 0x08) {
@@ -343,7 +341,11 @@ static enum decode_status decode_80211(struct dctx *c, struct br r, bool fc_mayb
 		fc1 = t;
 	}
 	if ((fc0 & 0x0f) != 0x08 || (fc0 & 0x40))
-		return DECODE_NOT_TCP; /* management, control, version != 0, or no data */
+		return DECODE_NOT_TCP; /* management, control (10-byte ACKs...), version != 0, or no data */
+	br_skip(&r, 2 + 18);	       /* duration, three addresses */
+	uint16_t seq_ctl = br_le16(&r);
+	if (!br_ok(&r))
+		return DECODE_TRUNCATED;
 	if (!decode_enter(c, ENCAP_IEEE80211, false))
 		return DECODE_MALFORMED;
 	if (fc1 & 0x40)
@@ -1062,8 +1064,8 @@ static enum decode_status decode_mpls(struct dctx *c, struct br r)
 	case 1: return DECODE_NOT_TCP; /* associated channel: OAM */
 	default: break;
 	}
-	if (br_left(&r) < 18)
-		return DECODE_TRUNCATED;
+	if (br_left(&r) < 18) /* too short for an Ethernet header after a control word */
+		return c->frame_cut ? DECODE_TRUNCATED : decode_unsupported(c);
 	uint16_t type12 = (uint16_t)(br_peek(&r, 12) << 8 | br_peek(&r, 13));
 	uint16_t type16 = (uint16_t)(br_peek(&r, 16) << 8 | br_peek(&r, 17));
 	bool tagged = type12 == ETH_VLAN || type12 == ETH_QINQ;

@@ -864,6 +864,10 @@ static struct bytes f_mpls_junk(void)
 	return w_mpls("00001140 51525354 55565758 595a5b5c 5d5e5f60 61626364", NULL);
 }
 
+static struct bytes f_mpls_short(void)
+{
+	return w_mpls("00001140 5152535455565758", NULL);
+}
 static struct bytes f_ppp_hdlc(void)
 {
 	return hb("ff03 0021", &V4);
@@ -1041,6 +1045,15 @@ static struct bytes f_wlan_fragnum(void)
 static struct bytes f_wlan_beacon(void)
 {
 	return w80211("8000", "1000", &V4);
+}
+static struct bytes f_wlan_ack(void)
+{
+	return hb("d400 0000 020000000001", NULL);
+} /* a 10-byte ACK */
+static struct bytes f_radiotap_ack(void)
+{
+	struct bytes a = f_wlan_ack();
+	return hb("00 00 0800 00000000", &a);
 }
 static struct bytes f_wlan_amsdu(void)
 {
@@ -1280,6 +1293,7 @@ static const struct encap_case {
 	{"mpls ach", LINK_ETHERNET, f_mpls_ach, DECODE_NOT_TCP, 0, 0, ENCAP_MPLS},
 	{"mpls 9 labels", LINK_ETHERNET, f_mpls_9, DECODE_MALFORMED, 0, 0, ENCAP_MPLS},
 	{"mpls unknown payload", LINK_ETHERNET, f_mpls_junk, DECODE_NOT_TCP, 0, U_, ENCAP_MPLS},
+	{"mpls short unknown payload", LINK_ETHERNET, f_mpls_short, DECODE_NOT_TCP, 0, U_, ENCAP_MPLS},
 	{"ppp ff03", LINK_PPP, f_ppp_hdlc, OK_, 4, 0, ENCAP_PPP},
 	{"ppp bare", LINK_PPP, f_ppp_bare, OK_, 4, 0, ENCAP_PPP},
 	{"ppp pfc", LINK_PPP, f_ppp_pfc, OK_, 4, 0, ENCAP_PPP},
@@ -1318,6 +1332,8 @@ static const struct encap_case {
 	{"802.11 more fragments", LINK_IEEE802_11, f_wlan_morefrag, DECODE_NOT_TCP, 0, 0, ENCAP_IEEE80211},
 	{"802.11 fragment 1", LINK_IEEE802_11, f_wlan_fragnum, DECODE_NOT_TCP, 0, 0, ENCAP_IEEE80211},
 	{"802.11 beacon", LINK_IEEE802_11, f_wlan_beacon, DECODE_NOT_TCP, 0, 0, 0},
+	{"802.11 ack", LINK_IEEE802_11, f_wlan_ack, DECODE_NOT_TCP, 0, 0, 0},
+	{"radiotap ack", LINK_IEEE802_11_RADIOTAP, f_radiotap_ack, DECODE_NOT_TCP, 0, 0, 0},
 	{"802.11 a-msdu", LINK_IEEE802_11, f_wlan_amsdu, DECODE_NOT_TCP, 0, U_, ENCAP_IEEE80211},
 	{"radiotap data pad", LINK_IEEE802_11_RADIOTAP, f_radiotap_pad, OK_, 4, 0, ENCAP_IEEE80211 | ENCAP_LLC_SNAP},
 	{"radiotap ext tsft fcs", LINK_IEEE802_11_RADIOTAP, f_radiotap_ext, OK_, 4, 0, ENCAP_IEEE80211 | ENCAP_LLC_SNAP,
