@@ -1,5 +1,5 @@
 /* fuzz_decode.c - fuzz target: the packet decoder, link layer to TCP.
- * Byte 0 picks the link type; the rest is the frame. */
+ * Byte 0 picks the link type (index into links[]); the rest is the frame. */
 #include <stddef.h>
 #include <stdint.h>
 
@@ -7,8 +7,13 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static const uint32_t links[] = {LINK_NULL, LINK_ETHERNET, LINK_RAW,	    LINK_LOOP, LINK_LINUX_SLL,
-				 LINK_IPV4, LINK_IPV6,	   LINK_LINUX_SLL2, 147 /* unsupported */};
+/* new link types go at the end: seeds name theirs by index (tests/fuzz/make_seeds.py DECODE_LINKS) */
+static const uint32_t links[] = {LINK_NULL,    LINK_ETHERNET,	LINK_RAW,
+				 LINK_LOOP,    LINK_LINUX_SLL,	LINK_IPV4,
+				 LINK_IPV6,    LINK_LINUX_SLL2, 147 /* unsupported */,
+				 LINK_PPP,     LINK_PPP_HDLC,	LINK_PPP_ETHER,
+				 LINK_C_HDLC,  LINK_IEEE802_11, LINK_IEEE802_11_RADIOTAP,
+				 LINK_PPP_PPPD};
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

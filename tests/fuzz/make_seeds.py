@@ -5,7 +5,8 @@ Seeds are derived from real handshakes (samples/*.pcap, made by
 scripts/make-samples.sh with real TLS stacks) plus hand-written edge cases:
   seeds/tls/      <chunk byte> + client and server stream bytes dealt in chunks
                   (the inverse of fuzz_tls.c's dealing)
-  seeds/decode/   <link type index byte> + one frame
+  seeds/decode/   <link type index byte> + one frame; encap-* are the ClientHello frame of
+                  every capture tests/decode/encap_samples.py wraps (one per encapsulation)
   seeds/flow/     segment scripts in fuzz_flow.c's format
   seeds/capture/  damaged capture files (empty, cut, bad magic)
 Run it after changing the samples: tests/fuzz/make_seeds.py
@@ -77,6 +78,29 @@ def deal(client, server, chunk):
     return bytes(out)
 
 
+# fuzz_decode.c links[], in order: byte 0 of a decode seed is the index of its link type
+DECODE_LINKS = [0, 1, 101, 108, 113, 228, 229, 276, 147, 9, 50, 51, 104, 105, 127, 166]
+
+
+def encap_seeds():
+    """(name, seed) for every encapsulation case: its first frame with TCP payload"""
+    sys.path.insert(0, os.path.join(ROOT, "tests", "decode"))
+    import encap_samples
+    out = []
+    for name, case in encap_samples.CASES.items():
+        data, inner = encap_samples.build(name)
+        link = case[1]
+        off = 24
+        for ip in inner:
+            caplen = struct.unpack("<I", data[off + 8:off + 12])[0]
+            frame = data[off + 16:off + 16 + caplen]
+            off += 16 + caplen
+            if encap_samples.inner_row(ip).split(" ")[5] != "0":
+                out.append((f"encap-{name}", bytes([DECODE_LINKS.index(link)]) + frame))
+                break
+    return out
+
+
 def write(dirname, name, data):
     os.makedirs(os.path.join(HERE, "seeds", dirname), exist_ok=True)
     with open(os.path.join(HERE, "seeds", dirname, name), "wb") as f:
@@ -97,6 +121,8 @@ def main():
             write("decode", f"{base}-{k}", bytes([1]) + fr)
     # edge cases for the decoder: a VLAN-tagged and a truncated frame
     write("decode", "truncated-eth", bytes([1]) + b"\x00" * 13)
+    for name, seed in encap_seeds():
+        write("decode", name, seed)
     # flow scripts: SYN, data, overlapping retransmission with other bytes, hole, RST
     syn = bytes([0x00, 0x02, 0x00, 0x00, 0x00])
     data = bytes([0x00, 0x18, 0x00, 0x01, 0x06]) + b"\x16\x03\x01\x00\x01\x01"[:6]

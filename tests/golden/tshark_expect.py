@@ -28,7 +28,8 @@ Rules (same as the corpus MANIFEST):
   * features: hello_retry_request, resumed_psk (TLS 1.3 ServerHello carries
     pre_shared_key), resumed_session_id (TLS <= 1.2, ServerHello echoes the
     non-empty ClientHello session id), resumed_abbreviated (TLS <= 1.2, no
-    server Certificate but both CCS), no_server_hello, no_client_hello,
+    server Certificate and no client ClientKeyExchange but both CCS; RFC 5246
+    7.3: an abbreviated handshake has no key exchange), no_server_hello, no_client_hello,
     encrypted_alert, unidirectional, multiple_client_hellos(N), starttls:X.
   * starttls: smtp / imap / pop3 / ftp / ldap when, before the first TLS record of
     the connection, the client sent the upgrade request as tshark's own smtp, imap,
@@ -383,9 +384,9 @@ def _msgs(proto: str, layer, fno: int, me) -> list[Msg]:
     return out
 
 
-def parse_dialogues(pcap: str) -> dict[int, list[Msg]]:
+def parse_dialogues(pcap: str, extra_opts: list[str] | None = None) -> dict[int, list[Msg]]:
     """tcp.stream -> plaintext smtp/imap/pop/ftp/ldap messages in capture order"""
-    res = subprocess.run(DIALOGUE_CMD + ["-r", pcap], capture_output=True, text=True)
+    res = subprocess.run(DIALOGUE_CMD + (extra_opts or []) + ["-r", pcap], capture_output=True, text=True)
     if res.returncode != 0:
         raise RuntimeError(f"tshark failed on {pcap}: {res.stderr.strip()}")
     out: dict[int, list[Msg]] = {}
@@ -473,8 +474,9 @@ def connection(st: Stream) -> dict | None:
     if any(kind == "enc_alert" for _, _, kind, _ in st.events):
         features.append("encrypted_alert")
     # resumption
-    # TLS 1.3 or one of its drafts (0x7fNN, Facebook 0xfbNN)
-    is13 = v is not None and (v == 0x0304 or (v >> 8) in (0x7F, 0xFB))
+    # TLS 1.3 or one of its drafts (0x7fNN, Facebook 0xfbNN, Chrome's 2017 experiments 0x7eNN,
+    # which echo the session id in compatibility mode)
+    is13 = v is not None and (v == 0x0304 or (v >> 8) in (0x7F, 0xFB, 0x7E))
     if sh:
         if is13:
             if 41 in sh["exts"]:
@@ -483,11 +485,12 @@ def connection(st: Stream) -> dict | None:
             sid_c = (ch or {}).get("session_id")
             sid_s = sh.get("session_id")
             server_cert = any(m["type"] == 11 and w == server for f, w, m in hs)
+            client_kx = any(m["type"] == 16 and w == client for f, w, m in hs)
             ccs_both = all(any(kind == "record" and d == 20 and w == who and f >= sh_frame
                                for f, w, kind, d in st.events) for who in (client, server))
             if sid_c and sid_s and sid_c == sid_s:
                 features.append("resumed_session_id")
-            elif not server_cert and ccs_both:
+            elif not server_cert and not client_kx and ccs_both:
                 features.append("resumed_abbreviated")
     # established
     established = None
@@ -542,9 +545,10 @@ def connection(st: Stream) -> dict | None:
     }
 
 
-def expect(pcap: str, rel_name: str | None = None) -> dict:
-    streams = parse_packets(pcap)
-    for idx, msgs in parse_dialogues(pcap).items():
+def expect(pcap: str, rel_name: str | None = None, extra_opts: list[str] | None = None) -> dict:
+    """extra_opts: more tshark options for both passes (decode-as hints, preferences)"""
+    streams = parse_packets(pcap, extra_opts)
+    for idx, msgs in parse_dialogues(pcap, extra_opts).items():
         if idx in streams:
             streams[idx].dialogue = msgs
     conns = [c for c in (connection(streams[i]) for i in sorted(streams)) if c]
@@ -554,8 +558,10 @@ def expect(pcap: str, rel_name: str | None = None) -> dict:
     ver = subprocess.run(["tshark", "--version"], capture_output=True, text=True).stdout.splitlines()[0]
     derived = {"tool": ver, "script": "tests/golden/tshark_expect.py",
                "command": " ".join(TSHARK_CMD + ["-r", os.path.basename(pcap)])}
-    if any(c["starttls"] for c in conns):      # only then: older golden files stay byte-identical
-        derived["starttls_command"] = " ".join(DIALOGUE_CMD + ["-r", os.path.basename(pcap)])
+    if extra_opts:                             # only then: older golden files stay byte-identical
+        derived["command"] = " ".join(TSHARK_CMD + extra_opts + ["-r", os.path.basename(pcap)])
+    if any(c["starttls"] for c in conns):
+        derived["starttls_command"] = " ".join(DIALOGUE_CMD + (extra_opts or []) + ["-r", os.path.basename(pcap)])
     return {
         "source": SOURCES.get(os.path.basename(pcap),
                               "tlsaudit scripts/make-samples.sh (real TLS stacks over loopback)"),
