@@ -168,6 +168,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -498,6 +499,8 @@ void classify_risk_hello(const struct tls_client_hello *ch, bool complete, struc
 	if (ch->anomalies & (TLS_AN_CIPHERS_CAPPED | TLS_AN_EXTS_CAPPED | TLS_AN_BAD_EXTENSION | TLS_AN_SNI_TRUNCATED |
 			     TLS_AN_ODD_CIPHER_LEN | TLS_AN_GROUPS_CAPPED))
 		out->exact = false;
+	if (ch->n_point_formats >= TLS_MAX_POINT_FORMATS)
+		out->exact = false; /* our parser keeps 8 point formats and does not flag more */
 	if (risk_has_ext(ch->exts, n_exts, EXT_SNI) && !ch->has_sni)
 		out->exact = false; /* nDPI would read some length out of an SNI we found no host_name in */
 
@@ -850,7 +853,7 @@ struct risk_portmap {
 };
 
 static struct {
-	bool built;
+	atomic_bool built; /* set (release) once the rest is filled; then read-only */
 	size_t n_protos;
 	struct risk_proto protos[RISK_MAX_PROTOS];
 	size_t n_ports;
@@ -864,8 +867,10 @@ static int risk_tables_build(struct ndpi_detection_module_struct *ndpi)
 	u_int n = ndpi_get_num_supported_protocols(ndpi);
 	int rc = 0;
 
+	if (atomic_load_explicit(&risk_tables.built, memory_order_acquire))
+		return 0;
 	pthread_mutex_lock(&risk_tables_lock);
-	if (risk_tables.built)
+	if (atomic_load_explicit(&risk_tables.built, memory_order_relaxed))
 		goto out;
 	if (!defs || n > RISK_MAX_PROTOS) {
 		rc = -ENOMEM;
@@ -897,7 +902,7 @@ static int risk_tables_build(struct ndpi_detection_module_struct *ndpi)
 		risk_tables.ports[risk_tables.n_ports].proto = id;
 		risk_tables.n_ports++;
 	}
-	risk_tables.built = true;
+	atomic_store_explicit(&risk_tables.built, true, memory_order_release);
 out:
 	pthread_mutex_unlock(&risk_tables_lock);
 	return rc;
