@@ -24,6 +24,7 @@
  */
 
 #include "tlsaudit/classify.h"
+#include "classify_internal.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -104,6 +105,11 @@ void classify_free(struct classify *c)
 	ndpi_exit_detection_module(c->ndpi);
 	pthread_mutex_unlock(&classify_init_lock);
 	free(c);
+}
+
+struct ndpi_detection_module_struct *classify_module(struct classify *c)
+{
+	return c->ndpi;
 }
 
 void classify_set_max_packets(struct classify *c, uint32_t n)
