@@ -23,6 +23,7 @@
 #define TLS_MAX_GROUPS	      32
 #define TLS_MAX_SIGALGS	      40
 #define TLS_MAX_POINT_FORMATS 8
+#define TLS_MAX_COMPRESSION   16    /* compression methods kept (the wire allows 255) */
 #define TLS_MAX_SNI	      255   /* RFC 6066: HostName is at most 2^8-1 here (DNS limit) */
 #define TLS_MAX_ALPN_BYTES    256   /* raw ProtocolNameList body, capped */
 #define TLS_MAX_RECORD	      18432 /* 2^14 + 2048: RFC 5246 6.2.3 TLSCiphertext.length limit */
@@ -77,6 +78,9 @@ struct tls_client_hello {
 	uint16_t n_ciphers;	  /* stored in ciphers[] */
 	uint16_t n_ciphers_total; /* on the wire (SSLv2 3-byte specs with a 0 first byte are mapped to 2-byte values) */
 	uint16_t ciphers[TLS_MAX_CIPHERS];
+	uint8_t n_compression;			  /* stored in compression[] (SSLv2 format: 0) */
+	uint8_t n_compression_total;		  /* on the wire (at most 255) */
+	uint8_t compression[TLS_MAX_COMPRESSION]; /* legacy_compression_methods in wire order */
 	uint16_t n_exts, n_exts_total;
 	uint16_t exts[TLS_MAX_EXTS]; /* extension types in wire order */
 	bool has_supported_versions; /* extension 43 present (even if empty) */
