@@ -17,8 +17,10 @@ formats, compression methods, the SSLv2 hello format, the highest offered versio
 whose features are identical are merged into one entry listing every source; identical
 features under two families stay two entries (the matcher then refuses to say "exact").
 
-Usage: scripts/make-stack-table.py [--clients FILE] [--out FILE] [--report]
-  --report prints the merge groups and each entry's features instead of writing nothing else.
+Usage: scripts/make-stack-table.py [--clients FILE] [--out FILE] [--report | --check]
+  --report  print the merge groups and each entry's features instead of writing the table
+  --check   exit 1 if the committed table differs from what the inputs give now, 77 (skip)
+            when the shared client list is absent
 """
 import argparse
 import glob
@@ -235,6 +237,30 @@ def base_hash(f):
             out += struct.pack('>H', g)
     out += b'P' + bytes(f['pf']) + b'Z' + bytes(f['comp'])
     return fnv1a(out)
+
+
+VIEWS = (0x0302, 0x0303, 0x0304)  # highest offered version of the hellos each signature view is for
+
+
+def signature(f, rank):
+    """Bloom bits of what the entry's hello keeps when its highest version is rank, for the close
+    match's prefilter; stack.c computes the same (entry_view_signature): suites in two words,
+    extensions in one, groups and signature algorithms in one."""
+    w = [0, 0, 0, 0]
+    for c in f['ciphers']:
+        if CIPHER_MIN.get(c, 0x0300) <= rank:
+            b = ((c * 0x9E3779B1) & 0xffffffff) >> 25
+            w[b >> 6] |= 1 << (b & 63)
+    for x in f['exts']:
+        if EXT_MIN.get(x, 0x0301) <= rank:
+            w[2] |= 1 << (((x * 0x9E3779B1) & 0xffffffff) >> 26)
+    for g in f['groups']:
+        if GROUP_MIN.get(g, 0x0301) <= rank:
+            w[3] |= 1 << (((g * 0x9E3779B1) & 0xffffffff) >> 26)
+    if rank >= 0x0303:
+        for a in f['sigalgs']:
+            w[3] |= 1 << (((a * 0x85EBCA77) & 0xffffffff) >> 26)
+    return w
 
 
 # ---------------------------------------------------------------- who is who
@@ -479,18 +505,21 @@ def emit(entries, inputs):
             '\t .name = %s,\n'
             '\t .windows = %s, .versions = %s, .twins = %s,\n'
             '\t .sources = %s,\n'
-            '\t .max_version = 0x%04x, .record_version = 0x%04x, .sslv2 = %s, .shuffles = %s,\n'
+            '\t .max_version = 0x%04x, .record_version = 0x%04x, .sslv2 = %s, .shuffles = %s, .crawler = %s,\n'
             '\t .ciphers = %s, .n_ciphers = %d, .exts = %s, .n_exts = %d,\n'
             '\t .groups = %s, .n_groups = %d, .sigalgs = %s, .n_sigalgs = %d,\n'
             '\t .point_formats = %s, .n_point_formats = %d, .compression = %s, .n_compression = %d,\n'
-            '\t .soft_exts = %s, .n_soft_exts = %d, .base_hash = 0x%016xu},' % (
+            '\t .soft_exts = %s, .n_soft_exts = %d, .base_hash = 0x%016xu,\n'
+            '\t .sig = {%s}},' % (
                 c_str(e['key']), c_str(e['family']), c_str(e['library']), c_str(e['name']), c_str(e['windows']),
                 c_str(e['versions']), c_str(twins or None), c_str(e['sources']),
                 f['max'], f['record'], 'true' if f['sslv2'] else 'false', 'true' if e['shuffles'] else 'false',
+                'true' if e['family'] == 'crawler' else 'false',
                 arrays['ciphers'], len(f['ciphers']), arrays['exts'], len(f['exts']),
                 arrays['groups'], len(f['groups']), arrays['sigalgs'], len(f['sigalgs']),
                 arrays['pf'], len(f['pf']), arrays['comp'], len(f['comp']),
-                arrays['soft'], len(e['soft']), base_hash(f)))
+                arrays['soft'], len(e['soft']), base_hash(f),
+                ', '.join('{' + ', '.join('0x%016xu' % x for x in signature(f, r)) + '}' for r in VIEWS)))
     out += ['', 'const struct stack_entry stack_entries[] = {'] + rows + ['};',
             'const size_t stack_n_entries = sizeof(stack_entries) / sizeof(stack_entries[0]);', '']
     idx = sorted((base_hash(e['f']), i) for i, e in enumerate(entries))
@@ -498,10 +527,16 @@ def emit(entries, inputs):
     out.append('const struct stack_index stack_index[] = {')
     out += ['\t{0x%016xu, %d},' % (h, i) for h, i in idx]
     out += ['};', '']
-    out.append('/* lowest version of each cipher suite tls_names.c names below TLS 1.0 (from its name) */')
-    out.append('const struct stack_min_version stack_cipher_min[] = {')
-    out += ['\t{0x%04x, 0x%04x},' % (c, v) for c, v in sorted(CIPHER_MIN.items())]
-    out += ['};', 'const size_t stack_n_cipher_min = sizeof(stack_cipher_min) / sizeof(stack_cipher_min[0]);', '',
+    code = {0x0300: 0, 0x0301: 1, 0x0303: 2, 0x0304: 3}
+    words = [0] * 2048
+    for c, v in CIPHER_MIN.items():
+        words[c >> 5] |= code[v] << ((c & 31) * 2)
+    out.append('/* lowest version of each cipher suite from its name in tls_names.c, 2 bits per suite */')
+    out.append('const uint64_t stack_cipher_min_bits[2048] = {')
+    for i in range(0, 2048, 4):
+        if any(words[i:i + 4]):
+            out.append('\t[%d] = ' % i + ', '.join('0x%016xu' % w for w in words[i:i + 4]) + ',')
+    out += ['};', '',
             '/* clang-format on */', '']
     return '\n'.join(out)
 
@@ -520,13 +555,25 @@ def main():
     ap.add_argument('--captures', default=os.path.join(REPO, 'samples', 'stacks', '*.pcap'))
     ap.add_argument('--out', default=os.path.join(REPO, 'src', 'stack', 'stack_table.c'))
     ap.add_argument('--report', action='store_true')
+    ap.add_argument('--check', action='store_true')
     a = ap.parse_args()
+    if a.check and not os.path.exists(a.clients):
+        print('make-stack-table: %s absent, check skipped' % a.clients)
+        sys.exit(77)
     entries = build(json_sources(a.clients) + capture_sources(a.captures))
     if a.report:
         report(entries)
         return
+    text = emit(entries, ['../shared/clients/client-hellos.json', 'samples/stacks/ (*.pcap)'])
+    if a.check:
+        old = open(a.out).read() if os.path.exists(a.out) else ''
+        if old != text:
+            print('make-stack-table: %s is stale: run scripts/make-stack-table.py' % a.out)
+            sys.exit(1)
+        print('make-stack-table: %s matches its inputs (%d entries)' % (a.out, len(entries)))
+        return
     with open(a.out, 'w') as fh:
-        fh.write(emit(entries, ['../shared/clients/client-hellos.json', 'samples/stacks/ (*.pcap)']))
+        fh.write(text)
     print('make-stack-table: wrote %d entries to %s' % (len(entries), a.out), file=sys.stderr)
 
 

@@ -11,25 +11,36 @@
  *   - GREASE and soft values (stack_rules.h) are left out on both sides;
  *   - its cipher suites, extensions (as a set for entries that shuffle), groups are the entry's
  *     lists in the entry's order with only values removed whose lowest version is above the
- *     hello's highest offered version (a narrowed range removes, it never adds or reorders);
- *   - signature algorithms, point formats and compression methods are equal (the first two may
- *     be absent where their extension may be);
- *   - the hello format (SSLv2 or TLS) is the same and it offers no higher version than the entry;
- *   - it repeats no value (a duplicate never comes from a real stack);
- *   - and no entry of another family matches as well (else STACK_CLOSE, "also" says which).
+ *     hello's highest offered version (a narrowed range removes, it never adds or reorders;
+ *     a hello offering TLS 1.3 only may also drop the older suites);
+ *   - signature algorithms are the entry's, in order (a TLS 1.3-only hello may drop those TLS
+ *     1.3 forbids), point formats and compression methods are equal; signature algorithms and
+ *     point formats may be absent where their extension may be;
+ *   - the hello format (SSLv2 or TLS) is the same, it offers no higher version than the entry
+ *     and, for TLS 1.3, the same draft;
+ *   - it repeats no extension (no real stack does);
+ *   - and no entry of another library matches as well (else STACK_CLOSE, "also" says which).
+ * A hello without any TLS suite (SSL 2.0 only) is never named.
  * Among exact candidates the one needing fewest removals wins, then the one whose sources sent
  * the hello's soft extensions, then table order.
  *
  * Lookup: what survives every narrowing down to TLS 1.0 (the suites, extensions and groups of
  * TLS 1.0, point formats, compression, format) is hashed (FNV-1a, the same bytes the generator
  * hashes); exact candidates are the entries with that hash, found by binary search. Hellos
- * offering only SSL 3.0 (which may drop every extension) check every entry. Without an exact
- * match every entry is scored (a bounded scan of about 120 entries; membership through one
- * small open-addressing set of the hello's values): per list common / (common + missing +
- * extra), weighted ciphers 40%, extensions 30%, signature algorithms 15%, groups 10%, point
- * formats and compression 5%, less penalties for a changed order, the other hello format and
- * a higher version. The best entry at or above STACK_CLOSE_MIN is STACK_CLOSE; crawler entries
- * (client software of unknown stack) are only ever named by an exact match.
+ * offering only SSL 3.0 (which may drop every extension) or only TLS 1.3 check every entry.
+ * Without an exact match the close match scores entries: per list common / (common + missing
+ * + extra) (for suites: kept order and the share of the hello's suites the stack has count
+ * most, as an application may pick a subset), weighted ciphers 40%, extensions 30%, signature
+ * algorithms 15%, groups 10%, point formats and compression 5%, over the lists either side
+ * has, less penalties for a changed order, the other hello format and a higher version.
+ * Scoring all ~120 entries costs tens of microseconds, so a prefilter first ranks every entry
+ * by the Jaccard similarity of 256-bit bloom signatures (generated per entry for what its hello
+ * keeps at TLS 1.1, 1.2 and 1.3) and scores only the STACK_PREFILTER best in full; the
+ * conformance test checks on every client-list and corpus hello that this gives the full
+ * scan's answer. The best entry at or above STACK_CLOSE_MIN, sharing at least
+ * STACK_CLOSE_MIN_COMMON values, is STACK_CLOSE. Crawler entries (named client software of
+ * unknown stack) are never the close match; a hello identical to a crawler's is named as its
+ * closest stack ("same hello as" the crawler), or as the crawler when no stack is close.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -42,6 +53,7 @@
 
 #define STACK_CLOSE_MIN	       700 /* score (of 1000) below which nothing is named */
 #define STACK_CLOSE_MIN_COMMON 5   /* values in common below which nothing is named (a one-suite test hello) */
+#define STACK_PREFILTER	       12  /* entries the close match scores in full, chosen by signature */
 
 enum { TAG_CIPHER = 1, TAG_EXT = 2, TAG_GROUP = 3, TAG_SIGALG = 4 };
 
@@ -68,6 +80,7 @@ struct obs {
 	uint16_t sigalgs[TLS_MAX_SIGALGS];
 	uint8_t pf[TLS_MAX_POINT_FORMATS];
 	uint8_t comp[TLS_MAX_COMPRESSION];
+	uint64_t sig[4]; /* as struct stack_entry.sig */
 	struct vset set;
 };
 
@@ -138,20 +151,12 @@ static uint16_t group_min(uint16_t g)
 	return min_of(group_mins, COUNT(group_mins), g, 0x0301);
 }
 
-/* from the suite's IANA name (generated table); unnamed suites: SSL 3.0 */
+/* from the suite's IANA name: 2 bits per suite in the generated stack_cipher_min_bits (0 SSL 3.0,
+ * 1 TLS 1.0, 2 TLS 1.2, 3 TLS 1.3); unnamed suites: SSL 3.0 */
 static uint16_t cipher_min(uint16_t c)
 {
-	size_t lo = 0, hi = stack_n_cipher_min;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (stack_cipher_min[mid].id == c)
-			return stack_cipher_min[mid].min;
-		if (stack_cipher_min[mid].id < c)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return 0x0300;
+	static const uint16_t version[4] = {0x0300, 0x0301, 0x0303, 0x0304};
+	return version[(stack_cipher_min_bits[c >> 5] >> ((c & 31) * 2)) & 3];
 }
 
 static uint16_t version_rank(uint16_t v)
@@ -161,6 +166,77 @@ static uint16_t version_rank(uint16_t v)
 	if ((v >> 8) == 0x03)
 		return v;
 	return v < 0x0300 ? 0x0200 : 0x0304;
+}
+
+/* ---- prefilter signature (scripts/make-stack-table.py signature writes the same) ------------ */
+
+static void sig_add(uint64_t sig[4], const uint16_t *ciphers, size_t n_ciphers, const uint16_t *exts, size_t n_exts,
+		    const uint16_t *groups, size_t n_groups, const uint16_t *sigalgs, size_t n_sigalgs)
+{
+	for (size_t i = 0; i < n_ciphers; i++) {
+		uint32_t b = (uint32_t)(ciphers[i] * 0x9E3779B1u) >> 25;
+		sig[b >> 6] |= (uint64_t)1 << (b & 63);
+	}
+	for (size_t i = 0; i < n_exts; i++)
+		sig[2] |= (uint64_t)1 << ((uint32_t)(exts[i] * 0x9E3779B1u) >> 26);
+	for (size_t i = 0; i < n_groups; i++)
+		sig[3] |= (uint64_t)1 << ((uint32_t)(groups[i] * 0x9E3779B1u) >> 26);
+	for (size_t i = 0; i < n_sigalgs; i++)
+		sig[3] |= (uint64_t)1 << ((uint32_t)(sigalgs[i] * 0x85EBCA77u) >> 26);
+}
+
+static uint16_t cipher_min(uint16_t c);
+static uint16_t ext_min(uint16_t t);
+static uint16_t group_min(uint16_t g);
+
+/* what an entry's hello keeps at highest version rank (the generator's signature()) */
+static void entry_view_signature(const struct stack_entry *e, uint16_t rank, uint64_t sig[4])
+{
+	uint16_t ciphers[TLS_MAX_CIPHERS], exts[TLS_MAX_EXTS], groups[TLS_MAX_GROUPS];
+	size_t nc = 0, ne = 0, ng = 0;
+	memset(sig, 0, 4 * sizeof(sig[0]));
+	for (size_t i = 0; i < e->n_ciphers && nc < TLS_MAX_CIPHERS; i++)
+		if (cipher_min(e->ciphers[i]) <= rank)
+			ciphers[nc++] = e->ciphers[i];
+	for (size_t i = 0; i < e->n_exts && ne < TLS_MAX_EXTS; i++)
+		if (ext_min(e->exts[i]) <= rank)
+			exts[ne++] = e->exts[i];
+	for (size_t i = 0; i < e->n_groups && ng < TLS_MAX_GROUPS; i++)
+		if (group_min(e->groups[i]) <= rank)
+			groups[ng++] = e->groups[i];
+	sig_add(sig, ciphers, nc, exts, ne, groups, ng, e->sigalgs, rank >= 0x0303 ? e->n_sigalgs : 0);
+}
+
+static const uint16_t sig_views[3] = {0x0302, 0x0303, 0x0304};
+
+void stack_entry_signature(const struct stack_entry *e, uint64_t ret_sig[3][4])
+{
+	for (size_t v = 0; v < 3; v++)
+		entry_view_signature(e, sig_views[v], ret_sig[v]);
+}
+
+/* which signature view fits a hello: by its highest offered version */
+static size_t sig_view(uint16_t rank)
+{
+	return rank < 0x0303 ? 0 : rank == 0x0303 ? 1 : 2;
+}
+
+static unsigned popcount64(uint64_t x) /* SWAR: no loop over the bits */
+{
+	x = x - ((x >> 1) & 0x5555555555555555u);
+	x = (x & 0x3333333333333333u) + ((x >> 2) & 0x3333333333333333u);
+	x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0fu;
+	return (unsigned)((x * 0x0101010101010101u) >> 56);
+}
+
+/* weighted Jaccard of two signatures, 0..1000 */
+static unsigned sig_score(const uint64_t a[4], const uint64_t b[4])
+{
+	unsigned ci = popcount64(a[0] & b[0]) + popcount64(a[1] & b[1]);
+	unsigned cu = popcount64(a[0] | b[0]) + popcount64(a[1] | b[1]);
+	unsigned ei = popcount64(a[2] & b[2]), eu = popcount64(a[2] | b[2]);
+	unsigned gi = popcount64(a[3] & b[3]), gu = popcount64(a[3] | b[3]);
+	return (cu ? 450 * ci / cu : 450) + (eu ? 300 * ei / eu : 300) + (gu ? 250 * gi / gu : 250);
 }
 
 /* ---- the hello's features -------------------------------------------------------------- */
@@ -265,6 +341,7 @@ static void obs_build(const struct tls_client_hello *ch, struct obs *o)
 	memcpy(o->pf, ch->point_formats, o->n_pf);
 	o->n_comp = (uint16_t)clamp(ch->n_compression, TLS_MAX_COMPRESSION);
 	memcpy(o->comp, ch->compression, o->n_comp);
+	sig_add(o->sig, o->ciphers, o->n_ciphers, o->exts, o->n_exts, o->groups, o->n_groups, o->sigalgs, o->n_sigalgs);
 }
 
 /* ---- narrowing-invariant hash (scripts/make-stack-table.py base_hash writes the same) ---- */
@@ -445,7 +522,7 @@ static unsigned soft_extra(const struct stack_entry *e, const struct obs *o)
 
 static bool is_crawler(const struct stack_entry *e)
 {
-	return strcmp(e->family, "crawler") == 0;
+	return e->crawler;
 }
 
 /* ---- close match ------------------------------------------------------------------------- */
@@ -723,17 +800,46 @@ static void exact_pass(struct exact_run *r, size_t exclude)
 	}
 }
 
-/* the most similar real stack (crawlers left out), or NULL below STACK_CLOSE_MIN */
-static const struct stack_entry *closest(const struct obs *o, size_t exclude, unsigned *ret_score)
+/* The most similar real stack (crawlers left out), or NULL below STACK_CLOSE_MIN. The
+ * STACK_PREFILTER entries whose signatures are nearest are scored in full (all with full_scan). */
+static const struct stack_entry *closest(const struct obs *o, size_t exclude, bool full_scan, unsigned *ret_score)
 {
+	size_t cand[STACK_PREFILTER];
+	unsigned cand_sig[STACK_PREFILTER];
+	size_t n_cand = 0, view = sig_view(o->rank);
 	const struct stack_entry *top = NULL;
 	unsigned top_score = 0;
+
 	for (size_t i = 0; i < stack_n_entries; i++) {
 		const struct stack_entry *e = &stack_entries[i];
 		if (i == exclude || is_crawler(e))
 			continue;
+		if (full_scan) {
+			unsigned sc = close_score(e, o, NULL);
+			if (sc > top_score) {
+				top = e;
+				top_score = sc;
+			}
+			continue;
+		}
+		unsigned ss = sig_score(e->sig[view], o->sig);
+		size_t at = n_cand; /* keep cand sorted by signature score, best first */
+		while (at > 0 && cand_sig[at - 1] < ss)
+			at--;
+		if (at >= STACK_PREFILTER)
+			continue;
+		size_t last = n_cand < STACK_PREFILTER ? n_cand : STACK_PREFILTER - 1;
+		memmove(&cand[at + 1], &cand[at], (last - at) * sizeof(cand[0]));
+		memmove(&cand_sig[at + 1], &cand_sig[at], (last - at) * sizeof(cand_sig[0]));
+		cand[at] = i;
+		cand_sig[at] = ss;
+		if (n_cand < STACK_PREFILTER)
+			n_cand++;
+	}
+	for (size_t k = 0; k < n_cand; k++) {
+		const struct stack_entry *e = &stack_entries[cand[k]];
 		unsigned sc = close_score(e, o, NULL);
-		if (sc > top_score) {
+		if (sc > top_score || (sc == top_score && top && e < top)) {
 			top = e;
 			top_score = sc;
 		}
@@ -742,7 +848,8 @@ static const struct stack_entry *closest(const struct obs *o, size_t exclude, un
 	return top_score >= STACK_CLOSE_MIN ? top : NULL;
 }
 
-void stack_identify_excluding(const struct tls_client_hello *ch, size_t exclude, struct stack_match *out)
+void stack_identify_excluding(const struct tls_client_hello *ch, size_t exclude, bool full_scan,
+			      struct stack_match *out)
 {
 	struct obs o;
 	memset(out, 0, sizeof(*out));
@@ -768,7 +875,7 @@ void stack_identify_excluding(const struct tls_client_hello *ch, size_t exclude,
 	}
 
 	unsigned score;
-	const struct stack_entry *top = closest(&o, exclude, &score);
+	const struct stack_entry *top = closest(&o, exclude, full_scan, &score);
 	if (!top) {
 		if (r.crawler.e) /* the same hello as a named crawler, and no stack is near */
 			fill(out, r.crawler.e, STACK_EXACT, 1000);
@@ -790,7 +897,7 @@ void stack_identify_excluding(const struct tls_client_hello *ch, size_t exclude,
 
 void stack_identify(const struct tls_client_hello *ch, struct stack_match *out)
 {
-	stack_identify_excluding(ch, SIZE_MAX, out);
+	stack_identify_excluding(ch, SIZE_MAX, false, out);
 }
 
 const char *stack_match_kind_name(enum stack_match_kind k)

@@ -111,6 +111,9 @@ static void test_table(void)
 	for (size_t i = 0; i < stack_n_entries; i++) {
 		const struct stack_entry *e = &stack_entries[i];
 		CHECK(stack_entry_base_hash(e) == e->base_hash, "%s: generator and matcher hash differently", e->key);
+		uint64_t sig[3][4];
+		stack_entry_signature(e, sig);
+		CHECK(memcmp(sig, e->sig, sizeof(sig)) == 0, "%s: generator and matcher sign differently", e->key);
 		CHECK(stack_family_info(e->family) != NULL, "%s: family %s has no remediation facts", e->key,
 		      e->family);
 		CHECK(e->n_ciphers > 0 && e->name && e->versions && e->sources, "%s: incomplete", e->key);
@@ -132,8 +135,16 @@ static void test_table(void)
 	}
 	for (size_t i = 1; i < stack_n_entries; i++)
 		CHECK(stack_index[i - 1].hash <= stack_index[i].hash, "index not sorted at %zu", i);
-	for (size_t i = 1; i < stack_n_cipher_min; i++)
-		CHECK(stack_cipher_min[i - 1].id < stack_cipher_min[i].id, "cipher table not sorted at %zu", i);
+	/* lowest versions from the IANA names: TLS 1.3 suite, AEAD, ECDHE-CBC-SHA, RSA-CBC-SHA, SCSV */
+	static const struct {
+		uint16_t id;
+		unsigned code;
+	} mins[] = {{0x1301, 3}, {0xc02f, 2}, {0x003c, 2}, {0xc013, 1}, {0x002f, 0}, {0x00ff, 0}, {0x5600, 0}};
+	for (size_t i = 0; i < sizeof(mins) / sizeof(mins[0]); i++) {
+		unsigned code = (unsigned)(stack_cipher_min_bits[mins[i].id >> 5] >> ((mins[i].id & 31) * 2)) & 3;
+		CHECK(code == mins[i].code, "suite 0x%04x: lowest-version code %u, want %u", mins[i].id, code,
+		      mins[i].code);
+	}
 	size_t n;
 	const struct stack_family *f = stack_families(&n);
 	for (size_t i = 0; i < n; i++)
@@ -294,6 +305,44 @@ static void test_variations(void)
 	CHECK(m.kind == STACK_NONE && m.key == NULL && m.differed[0] == '\0', "NULL hello");
 }
 
+/* the tls stage keeps the compression methods the matcher compares (legacy_compression_methods,
+ * RFC 5246 7.4.1.2): bytes built here, checked field by field */
+static void test_compression_parse(void)
+{
+	uint8_t body[128];
+	size_t n = 0;
+	body[n++] = 0x03;
+	body[n++] = 0x01; /* legacy_version TLS 1.0 */
+	memset(body + n, 0x11, 32);
+	n += 32;       /* random */
+	body[n++] = 0; /* session id */
+	body[n++] = 0;
+	body[n++] = 4; /* two suites */
+	body[n++] = 0x00;
+	body[n++] = 0x2f;
+	body[n++] = 0x00;
+	body[n++] = 0x35;
+	body[n++] = 2; /* DEFLATE, null: what OpenSSL 0.9.8 sent */
+	body[n++] = 1;
+	body[n++] = 0;
+	static struct tls_client_hello ch;
+	CHECK(tls_parse_client_hello(body, n, &ch) == TLS_OK, "parse");
+	CHECK(ch.n_compression == 2 && ch.n_compression_total == 2 && ch.compression[0] == 1 && ch.compression[1] == 0,
+	      "compression %u/%u: %u %u", ch.n_compression, ch.n_compression_total, ch.compression[0],
+	      ch.compression[1]);
+	/* more methods than TLS_MAX_COMPRESSION: the first ones kept, all counted */
+	n -= 3;
+	body[n++] = 20;
+	for (uint8_t i = 0; i < 20; i++)
+		body[n++] = (uint8_t)(0x40 + i);
+	CHECK(tls_parse_client_hello(body, n, &ch) == TLS_OK, "parse");
+	CHECK(ch.n_compression == TLS_MAX_COMPRESSION && ch.n_compression_total == 20 && ch.compression[0] == 0x40 &&
+		      ch.compression[TLS_MAX_COMPRESSION - 1] == 0x40 + TLS_MAX_COMPRESSION - 1,
+	      "capped compression %u/%u", ch.n_compression, ch.n_compression_total);
+	/* a compression vector running past the body: truncated, nothing read beyond */
+	CHECK(tls_parse_client_hello(body, n - 1, &ch) == TLS_TRUNCATED, "cut compression");
+}
+
 /* counts beyond the struct's arrays (a corrupted struct) are clamped, never followed */
 static void test_hostile(void)
 {
@@ -419,6 +468,7 @@ int main(int argc, char **argv)
 	test_table();
 	test_variations();
 	test_hostile();
+	test_compression_parse();
 	test_captures(argv[1]);
 	printf("%d checks, %d failed\n", checks, failures);
 	return failures ? 1 : 0;

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "hellos.h"
 #include "stack_internal.h"
@@ -92,6 +93,20 @@ static size_t n_sources(const struct stack_entry *e)
 	return n;
 }
 
+/* the prefilter must not change the answer: the same hello scored against every entry */
+static unsigned prefilter_checked, prefilter_differs;
+static void compare_full(const struct tls_client_hello *ch, size_t exclude, const struct stack_match *m,
+			 const char *what)
+{
+	struct stack_match full;
+	stack_identify_excluding(ch, exclude, true, &full);
+	prefilter_checked++;
+	if (full.kind != m->kind || (full.key != m->key && (!full.key || !m->key || strcmp(full.key, m->key) != 0))) {
+		prefilter_differs++;
+		FAIL("%s: prefiltered %s, full scan %s", what, m->key ? m->key : "-", full.key ? full.key : "-");
+	}
+}
+
 struct loo {
 	unsigned runs, same_exact, same_close, lib_exact, lib_close, wrong_exact, wrong_close, none;
 	unsigned crawler_runs;
@@ -141,7 +156,8 @@ static void clients(const char *path)
 		/* leave-one-out: only entries with this one source disappear from the table */
 		if (n_sources(we) != 1)
 			continue;
-		stack_identify_excluding(&ch, want, &m);
+		stack_identify_excluding(&ch, want, false, &m);
+		compare_full(&ch, want, &m, name);
 		if (crawler) {
 			loo.crawler_runs++;
 			if (verbose)
@@ -220,6 +236,7 @@ static void corpus(const char *dir)
 			names[j - 1] = t;
 		}
 	unsigned hellos = 0, exact = 0, close = 0, none = 0, checked = 0;
+	double us_total = 0, us_max = 0;
 	for (size_t i = 0; i < n; i++) {
 		snprintf(path, sizeof(path), "%s/pcaps/%s", dir, names[i]);
 		struct hello_list l = {0};
@@ -231,7 +248,14 @@ static void corpus(const char *dir)
 				want = known[k].family;
 		for (size_t h = 0; h < l.n; h++) {
 			struct stack_match m;
+			struct timespec t0, t1;
+			clock_gettime(CLOCK_MONOTONIC, &t0);
 			stack_identify(&l.v[h].ch, &m);
+			clock_gettime(CLOCK_MONOTONIC, &t1);
+			compare_full(&l.v[h].ch, SIZE_MAX, &m, names[i]);
+			double us = (double)(t1.tv_sec - t0.tv_sec) * 1e6 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e3;
+			us_total += us;
+			us_max = us > us_max ? us : us_max;
 			hellos++;
 			exact += m.kind == STACK_EXACT;
 			close += m.kind == STACK_CLOSE;
@@ -253,6 +277,8 @@ static void corpus(const char *dir)
 	}
 	printf("corpus: %u ClientHellos: %u exact, %u close, %u no match; %u from known clients checked\n", hellos,
 	       exact, close, none, checked);
+	printf("corpus: stack_identify %.1f us per hello on average, %.1f us at most\n",
+	       hellos ? us_total / hellos : 0.0, us_max);
 }
 
 int main(int argc, char **argv)
@@ -274,5 +300,6 @@ int main(int argc, char **argv)
 		closedir(b);
 	clients(argv[1]);
 	corpus(argv[2]);
+	printf("prefilter: %u lookups compared with a full scan, %u differ\n", prefilter_checked, prefilter_differs);
 	return failures ? 1 : 0;
 }
