@@ -4,8 +4,9 @@
 #
 # Each capture is a tcpdump -i lo recording of ONE connection from a client program to
 # openssl s_server on 127.0.0.30:443 (TLS 1.0 .. 1.3 enabled, SECLEVEL=0 so old versions
-# complete). The client does the handshake and closes (curl and wget fetch /ok.txt first):
-# the files hold a handshake and the close, nothing else. scripts/make-stack-table.py reads
+# complete), started afresh for each capture. The client does the handshake and closes (curl,
+# wget and tstclnt fetch /ok.txt first): the files hold a handshake, at most one small HTTP
+# exchange and the close. scripts/make-stack-table.py reads
 # the ClientHello of each file into src/stack/stack_table.c; tests/stack checks that the
 # matcher names each one's family.
 #
