@@ -81,6 +81,9 @@ struct tls_client_hello {
 	uint16_t n_ciphers;	  /* stored in ciphers[] */
 	uint16_t n_ciphers_total; /* on the wire (SSLv2 3-byte specs with a 0 first byte are mapped to 2-byte values) */
 	uint16_t ciphers[TLS_MAX_CIPHERS];
+	uint8_t n_compression;			  /* stored in compression[] (SSLv2 format: 0) */
+	uint8_t n_compression_total;		  /* on the wire (at most 255) */
+	uint8_t compression[TLS_MAX_COMPRESSION]; /* legacy_compression_methods in wire order */
 	uint16_t n_exts, n_exts_total;
 	uint16_t exts[TLS_MAX_EXTS]; /* extension types in wire order */
 	bool has_supported_versions; /* extension 43 present (even if empty) */
@@ -92,9 +95,6 @@ struct tls_client_hello {
 	uint16_t sigalgs[TLS_MAX_SIGALGS]; /* signature_algorithms (13) */
 	uint8_t n_point_formats;
 	uint8_t point_formats[TLS_MAX_POINT_FORMATS]; /* ec_point_formats (11) */
-	uint8_t n_compression;			      /* legacy_compression_methods stored (wire order) */
-	uint8_t n_compression_total;		      /* ... on the wire (saturating) */
-	uint8_t compression[TLS_MAX_COMPRESSION];
 	bool has_sni;
 	uint16_t sni_len;		  /* bytes stored in sni (<= TLS_MAX_SNI) */
 	char sni[TLS_MAX_SNI + 1];	  /* first host_name entry, raw bytes, NUL-terminated; may hold any byte */

@@ -225,11 +225,11 @@ enum tls_status tls_parse_client_hello(const uint8_t *body, size_t len, struct t
 	struct br comp = br_vec8(&r);
 	if (!br_ok(&r))
 		return TLS_TRUNCATED;
-	out->n_compression_total = (uint8_t)(br_left(&comp) > UINT8_MAX ? UINT8_MAX : br_left(&comp));
+	out->n_compression_total = (uint8_t)br_left(&comp); /* a vec8 holds at most 255 */
 	while (!br_empty(&comp)) {
-		uint8_t m = br_u8(&comp);
+		uint8_t method = br_u8(&comp);
 		if (out->n_compression < TLS_MAX_COMPRESSION)
-			out->compression[out->n_compression++] = m;
+			out->compression[out->n_compression++] = method;
 	}
 
 	if (br_empty(&r))

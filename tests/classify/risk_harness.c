@@ -334,7 +334,7 @@ static void rh_finish(struct rh *h, struct rh_flow *f)
 	classify_finish(h->c, &f->cf, &rc.real);
 	if (!tls)
 		return;
-	tls_facts_init(tls);
+	tf_init(tls);
 
 	/* roles, as src/flow decides them on the first payload bytes */
 	int e = f->first_payload_ep >= 0 ? f->first_payload_ep : 0;
@@ -356,7 +356,7 @@ static void rh_finish(struct rh *h, struct rh_flow *f)
 		if (upto > f->d[ep].len)
 			upto = f->d[ep].len;
 		while (fed[ep] < upto) {
-			size_t used = tls_feed(tls, td, f->d[ep].stream + fed[ep], upto - fed[ep], &lim);
+			size_t used = tf_feed(tls, td, f->d[ep].stream + fed[ep], upto - fed[ep], &lim);
 			if (used == 0)
 				break;
 			fed[ep] += used;
@@ -417,7 +417,7 @@ static void rh_finish(struct rh *h, struct rh_flow *f)
 
 	if (h->fn)
 		h->fn(&rc, h->ctx);
-	tls_facts_done(tls);
+	tf_done(tls);
 	free(tls);
 }
 

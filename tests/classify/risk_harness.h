@@ -4,7 +4,7 @@
  *
  * nDPI is fed exactly as src/flow feeds it today: every payload packet of a connection, in arrival order,
  * direction = "sent by the endpoint whose packet created the flow", until classify says it is done or
- * the connection ends (RST, FIN from both sides, end of capture). Our facts come from tls_feed() over a
+ * the connection ends (RST, FIN from both sides, end of capture). Our facts come from tf_feed() over a
  * simple in-order reassembly of each direction, and from a record walker over the reassembled streams
  * (record boundaries, where each message ended, which packet delivered it). */
 #ifndef TLSAUDIT_TEST_RISK_HARNESS_H
@@ -16,7 +16,9 @@
 
 #include "tlsaudit/classify.h"
 #include "tlsaudit/decode.h"
+#include "tlsaudit/names.h"
 #include "tlsaudit/tls.h"
+#include "../tls_facts_test.h"
 
 #define RH_MAX_STREAM (512u * 1024u) /* bytes of each direction kept for the walker */
 #define RH_MAX_PKTS   4096u	     /* payload packets whose stream positions are remembered */
