@@ -27,6 +27,7 @@
 #include <stdint.h>
 
 #include "tlsaudit/cert.h"
+#include "tlsaudit/classify.h"
 #include "tlsaudit/limits.h"
 #include "tlsaudit/record.h"
 #include "tlsaudit/tls.h"
@@ -95,8 +96,9 @@ struct dict_server {
 	uint32_t anomalies;
 	const uint16_t *exts;
 	/* derived */
-	char ja3s[33];	/* "" for SSLv2 */
-	uint64_t risks; /* classify_risk_server() */
+	char ja3s[33];			  /* "" for SSLv2 */
+	uint64_t risks;			  /* nDPI risk bits of this ServerHello alone (ndpi.risks) */
+	struct classify_risk_server ndpi; /* what nDPI would take from it (pipeline only; not stored) */
 };
 
 /* A server leaf certificate, parsed once. */

@@ -91,6 +91,7 @@ struct ta_conn {
 	uint64_t risks;		    /* nDPI risk bitmask (bit = ndpi_risk_enum) */
 	uint64_t pkts[2], bytes[2]; /* [0] client->server, [1] server->client (payload bytes) */
 	uint32_t dup_frames;	    /* exact duplicate frames counted once */
+	uint8_t ndpi_ja3_from;	    /* which hello's nDPI JA3 nDPI reported: 0 none, 1 the first, 2 the second */
 };
 
 #endif

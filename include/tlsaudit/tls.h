@@ -193,9 +193,14 @@ struct tls_state {
 	bool resumed;		 /* session id echo, ticket or PSK accepted */
 	uint16_t kx_group;	 /* key exchange group: TLS 1.3 ServerHello key_share, TLS <= 1.2 ECDHE
 				  * ServerKeyExchange named_curve; 0 if not seen */
+	uint16_t sh_records;	 /* records the first ServerHello (or HelloRetryRequest) spanned; 0 = none */
+	bool sh_first_hrr;	 /* the first ServerHello was a HelloRetryRequest */
 	uint32_t cert_chain_len; /* entries in the server's Certificate message (TLS <= 1.2, SSLv2) */
 	bool cert_seen;		 /* a server Certificate message (or SSLv2 certificate) began */
-	uint32_t anomalies;	 /* TLS_AN_* for the connection */
+	bool cert_one_record;	 /* ... and lay within one record */
+	uint32_t cert_msg_len;	 /* its body length, and its certificate_list length as sent */
+	uint32_t cert_list_len;
+	uint32_t anomalies; /* TLS_AN_* for the connection */
 	struct tls_dir_view dir[2];
 };
 

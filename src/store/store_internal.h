@@ -10,6 +10,7 @@
 #include <sqlite3.h>
 
 #include "tlsaudit/store.h"
+#include "tlsaudit/u64map.h"
 
 #define STORE_APPLICATION_ID 0x544c5341 /* "TLSA" in PRAGMA application_id: our marker */
 #define STORE_TS_LEN	     80		/* RFC 3339 text of any int64 time */
@@ -20,15 +21,6 @@ struct store {
 	char path[1024];
 	bool writer_active; /* a writer thread owns db */
 };
-
-/* a u64 -> u64 map (store_map.c); key 0 is never stored */
-struct store_map {
-	uint64_t *k, *v;
-	size_t n, cap; /* cap: 0 or a power of two */
-};
-uint64_t store_map_get(const struct store_map *m, uint64_t key);     /* 0 if absent */
-bool store_map_put(struct store_map *m, uint64_t key, uint64_t val); /* false: out of memory */
-void store_map_clear(struct store_map *m);
 
 /* schema (store_schema.c) */
 extern const char *const store_sql_v1;

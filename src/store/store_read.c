@@ -20,15 +20,15 @@
 #define READ_CACHE_MAX ((size_t)1 << 20)
 
 /* row id -> entry (or host) caches */
-static void *cache_get(const struct store_map *c, int64_t id)
+static void *cache_get(const struct u64map *c, int64_t id)
 {
-	return (void *)(uintptr_t)store_map_get(c, (uint64_t)id);
+	return (void *)(uintptr_t)u64map_get(c, (uint64_t)id);
 }
 
 /* false when the value is not kept (out of memory) */
-static bool cache_put(struct store_map *c, int64_t id, void *val)
+static bool cache_put(struct u64map *c, int64_t id, void *val)
 {
-	return store_map_put(c, (uint64_t)id, (uint64_t)(uintptr_t)val);
+	return u64map_put(c, (uint64_t)id, (uint64_t)(uintptr_t)val);
 }
 
 struct host {
@@ -52,7 +52,7 @@ struct store_reader {
 	sqlite3 *db;
 	sqlite3_stmt *q[Q_COUNT_];
 	struct dict *dict;
-	struct store_map hosts, strs, hellos, servers, certs;
+	struct u64map hosts, strs, hellos, servers, certs;
 };
 
 int store_reader_new(sqlite3 *db, struct store_reader **ret, char *err, size_t errlen)
@@ -75,7 +75,7 @@ int store_reader_new(sqlite3 *db, struct store_reader **ret, char *err, size_t e
 	return 0;
 }
 
-static void cache_free(struct store_map *c, struct dict *d, bool entries)
+static void cache_free(struct u64map *c, struct dict *d, bool entries)
 {
 	for (size_t i = 0; i < c->cap; i++)
 		if (c->k[i]) {
@@ -85,7 +85,7 @@ static void cache_free(struct store_map *c, struct dict *d, bool entries)
 			else
 				free(v);
 		}
-	store_map_clear(c);
+	u64map_clear(c);
 }
 
 void store_reader_free(struct store_reader *r)

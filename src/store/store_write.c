@@ -31,16 +31,16 @@ static uint64_t hmix(uint64_t h)
 	return h;
 }
 
-static int64_t idmap_get(const struct store_map *m, uint64_t key)
+static int64_t idmap_get(const struct u64map *m, uint64_t key)
 {
-	return (int64_t)store_map_get(m, key);
+	return (int64_t)u64map_get(m, key);
 }
 
-static void idmap_put(struct store_map *m, uint64_t key, int64_t val)
+static void idmap_put(struct u64map *m, uint64_t key, int64_t val)
 {
 	if (m->n >= IDMAP_MAX)
-		store_map_clear(m);
-	store_map_put(m, key, (uint64_t)val);
+		u64map_clear(m);
+	u64map_put(m, key, (uint64_t)val);
 }
 
 /* ---- statements ---- */
@@ -122,8 +122,8 @@ static const char *const sqls[S_COUNT_] = {
 struct store_inserter {
 	sqlite3 *db;
 	sqlite3_stmt *st[S_COUNT_];
-	struct store_map entries; /* dict serial -> row id (hellos, server hellos, certificates, strings) */
-	struct store_map hosts;	  /* hash of (family, address) -> host id; verified below */
+	struct u64map entries; /* dict serial -> row id (hellos, server hellos, certificates, strings) */
+	struct u64map hosts;   /* hash of (family, address) -> host id; verified below */
 };
 
 int store_inserter_new(sqlite3 *db, struct store_inserter **ret, char *err, size_t errlen)
@@ -150,8 +150,8 @@ void store_inserter_free(struct store_inserter *in)
 		return;
 	for (int i = 0; i < S_COUNT_; i++)
 		sqlite3_finalize(in->st[i]);
-	store_map_clear(&in->entries);
-	store_map_clear(&in->hosts);
+	u64map_clear(&in->entries);
+	u64map_clear(&in->hosts);
 	free(in);
 }
 

@@ -307,6 +307,10 @@ static void hs_message(struct tls_conn *c, enum tls_dir dir, uint8_t type, const
 		if (tls_parse_server_hello(body, len, &sh) != TLS_OK)
 			return;
 		sh.record_version = rec_version;
+		if (!s->sh_records) {
+			s->sh_records = records;
+			s->sh_first_hrr = sh.is_hrr;
+		}
 		s->anomalies |= sh.anomalies;
 		if (sh.is_hrr) {
 			s->hrr = true;
@@ -380,6 +384,7 @@ static void cert_length(struct tls_conn *c, uint32_t v)
 	struct cert_capture *cc = &c->cert;
 
 	if (cc->phase == CERT_LIST_LEN) {
+		c->st.cert_list_len = v;
 		if (v > cc->msg_left) { /* the list claims more than its message holds */
 			cert_malformed(c);
 			return;
@@ -490,8 +495,9 @@ static bool cipher_is_ecdhe(uint16_t cipher)
 }
 
 /* Start skipping a message we do not decode (or cannot hold). The server's first Certificate message of a
- * TLS <= 1.2 handshake is streamed through cert_feed, its ServerKeyExchange through ske_feed. */
-static void hs_skip_message(struct tls_conn *c, enum tls_dir dir, uint8_t type, size_t body_len)
+ * TLS <= 1.2 handshake is streamed through cert_feed, its ServerKeyExchange through ske_feed. rec_left: bytes
+ * of the current record after the message's header. */
+static void hs_skip_message(struct tls_conn *c, enum tls_dir dir, uint8_t type, size_t body_len, size_t rec_left)
 {
 	struct dir_priv *d = &c->d[dir];
 	const struct tls_state *s = &c->st;
@@ -503,6 +509,8 @@ static void hs_skip_message(struct tls_conn *c, enum tls_dir dir, uint8_t type, 
 		return;
 	if (type == HS_CERTIFICATE && !s->cert_seen) {
 		c->st.cert_seen = true;
+		c->st.cert_msg_len = (uint32_t)body_len;
+		c->st.cert_one_record = body_len <= rec_left; /* the rest of this record holds it all */
 		c->cert.phase = CERT_LIST_LEN;
 		c->cert.msg_left = (uint32_t)body_len;
 	} else if (type == HS_SERVER_KEY_EXCHANGE && cipher_is_ecdhe(s->sh_cipher)) {
@@ -550,7 +558,7 @@ static void hs_feed(struct tls_conn *c, enum tls_dir dir, uint16_t rec_version, 
 					s->anomalies |= TLS_AN_HS_TOO_BIG;
 				hs_header(c, dir, type);
 				*body = h;
-				hs_skip_message(c, dir, type, mlen);
+				hs_skip_message(c, dir, type, mlen, br_left(body) + d->rec_hs_left);
 				continue;
 			}
 			if (br_left(&h) >= mlen) { /* whole message in this record: no copy */
@@ -583,7 +591,7 @@ static void hs_feed(struct tls_conn *c, enum tls_dir dir, uint16_t rec_version, 
 			if (!hs_wanted(dir, type) || 4 + mlen > max || !hs_reserve(d, 4 + mlen, max)) {
 				if (hs_wanted(dir, type))
 					s->anomalies |= TLS_AN_HS_TOO_BIG;
-				hs_skip_message(c, dir, type, mlen);
+				hs_skip_message(c, dir, type, mlen, br_left(body) + d->rec_hs_left);
 				continue;
 			}
 		}

@@ -1,9 +1,9 @@
-/* store_map.c - a small u64 -> u64 map (open addressing, linear probing, key 0 empty) for the store's caches:
- * dict serials and host keys to row ids while writing, row ids to entries while reading. */
+/* u64map.c - a small u64 -> u64 map (include/tlsaudit/u64map.h): open addressing, linear probing, key 0
+ * empty. */
 #include <stdlib.h>
 #include <string.h>
 
-#include "store_internal.h"
+#include "tlsaudit/u64map.h"
 
 static uint64_t hmix(uint64_t h)
 {
@@ -13,7 +13,7 @@ static uint64_t hmix(uint64_t h)
 	return h;
 }
 
-uint64_t store_map_get(const struct store_map *m, uint64_t key)
+uint64_t u64map_get(const struct u64map *m, uint64_t key)
 {
 	if (!m->cap || key == 0)
 		return 0;
@@ -25,14 +25,14 @@ uint64_t store_map_get(const struct store_map *m, uint64_t key)
 	}
 }
 
-void store_map_clear(struct store_map *m)
+void u64map_clear(struct u64map *m)
 {
 	free(m->k);
 	free(m->v);
 	memset(m, 0, sizeof(*m));
 }
 
-bool store_map_put(struct store_map *m, uint64_t key, uint64_t val)
+bool u64map_put(struct u64map *m, uint64_t key, uint64_t val)
 {
 	if (key == 0)
 		return false;
