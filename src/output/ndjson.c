@@ -229,6 +229,25 @@ int out_ndjson_record(FILE *fp, const struct ta_conn *r)
 	}
 	key(fp, "ndpi_ja3");
 	str_or_null(fp, h ? h->d.ndpi_ja3 : NULL);
+	key(fp, "client_stack");
+	if (h && h->d.stack_match) {
+		fputs("{\"family\":", fp);
+		str_or_null(fp, h->d.stack_family);
+		fputs(",\"name\":", fp);
+		str_or_null(fp, h->d.stack_name);
+		fputs(",\"key\":", fp);
+		str_or_null(fp, h->d.stack_key);
+		fprintf(fp, ",\"match\":\"%s\"", h->d.stack_match == 1 ? "exact" : "close");
+		if (h->d.stack_match == 2) {
+			fputs(",\"differed\":", fp);
+			str_or_null(fp, h->d.stack_differed);
+		}
+		fputc('}', fp);
+	} else {
+		fputs("null", fp);
+	}
+	key(fp, "anomalies");
+	bits_value(fp, NAMES_ANOMALY, r->anomalies);
 	key(fp, "cert");
 	cert_value(fp, r);
 	key(fp, "flags");

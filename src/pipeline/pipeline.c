@@ -24,6 +24,7 @@
 #include "tlsaudit/names.h"
 #include "tlsaudit/num.h"
 #include "tlsaudit/pipeline.h"
+#include "tlsaudit/stack.h"
 #include "tlsaudit/starttls.h"
 #include "tlsaudit/tls.h"
 
@@ -157,6 +158,16 @@ static struct dict_hello *intern_hello(struct pipeline *pl, const struct tls_cli
 	if (st == TLS_OK) {
 		fp_ja3(ch, d->ja3, NULL, 0);
 		fp_ja4(ch, false, d->ja4, NULL, 0);
+		struct stack_match m;
+		stack_identify(ch, &m);
+		if (m.kind != STACK_NONE) {
+			snprintf(d->stack_key, sizeof(d->stack_key), "%s", m.key);
+			snprintf(d->stack_family, sizeof(d->stack_family), "%s", m.family);
+			snprintf(d->stack_name, sizeof(d->stack_name), "%s", m.name);
+			d->stack_match = m.kind == STACK_EXACT ? 1 : 2;
+			if (m.kind == STACK_CLOSE)
+				snprintf(d->stack_differed, sizeof(d->stack_differed), "%s", m.differed);
+		}
 	}
 	d->offers = offers_of(ch);
 	return h;
