@@ -1,10 +1,12 @@
 /* store_writer.c - the database writer thread and the bounded queues that feed it (include/tlsaudit/store.h).
  *
  * Design note. Each pipeline has its own ring of TA_STORE_QUEUE slots; one mutex in the writer guards the ring
- * indices of every queue (a lock round trip per connection is a few dozen nanoseconds, and there are at most a
- * handful of producers), the contents of a slot belong to the producer while it is outside [tail, head) and
- * to the writer inside. A producer that finds its ring full waits (backpressure, never unbounded memory). The
- * writer takes every slot that is ready, inserts rows inside one open transaction and commits when the batch
+ * indices of every queue, the contents of a slot belong to the producer while it is outside [tail, head) and
+ * to the writer inside. A producer fills slots on its own and publishes them (moves head, under the lock) in
+ * batches of STORE_PUBLISH_BATCH connections, or at once for any other message, so the lock is taken once per
+ * batch and the writer is woken only when it sleeps: a wake-up per connection costs more than the insert. A
+ * producer that finds its ring full waits (backpressure, never unbounded memory). The writer takes every
+ * published slot, inserts rows inside one open transaction and commits when the batch
  * reaches TA_STORE_BATCH_ROWS rows or has been open for commit_ms, so another writer of the same file waits
  * milliseconds at most, and readers (WAL) never wait. Dict references of a queued record are given back by the
  * producer itself when it finds the slot consumed: dicts are single-threaded, the writer only reads entries.
@@ -23,6 +25,8 @@
 
 enum msg_kind { M_CONN = 1, M_BEGIN, M_PROGRESS, M_END, M_SYNC };
 
+#define STORE_PUBLISH_BATCH 64 /* connections a producer fills before it publishes them */
+
 struct slot {
 	uint8_t kind;
 	struct ta_conn conn;	   /* M_CONN */
@@ -34,7 +38,10 @@ struct store_queue {
 	struct store_writer *w;
 	struct dict *dict;
 	struct slot *ring;
-	uint64_t head, tail; /* guarded by w->mu */
+	uint64_t head, tail; /* guarded by w->mu: published, consumed */
+	uint64_t filled;     /* producer only: slots filled (>= head) */
+	uint64_t seen_tail;  /* producer only: tail when it last looked */
+	int seen_err;	     /* producer only: the writer's error when it last looked */
 	uint64_t reclaimed;  /* producer only: slots whose references were given back */
 	uint64_t next_ticket;
 	uint64_t done_ticket; /* guarded by w->mu */
@@ -58,6 +65,7 @@ struct store_writer {
 	pthread_cond_t work, space, done;
 	struct store_queue *queues;
 	bool stop;
+	bool sleeping; /* the thread waits for work (guarded by mu) */
 	int err;
 	char errmsg[256];
 	bool in_tx;
@@ -326,23 +334,37 @@ static void *writer_main(void *arg)
 	for (;;) {
 		bool any = false;
 		for (struct store_queue *q = w->queues; q; q = q->next) {
-			while (q->tail != q->head) {
-				struct slot *sl = &q->ring[q->tail & RING_MASK];
+			/* the published slots are the writer's until tail passes them: no lock while inserting */
+			uint64_t at = q->tail, head = q->head;
+			if (at == head)
+				continue;
+			any = true;
+			pthread_mutex_unlock(&w->mu);
+			bool answered_last = false;
+			for (; at != head; at++) {
+				struct slot *sl = &q->ring[at & RING_MASK];
 				struct store_capture_result res;
-				pthread_mutex_unlock(&w->mu);
 				process(w, q, sl, &res);
+				if (sl->kind != M_END && sl->kind != M_SYNC)
+					continue;
+				/* answered under the lock: the producer may free q as soon as it hears, so after
+				 * the last published slot q is not touched again */
 				pthread_mutex_lock(&w->mu);
-				/* answered only now, under the lock: the producer may free q as soon as it hears */
 				if (sl->kind == M_END)
 					q->result = res;
-				if (sl->kind == M_END || sl->kind == M_SYNC) {
-					q->done_ticket = sl->ticket;
-					pthread_cond_broadcast(&w->done);
-				}
-				q->tail++;
-				any = true;
+				q->done_ticket = sl->ticket;
+				q->tail = at + 1;
+				pthread_cond_broadcast(&w->done);
+				pthread_cond_broadcast(&w->space);
+				pthread_mutex_unlock(&w->mu);
+				answered_last = at + 1 == head;
+			}
+			pthread_mutex_lock(&w->mu);
+			if (!answered_last) {
+				q->tail = head;
 				pthread_cond_broadcast(&w->space);
 			}
+			break; /* the list may have changed while unlocked: start over */
 		}
 		pthread_mutex_unlock(&w->mu);
 		if (w->in_tx && (w->pending >= TA_STORE_BATCH_ROWS || ms_since(&w->tx_start) >= w->commit_ms)) {
@@ -364,10 +386,13 @@ static void *writer_main(void *arg)
 				until.tv_sec++;
 				until.tv_nsec -= 1000000000L;
 			}
+			w->sleeping = true;
 			pthread_cond_timedwait(&w->work, &w->mu, &until);
 		} else {
+			w->sleeping = true;
 			pthread_cond_wait(&w->work, &w->mu);
 		}
+		w->sleeping = false;
 	}
 	pthread_mutex_unlock(&w->mu);
 	char err[256] = "";
@@ -466,11 +491,29 @@ static void reclaim(struct store_queue *q, uint64_t tail)
 	}
 }
 
-/* Take a free slot (waiting while the ring is full), fill it with fill(), publish it. */
+/* Publish the filled slots (and, with wait, wait until one is free); learn the tail and error. Producer thread. */
+static void publish(struct store_queue *q, bool wait)
+{
+	struct store_writer *w = q->w;
+	pthread_mutex_lock(&w->mu);
+	if (q->head != q->filled) {
+		q->head = q->filled;
+		if (w->sleeping)
+			pthread_cond_signal(&w->work);
+	}
+	while (wait && q->filled - q->tail >= TA_STORE_QUEUE && !w->stop)
+		pthread_cond_wait(&w->space, &w->mu);
+	q->seen_tail = q->tail;
+	q->seen_err = q->err ? q->err : w->err;
+	pthread_mutex_unlock(&w->mu);
+	reclaim(q, q->seen_tail);
+}
+
+/* Fill a free slot (waiting while the ring is full); publish it with the batch, or at once when it is not a
+ * connection. */
 static int push(struct store_queue *q, uint8_t kind, const struct ta_conn *c, const struct store_capture *cap,
 		uint64_t *ret_ticket)
 {
-	struct store_writer *w = q->w;
 	struct store_capture *copy = NULL;
 	if (cap) {
 		copy = malloc(sizeof(*copy));
@@ -478,18 +521,17 @@ static int push(struct store_queue *q, uint8_t kind, const struct ta_conn *c, co
 			return -ENOMEM;
 		*copy = *cap;
 	}
-	pthread_mutex_lock(&w->mu);
-	while (q->head - q->tail >= TA_STORE_QUEUE && !w->stop)
-		pthread_cond_wait(&w->space, &w->mu);
-	uint64_t tail = q->tail;
-	int err = q->err ? q->err : w->err;
-	pthread_mutex_unlock(&w->mu);
-	reclaim(q, tail);
-	if (err && kind == M_CONN) {
+	if (q->filled - q->seen_tail >= TA_STORE_QUEUE)
+		publish(q, true);
+	if (q->seen_err && kind == M_CONN) {
 		free(copy);
-		return err;
+		return q->seen_err;
 	}
-	struct slot *sl = &q->ring[q->head & RING_MASK];
+	if (q->filled - q->seen_tail >= TA_STORE_QUEUE) { /* the writer stopped */
+		free(copy);
+		return -EPIPE;
+	}
+	struct slot *sl = &q->ring[q->filled & RING_MASK];
 	sl->kind = kind;
 	sl->cap = copy;
 	if (c) {
@@ -498,10 +540,9 @@ static int push(struct store_queue *q, uint8_t kind, const struct ta_conn *c, co
 	}
 	if (ret_ticket)
 		*ret_ticket = sl->ticket = ++q->next_ticket;
-	pthread_mutex_lock(&w->mu);
-	q->head++;
-	pthread_cond_signal(&w->work);
-	pthread_mutex_unlock(&w->mu);
+	q->filled++;
+	if (kind != M_CONN || q->filled - q->head >= STORE_PUBLISH_BATCH)
+		publish(q, false);
 	return 0;
 }
 
@@ -515,9 +556,9 @@ static int wait_ticket(struct store_queue *q, uint64_t ticket, char *err, size_t
 	int r = q->err ? q->err : w->err;
 	if (r && err)
 		store_set_err(err, errlen, "%s", q->err ? q->errmsg : w->errmsg);
-	uint64_t tail = q->tail;
+	q->seen_tail = q->tail;
 	pthread_mutex_unlock(&w->mu);
-	reclaim(q, tail);
+	reclaim(q, q->seen_tail);
 	return r;
 }
 
