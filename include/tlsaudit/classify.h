@@ -76,6 +76,12 @@ struct classify_risk_hello {
  * sets before it could fail (its version) is computed, and exact is false. */
 void classify_risk_hello(const struct tls_client_hello *ch, bool complete, struct classify_risk_hello *out);
 
+/* The part of classify_risk_hello() that reads the host name's bytes, so that a part computed once per hello
+ * shape (which leaves the name out) can be completed per connection: out was computed for a hello with the
+ * same shape; sni[0..len) (any bytes) is this connection's host name (truncated: it was longer than kept). Sets
+ * host_nonempty and the INVALID_CHARACTERS bit from it. Does nothing when out->sets_host is false. */
+void classify_risk_hello_host(const char *sni, size_t len, bool truncated, struct classify_risk_hello *out);
+
 /* nDPI 4.2's JA3 client hash of ch (tls.c processClientServerHello: its caps, its GREASE test, its
  * 1024-byte string). Returns false (out = "") when nDPI computes none for this hello. */
 bool classify_ndpi_ja3(const struct tls_client_hello *ch, char out[33]);

@@ -48,16 +48,17 @@ struct dict_entry {
 
 /* Derived facts about a ClientHello shape, computed once by the entry's creator. */
 struct dict_hello_derived {
-	char ja3[33];		 /* JA3 (MD5 hex); "" for a partial hello */
-	char ja4[40];		 /* JA4; "" for a partial hello */
-	char ndpi_ja3[33];	 /* nDPI's flavour of JA3; "" if none */
-	uint64_t risks;		 /* nDPI risk bits that depend only on the ClientHello (classify_risk_hello) */
-	uint32_t offers;	 /* DICT_OFFERS_*: what the cipher list offers (posture) */
-	char stack_key[32];	 /* client stack (stack.h), "" if unknown */
-	char stack_family[16];	 /* "schannel", "openssl", ... */
-	char stack_name[80];	 /* "Windows 7 / Server 2008 R2 SChannel" */
-	uint8_t stack_match;	 /* 0 none, 1 exact, 2 close */
-	char stack_differed[96]; /* close match: what differed */
+	char ja3[33];			 /* JA3 (MD5 hex); "" for a partial hello */
+	char ja4[40];			 /* JA4; "" for a partial hello */
+	char ndpi_ja3[33];		 /* nDPI's flavour of JA3; "" if none */
+	uint64_t risks;			 /* nDPI risk bits that depend only on the ClientHello (classify_risk_hello) */
+	struct classify_risk_hello ndpi; /* what nDPI takes from it, host name aside (pipeline only; not stored) */
+	uint32_t offers;		 /* DICT_OFFERS_*: what the cipher list offers (posture) */
+	char stack_key[32];		 /* client stack (stack.h), "" if unknown */
+	char stack_family[16];		 /* "schannel", "openssl", ... */
+	char stack_name[80];		 /* "Windows 7 / Server 2008 R2 SChannel" */
+	uint8_t stack_match;		 /* 0 none, 1 exact, 2 close */
+	char stack_differed[96];	 /* close match: what differed */
 };
 
 enum {
@@ -105,7 +106,8 @@ struct dict_server {
 struct dict_cert {
 	struct dict_entry e;
 	struct cert_info info;
-	uint64_t risks; /* classify_risk_cert() parts that need only the certificate */
+	uint64_t risks;			/* classify_risk_cert() parts that need only the certificate */
+	struct classify_risk_cert ndpi; /* ... all of it, without a host name (pipeline only; not stored) */
 };
 
 enum dict_str_kind { DICT_STR_SNI = 1, DICT_STR_ALPN, DICT_STR_LABEL };

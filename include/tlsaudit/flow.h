@@ -47,6 +47,11 @@ struct flow_info {
 	int8_t syn_client; /* endpoint that sent the pure SYN (the TCP client); -1 unknown */
 	uint32_t flags;	   /* FLOW_F_* */
 	uint32_t dup_frames;
+	uint32_t payload_pkts; /* payload-carrying packets of both sides so far, the current one included */
+	/* The packet being processed (valid inside the callbacks it causes): its time, whether its payload began
+	 * at its side's next expected sequence number, and whether it carried bytes beyond it. */
+	int64_t pkt_ts_ns;
+	bool pkt_at_next, pkt_new;
 	struct flow_side side[2];
 };
 

@@ -27,6 +27,7 @@ struct capfilter;
 struct pipeline_opts {
 	struct ta_limits lim;
 	bool ndpi;		  /* classify with nDPI (application labels) */
+	bool ndpi_every_flow;	  /* give nDPI every flow and report its own risks (a reference for tests; slow) */
 	const char *name;	  /* input name for messages */
 	struct capfilter *filter; /* borrowed; NULL = every frame */
 	bool quiet_warnings;	  /* do not print warnings on stderr (they are still added to facts) */

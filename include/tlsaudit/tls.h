@@ -157,7 +157,8 @@ struct tls_dir_view {
 	bool dead;		/* parsing stopped for good (malformed, limit, not TLS) */
 	bool encrypted;		/* after this side's ChangeCipherSpec (<= 1.2) or the ServerHello (1.3) */
 	bool lost;		/* bytes of this side were lost after it started (a gap: parsing resynchronised) */
-	uint32_t records;	/* records parsed */
+	uint32_t records;	/* records parsed (counted when a record begins) */
+	uint32_t records_ended; /* records whose last byte has been consumed */
 	uint32_t ccs;		/* ChangeCipherSpec records */
 	uint32_t app_records;	/* application_data (23) records */
 	uint32_t app_after_sh;	/* application_data records after the ServerHello was seen */
@@ -187,13 +188,17 @@ struct tls_state {
 	bool have_alert;	    /* first plaintext alert */
 	uint8_t alert_level;	    /* 1 warning, 2 fatal */
 	uint8_t alert_desc;
-	uint8_t alert_sender;	 /* enum tls_dir */
-	bool fatal_alert;	 /* any plaintext fatal alert */
-	bool fatal_before_done;	 /* a fatal alert came before the handshake completed */
-	bool resumed;		 /* session id echo, ticket or PSK accepted */
-	uint16_t kx_group;	 /* key exchange group: TLS 1.3 ServerHello key_share, TLS <= 1.2 ECDHE
-				  * ServerKeyExchange named_curve; 0 if not seen */
-	uint16_t sh_records;	 /* records the first ServerHello (or HelloRetryRequest) spanned; 0 = none */
+	uint8_t alert_sender;	/* enum tls_dir */
+	bool fatal_alert;	/* any plaintext fatal alert */
+	bool fatal_before_done; /* a fatal alert came before the handshake completed */
+	bool resumed;		/* session id echo, ticket or PSK accepted */
+	uint16_t kx_group;	/* key exchange group: TLS 1.3 ServerHello key_share, TLS <= 1.2 ECDHE
+				 * ServerKeyExchange named_curve; 0 if not seen */
+	uint16_t sh_records;	/* records the first ServerHello (or HelloRetryRequest) spanned; 0 = none */
+	/* Where messages ended: the 1-based index (dir[].records) of the record holding the last byte of the first
+	 * and second ClientHello, the first ServerHello or HelloRetryRequest, and the server's first Certificate
+	 * message (TLS <= 1.2); 0 = not yet. The record itself is complete once dir[].records_ended reaches it. */
+	uint32_t ch_end_record[2], sh_end_record, cert_end_record;
 	bool sh_first_hrr;	 /* the first ServerHello was a HelloRetryRequest */
 	uint32_t cert_chain_len; /* entries in the server's Certificate message (TLS <= 1.2, SSLv2) */
 	bool cert_seen;		 /* a server Certificate message (or SSLv2 certificate) began */

@@ -245,19 +245,23 @@ static uint64_t risk_exts(const uint16_t *exts, size_t n)
 
 /* nDPI's host_server_name from ch's server_name (ndpi_hostname_sni_set): the last NDPI_HOST_MAX bytes,
  * lowercased (tolower, C locale), up to the first NUL. Returns its strlen(). */
-static size_t risk_ndpi_host(const struct tls_client_hello *ch, char out[NDPI_HOST_MAX + 1])
+static size_t risk_ndpi_name(const char *sni, size_t len, char out[NDPI_HOST_MAX + 1])
 {
-	size_t len = ch->sni_len <= TLS_MAX_SNI ? ch->sni_len : TLS_MAX_SNI;
 	size_t keep = len < NDPI_HOST_MAX ? len : NDPI_HOST_MAX, n = 0;
 
 	for (size_t i = 0; i < keep; i++) {
-		char c = ch->sni[len - keep + i];
+		char c = sni[len - keep + i];
 		out[i] = (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
 	}
 	out[keep] = '\0';
 	while (n < keep && out[n] != '\0')
 		n++;
 	return n;
+}
+
+static size_t risk_ndpi_host(const struct tls_client_hello *ch, char out[NDPI_HOST_MAX + 1])
+{
+	return risk_ndpi_name(ch->sni, ch->sni_len <= TLS_MAX_SNI ? ch->sni_len : TLS_MAX_SNI, out);
 }
 
 /* is_a_common_alpn(): some common ALPN (load_common_alpns) occurs in s[0..len), case-sensitively (the
@@ -505,15 +509,8 @@ void classify_risk_hello(const struct tls_client_hello *ch, bool complete, struc
 		out->exact = false; /* nDPI would read some length out of an SNI we found no host_name in */
 
 	if (ch->has_sni) {
-		char host[NDPI_HOST_MAX + 1];
-		size_t hl = risk_ndpi_host(ch, host);
 		out->sets_host = true;
-		out->host_nonempty = hl > 0;
-		for (size_t i = 0; i < hl; i++)
-			if (!risk_isprint((uint8_t)host[i])) {
-				out->risks |= RISK(NDPI_INVALID_CHARACTERS);
-				break;
-			}
+		classify_risk_hello_host(ch->sni, ch->sni_len <= TLS_MAX_SNI ? ch->sni_len : TLS_MAX_SNI, false, out);
 	}
 	if (risk_has_ext(ch->exts, n_exts, EXT_ALPN)) {
 		out->has_alpn = true;
@@ -531,6 +528,24 @@ void classify_risk_hello(const struct tls_client_hello *ch, bool complete, struc
 	}
 	out->checks = risk_hello_checks(ch, &out->exact);
 	out->has_ja3 = classify_ndpi_ja3(ch, out->ja3);
+}
+
+void classify_risk_hello_host(const char *sni, size_t len, bool truncated, struct classify_risk_hello *out)
+{
+	char host[NDPI_HOST_MAX + 1];
+
+	if (!out->sets_host)
+		return;
+	size_t hl = risk_ndpi_name(sni, len, host);
+	out->host_nonempty = hl > 0;
+	out->risks &= ~RISK(NDPI_INVALID_CHARACTERS);
+	for (size_t i = 0; i < hl; i++)
+		if (!risk_isprint((uint8_t)host[i])) {
+			out->risks |= RISK(NDPI_INVALID_CHARACTERS);
+			break;
+		}
+	if (truncated)
+		out->exact = false;
 }
 
 /* ---- ServerHello --------------------------------------------------------- */
@@ -1126,12 +1141,16 @@ uint64_t classify_risk_combine(const struct classify_risk_parts *p, const struct
 
 	if (ret_ja3)
 		*ret_ja3 = "";
-	if (!l->known)
-		return 0;
 	if (cap > NDPI_MAX_PACKETS)
 		cap = NDPI_MAX_PACKETS;
 	if (c->pkt_desync && c->pkt_desync - 1 < cap)
 		cap = c->pkt_desync - 1; /* nDPI's buffer holds garbage from that packet on */
+	/* the record loop flags a fatal alert whether or not a hello was ever read (a server that answers a
+	 * connection with nothing but an alert) */
+	uint64_t alert =
+		c->tls_at_start && c->pkt_fatal_alert && c->pkt_fatal_alert <= cap ? RISK(NDPI_TLS_FATAL_ALERT) : 0;
+	if (!l->known)
+		return alert;
 
 	/* the packet on which nDPI's TLS dissector detects the flow */
 	if (l->tls && c->tls_at_start && p->have_ch && p->ch.valid && c->ch_one_record && c->pkt_ch &&
@@ -1145,7 +1164,7 @@ uint64_t classify_risk_combine(const struct classify_risk_parts *p, const struct
 	} else {
 		/* nDPI never read a hello: the label's own rules only (the detecting packet taken as the
 		 * client's) */
-		return l->risks | risk_ports(l, c->client_port, c->server_port);
+		return l->risks | risk_ports(l, c->client_port, c->server_port) | alert;
 	}
 
 	end = l->window_ends_early ? det : det + NDPI_EXTRA_PACKETS;

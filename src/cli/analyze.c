@@ -42,6 +42,8 @@ void cli_analysis_options(const struct read_opts *o, const struct ta_capture_fac
 		opt_add(buf, len, "filter", o->filter);
 	if (o->no_ndpi)
 		opt_add(buf, len, "ndpi", "off");
+	else if (o->ndpi_every_flow)
+		opt_add(buf, len, "ndpi", "every-flow");
 	/* limits change results only when they dropped something: then every non-default limit is part of the
 	 * analysis' identity */
 	if (!(s->flows_evicted || s->reasm_bytes_capped || s->reasm_ooo_dropped || s->mem_capped || s->hs_too_big ||
@@ -85,7 +87,8 @@ void analyze_file(const char *path, const struct read_opts *o, struct store_writ
 		ret->status = EXIT_USAGE;
 		goto out;
 	}
-	struct pipeline_opts po = {.lim = o->lim, .ndpi = !o->no_ndpi, .name = path, .filter = flt};
+	struct pipeline_opts po = {
+		.lim = o->lim, .ndpi = !o->no_ndpi, .ndpi_every_flow = o->ndpi_every_flow, .name = path, .filter = flt};
 	struct pipeline_sink ps = {.conn = sink_conn, .ctx = &sink};
 	if (pipeline_new(&po, &ps, &c->facts, &pl, err, sizeof(err)) < 0) {
 		fprintf(stderr, "tlsaudit: %s: %s\n", path, err);

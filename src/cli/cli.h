@@ -28,6 +28,7 @@ struct read_opts {
 	bool json;
 	bool quiet;
 	bool no_ndpi;
+	bool ndpi_every_flow; /* nDPI's DPI on every flow (README "Application labels") */
 	unsigned jobs;
 	struct ta_limits lim;
 };

@@ -28,6 +28,8 @@ static void read_usage(FILE *fp)
 	      "  -q, --quiet          no summary (errors and warnings still go to stderr)\n"
 	      "  -j, --jobs N         analyze N files at a time (threads, one database writer)\n"
 	      "  --no-ndpi            skip nDPI classification (l7_protocol and risks stay empty)\n"
+	      "  --ndpi-every-flow    run nDPI's DPI on every flow and report its own risks\n"
+	      "                       (slow; a reference for the label cache, README \"Application labels\")\n"
 	      "\n"
 	      "exit status: 0 all inputs read; 1 bad command line; 2 an input could not be\n"
 	      "opened or is not a capture; 3 an input was cut or damaged (everything before\n"
@@ -57,6 +59,7 @@ enum {
 	OPT_DB = 256,
 	OPT_JSON,
 	OPT_NO_NDPI,
+	OPT_NDPI_EVERY,
 };
 
 static int print_record(const struct ta_conn *r, void *ctx)
@@ -119,9 +122,13 @@ static void read_files(char **files, int nfiles, const struct read_opts *o, stru
 int cmd_read(int argc, char **argv)
 {
 	static const struct option own[] = {
-		{"db", required_argument, NULL, OPT_DB},  {"json", no_argument, NULL, OPT_JSON},
-		{"filter", required_argument, NULL, 'f'}, {"quiet", no_argument, NULL, 'q'},
-		{"jobs", required_argument, NULL, 'j'},	  {"no-ndpi", no_argument, NULL, OPT_NO_NDPI},
+		{"db", required_argument, NULL, OPT_DB},
+		{"json", no_argument, NULL, OPT_JSON},
+		{"filter", required_argument, NULL, 'f'},
+		{"quiet", no_argument, NULL, 'q'},
+		{"jobs", required_argument, NULL, 'j'},
+		{"no-ndpi", no_argument, NULL, OPT_NO_NDPI},
+		{"ndpi-every-flow", no_argument, NULL, OPT_NDPI_EVERY},
 		{"help", no_argument, NULL, 'h'},
 	};
 	struct option longopts[sizeof(own) / sizeof(own[0]) + CLI_LIMIT_NOPTS + 1];
@@ -143,6 +150,7 @@ int cmd_read(int argc, char **argv)
 			o.jobs = (unsigned)v;
 			break;
 		case OPT_NO_NDPI: o.no_ndpi = true; break;
+		case OPT_NDPI_EVERY: o.ndpi_every_flow = true; break;
 		case 'h': read_usage(stdout); return EXIT_OK;
 		default: {
 			int lr = cli_limit_option(c, optarg, &o.lim);

@@ -624,6 +624,8 @@ static void dir_data(struct flow_table *t, struct flow *f, int e, uint32_t seq, 
 		if (!f->info.side[e].syn)
 			f->info.flags |= FLOW_F_NO_SYN;
 	}
+	f->info.pkt_at_next = seq == d->next_seq;
+	f->info.pkt_new = seq_lt(d->next_seq, seq + (uint32_t)len);
 	if (seq_lt(seq, d->next_seq)) {
 		uint32_t dup = d->next_seq - seq;
 		check_overlap(t, d, seq, data, len);
@@ -796,6 +798,10 @@ bool flow_packet(struct flow_table *t, const struct pkt *p)
 	struct flow_side *s = &f->info.side[e];
 	s->pkts++;
 	s->bytes += p->payload_len;
+	f->info.pkt_ts_ns = p->ts_ns;
+	f->info.pkt_at_next = f->info.pkt_new = false;
+	if (p->payload_len > 0 && f->info.payload_pkts < UINT32_MAX)
+		f->info.payload_pkts++;
 
 	if (f->finished) {
 		if ((p->tcp_flags & TCP_RST) || ((p->tcp_flags & TCP_FIN) && f->info.side[1 - e].fin))

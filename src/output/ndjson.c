@@ -228,7 +228,9 @@ int out_ndjson_record(FILE *fp, const struct ta_conn *r)
 		str_or_null(fp, r->hello2->d.ja4);
 	}
 	key(fp, "ndpi_ja3");
-	str_or_null(fp, h ? h->d.ndpi_ja3 : NULL);
+	str_or_null(fp, r->ndpi_ja3_from == 1 && h	     ? h->d.ndpi_ja3
+			: r->ndpi_ja3_from == 2 && r->hello2 ? r->hello2->d.ndpi_ja3
+							     : NULL);
 	key(fp, "client_stack");
 	if (h && h->d.stack_match) {
 		fputs("{\"family\":", fp);

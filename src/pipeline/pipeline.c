@@ -24,26 +24,55 @@
 #include "tlsaudit/names.h"
 #include "tlsaudit/num.h"
 #include "tlsaudit/pipeline.h"
+#include "tlsaudit/reader.h"
 #include "tlsaudit/stack.h"
 #include "tlsaudit/starttls.h"
 #include "tlsaudit/tls.h"
 
+#include "pipeline_internal.h"
+
 #define DICT_KEEP_BYTES ((size_t)8 << 20) /* unreferenced shapes kept for reuse */
+
+/* How a connection gets its application label (README "Application labels"). */
+enum ndpi_mode {
+	NM_OFF,		/* no nDPI */
+	NM_WAIT,	/* no payload packet yet */
+	NM_PROVISIONAL, /* nDPI is fed until the label key is known (the hello did not come first) */
+	NM_DPI,		/* the key's label is not known: nDPI is fed, and what it says is learnt */
+	NM_CACHED,	/* the key's label is known: nDPI sees nothing */
+	NM_ENDED,	/* nDPI was fed and stopped on its own */
+};
+
+/* What nDPI would have seen, for the risks (struct classify_risk_conn); the parts themselves live with the
+ * shapes (dict). */
+struct ndpi_facts {
+	uint32_t pkt_ch[2], pkt_sh, pkt_cert, pkt_fatal_alert, pkt_desync;
+	int64_t cert_time_s;
+	uint8_t dir_seen; /* bit e: endpoint e's first payload packet went by */
+	bool cert_malformed;
+	bool have_cert_part;		      /* the leaf went by (pc->cert, or cert_part when it did not parse) */
+	uint64_t cert_mismatch;		      /* the bits the host name adds to the certificate's part */
+	struct classify_risk_cert *cert_part; /* owned: the part of a leaf without a dict entry */
+	const struct dict_str *sni2;	      /* the second hello's host name (reference owned) */
+};
 
 struct pconn {
 	struct pipeline *pl;
 	struct flow *flow;
 	struct tls_conn *tls;	   /* owned; NULL until the first bytes worth parsing */
-	struct classify_flow *cls; /* owned by classify while nDPI wants packets */
-	bool cls_active;
-	int8_t client;		  /* endpoint index of the TLS client; -1 undecided */
-	struct dict_hello *hello; /* references owned */
+	struct classify_flow *cls; /* owned by classify while nDPI is fed */
+	uint8_t nm;		   /* enum ndpi_mode */
+	int8_t client;		   /* endpoint index of the TLS client; -1 undecided */
+	struct dict_hello *hello;  /* references owned */
 	struct dict_hello *hello2;
 	struct dict_server *server;
 	struct dict_cert *cert;
 	const struct dict_str *sni, *alpn;
-	uint64_t anomalies; /* the connection's own: SNI truncated, certificate anomalies */
-	uint32_t flags;	    /* REC_F_* learnt from the hellos */
+	const struct dict_str *label; /* NM_CACHED: the key's label (reference owned; NULL = none) */
+	struct label_key *key;	      /* NM_DPI: the key to learn for (owned) */
+	uint64_t anomalies;	      /* the connection's own: SNI truncated, certificate anomalies */
+	uint32_t flags;		      /* REC_F_* learnt from the hellos */
+	struct ndpi_facts nf;
 };
 
 struct pipeline {
@@ -54,6 +83,7 @@ struct pipeline {
 	struct flow_table *ft;
 	struct dict *dict;
 	struct classify *cls;
+	struct plabel *labels;
 	struct tls_limits tls_lim;
 	uint32_t last_lt;
 	bool unsupported_warned, filter_warned;
@@ -116,7 +146,8 @@ static void dict_release(void *ctx, size_t n)
 
 static size_t pconn_heap(const struct pconn *pc)
 {
-	return sizeof(*pc) + (pc->tls ? tls_conn_heap(pc->tls) : 0) + classify_flow_cost(pc->cls);
+	return sizeof(*pc) + (pc->tls ? tls_conn_heap(pc->tls) : 0) + classify_flow_cost(pc->cls) +
+	       (pc->key ? sizeof(*pc->key) : 0);
 }
 
 static void pconn_charge(struct pconn *pc)
@@ -170,6 +201,14 @@ static struct dict_hello *intern_hello(struct pipeline *pl, const struct tls_cli
 		}
 	}
 	d->offers = offers_of(ch);
+	if (pl->cls) {
+		/* nDPI's part of the shape; the host name's bytes are the connection's (ndpi_conclude) */
+		classify_risk_hello(ch, st == TLS_OK, &d->ndpi);
+		struct classify_risk_hello shape_only = d->ndpi;
+		classify_risk_hello_host(NULL, 0, false, &shape_only);
+		d->risks = shape_only.risks;
+		memcpy(d->ndpi_ja3, d->ndpi.ja3, sizeof(d->ndpi_ja3));
+	}
 	return h;
 }
 
@@ -179,22 +218,31 @@ static struct dict_server *intern_server(struct pipeline *pl, const struct tls_s
 	size_t n = dict_server_key(sh, key);
 	bool fresh;
 	struct dict_server *s = dict_server_get(pl->dict, key, n, &fresh);
-	if (s && fresh && !sh->sslv2_format)
+	if (!s || !fresh)
+		return s;
+	if (!sh->sslv2_format)
 		fp_ja3s(sh, s->ja3s, NULL, 0);
+	if (pl->cls) {
+		classify_risk_server(sh, &s->ndpi);
+		s->risks = s->ndpi.risks;
+	}
 	return s;
 }
 
 /* ---- TLS events ---- */
 
+static void ndpi_key_known(struct pconn *pc);
+
 static void on_client_hello(void *ctx, const struct tls_client_hello *ch, enum tls_status st)
 {
 	struct pconn *pc = ctx;
+	struct pipeline *pl = pc->pl;
 	const struct tls_state *s = tls_conn_state(pc->tls);
 
 	if (s->n_client_hellos == 1 && !pc->hello) {
-		pc->hello = intern_hello(pc->pl, ch, st);
+		pc->hello = intern_hello(pl, ch, st);
 		if (ch->has_sni)
-			pc->sni = dict_str_get(pc->pl->dict, DICT_STR_SNI, ch->sni, ch->sni_len);
+			pc->sni = dict_str_get(pl->dict, DICT_STR_SNI, ch->sni, ch->sni_len);
 		pc->anomalies |= ch->anomalies & TLS_AN_SNI_TRUNCATED;
 		if (ch->sslv2_format)
 			pc->flags |= REC_F_SSLV2_HELLO;
@@ -202,8 +250,12 @@ static void on_client_hello(void *ctx, const struct tls_client_hello *ch, enum t
 			pc->flags |= REC_F_ECH;
 		if (ch->has_early_data)
 			pc->flags |= REC_F_EARLY_DATA;
+		if (pl->cls)
+			ndpi_key_known(pc);
 	} else if (s->n_client_hellos == 2 && st == TLS_OK && pc->hello && pc->hello->status == TLS_OK && !pc->hello2) {
-		pc->hello2 = intern_hello(pc->pl, ch, st);
+		pc->hello2 = intern_hello(pl, ch, st);
+		if (pl->cls && ch->has_sni)
+			pc->nf.sni2 = dict_str_get(pl->dict, DICT_STR_SNI, ch->sni, ch->sni_len);
 	}
 }
 
@@ -220,15 +272,29 @@ static void on_server_hello(void *ctx, const struct tls_server_hello *sh)
 static void on_certificate(void *ctx, const uint8_t *der, size_t len)
 {
 	struct pconn *pc = ctx;
+	struct pipeline *pl = pc->pl;
 	bool fresh;
-	if (pc->cert)
+	if (pc->cert || pc->nf.have_cert_part)
 		return;
-	struct dict_cert *c = dict_cert_get(pc->pl->dict, der, len, &fresh);
+	struct dict_cert *c = dict_cert_get(pl->dict, der, len, &fresh);
 	if (c && fresh && cert_parse(der, len, &c->info) != CERT_OK) {
-		dict_discard(pc->pl->dict, c);
-		return;
+		dict_discard(pl->dict, c);
+		c = NULL;
 	}
 	pc->cert = c;
+	if (!pl->cls)
+		return;
+	/* nDPI reads the leaf whatever our parser thought of it; the name it compares with is the first
+	 * hello's when that hello parsed */
+	const struct dict_str *host = pc->hello && pc->hello->status == TLS_OK ? pc->sni : NULL;
+	if (c && fresh) {
+		classify_risk_cert(der, len, NULL, &c->ndpi);
+		c->risks = c->ndpi.risks;
+	} else if (!c && (pc->nf.cert_part = malloc(sizeof(*pc->nf.cert_part))) != NULL) {
+		classify_risk_cert(der, len, NULL, pc->nf.cert_part);
+	}
+	pc->nf.cert_mismatch = plabel_cert_mismatch(pl->labels, c, der, len, host);
+	pc->nf.have_cert_part = c || pc->nf.cert_part;
 }
 
 static const struct tls_events tls_events = {
@@ -252,29 +318,101 @@ static struct pconn *pconn_get(struct pipeline *pl, struct flow *f)
 	pc->pl = pl;
 	pc->flow = f;
 	pc->client = -1;
-	pc->cls_active = pl->cls != NULL;
+	pc->nm = !pl->cls ? NM_OFF : pl->o.ndpi_every_flow ? NM_DPI : NM_WAIT;
 	flow_set_user(f, pc);
 	pl->pconn_live++;
 	pconn_charge(pc);
 	return pc;
 }
 
+/* Stop feeding nDPI; its result (if wanted) goes to *r. */
+static void ndpi_stop(struct pconn *pc, struct classify_result *r)
+{
+	struct classify_result unused;
+	if (pc->cls)
+		classify_finish(pc->pl->cls, &pc->cls, r ? r : &unused);
+}
+
 static void pconn_free(struct pconn *pc)
 {
 	struct pipeline *pl = pc->pl;
 	tls_conn_free(pc->tls);
-	if (pc->cls && pl->cls) {
-		struct classify_result r;
-		classify_finish(pl->cls, &pc->cls, &r);
-	}
+	ndpi_stop(pc, NULL);
 	dict_unref(pl->dict, pc->hello);
 	dict_unref(pl->dict, pc->hello2);
 	dict_unref(pl->dict, pc->server);
 	dict_unref(pl->dict, pc->cert);
 	dict_unref(pl->dict, pc->sni);
 	dict_unref(pl->dict, pc->alpn);
+	dict_unref(pl->dict, pc->label);
+	dict_unref(pl->dict, pc->nf.sni2);
+	free(pc->nf.cert_part);
+	free(pc->key);
 	pl->pconn_live--;
 	free(pc);
+}
+
+/* Does nDPI still want this connection's packets? */
+static bool ndpi_wants(const struct pconn *pc)
+{
+	return pc->nm == NM_WAIT || pc->nm == NM_PROVISIONAL || pc->nm == NM_DPI;
+}
+
+/* The first ClientHello gave the label key: look it up (README "Application labels"). */
+static void ndpi_key_known(struct pconn *pc)
+{
+	struct pipeline *pl = pc->pl;
+	if (pc->nm != NM_WAIT && pc->nm != NM_PROVISIONAL)
+		return;
+	const struct flow_info *fi = flow_info(pc->flow);
+	const struct tls_state *s = tls_conn_state(pc->tls);
+	int c = pc->client, sv = 1 - pc->client;
+	struct label_facts lf = {
+		.tls_start =
+			s->dir[TLS_DIR_CLIENT].plaintext_skipped == 0 && s->dir[TLS_DIR_SERVER].plaintext_skipped == 0,
+		.family = fi->family,
+		.server_ip = fi->ip[sv],
+		.client_ip = fi->ip[c],
+		.server_port = fi->port[sv],
+		.client_port = fi->port[c],
+		.sni = pc->sni,
+	};
+	struct label_key k;
+	plabel_key(pl->labels, &lf, &k);
+	if (plabel_lookup(pl->labels, &k, &pc->label)) {
+		ndpi_stop(pc, NULL); /* what nDPI saw of it so far is not needed */
+		pc->nm = NM_CACHED;
+		return;
+	}
+	pc->key = malloc(sizeof(*pc->key));
+	if (pc->key)
+		*pc->key = k;
+	pc->nm = NM_DPI;
+}
+
+/* After the TLS stage took bytes: the packet numbers at which nDPI would have read the messages. */
+static void ndpi_note_messages(struct pconn *pc)
+{
+	struct ndpi_facts *nf = &pc->nf;
+	const struct tls_state *s = tls_conn_state(pc->tls);
+	const struct flow_info *fi = flow_info(pc->flow);
+	uint32_t now = fi->payload_pkts;
+	uint32_t c_done = s->dir[TLS_DIR_CLIENT].records_ended, s_done = s->dir[TLS_DIR_SERVER].records_ended;
+
+	for (int i = 0; i < 2; i++)
+		if (!nf->pkt_ch[i] && s->ch_end_record[i] && c_done >= s->ch_end_record[i])
+			nf->pkt_ch[i] = now;
+	if (!nf->pkt_sh && s->sh_end_record && s_done >= s->sh_end_record)
+		nf->pkt_sh = now;
+	if (!nf->pkt_cert && s->cert_end_record && s_done >= s->cert_end_record) {
+		nf->pkt_cert = now;
+		nf->cert_time_s = ta_ns_to_s(fi->pkt_ts_ns);
+		/* tls.c processCertificate(): its MALFORMED_PACKET conditions */
+		uint32_t l = s->cert_msg_len, list = s->cert_list_len;
+		nf->cert_malformed = l >= 65536 || l + 4 <= 7 || list >= 65536 || list + 3 != l;
+	}
+	if (!nf->pkt_fatal_alert && s->fatal_alert)
+		nf->pkt_fatal_alert = now;
 }
 
 /* Which endpoint is the TLS client? Decided on the first payload bytes of either side. */
@@ -324,8 +462,10 @@ static size_t on_data(void *ctx, struct flow *f, int e, const uint8_t *data, siz
 		}
 	}
 	size_t used = tls_conn_feed(pc->tls, dir_of(pc, e), data, len, lost);
+	if (pl->cls)
+		ndpi_note_messages(pc);
 	pconn_charge(pc);
-	if (!final && tls_done(tls_conn_state(pc->tls)) && !pc->cls_active)
+	if (!final && tls_done(tls_conn_state(pc->tls)) && !ndpi_wants(pc))
 		flow_finish(pl->ft, f);
 	return used;
 }
@@ -339,6 +479,26 @@ static bool on_wants(void *ctx, struct flow *f, int e)
 	return !tls_dir_closed(tls_conn_state(pc->tls), dir_of(pc, e));
 }
 
+/* nDPI's one buffer for both directions (classify_risk_conn.pkt_desync): does this packet break it? */
+static void ndpi_note_packet(struct pconn *pc, int e, const struct pkt *p)
+{
+	struct ndpi_facts *nf = &pc->nf;
+	const struct flow_info *fi = flow_info(pc->flow);
+	bool broken;
+	if (!(nf->dir_seen & (1u << e))) {
+		nf->dir_seen |= (uint8_t)(1u << e);
+		/* a direction's first packet must start its stream with a TLS record header */
+		struct br r = br_make(p->payload, p->payload_len);
+		uint8_t b0 = br_peek(&r, 0), b1 = br_peek(&r, 1);
+		broken = !fi->pkt_at_next || fi->side[e].bytes != p->payload_len || p->payload_len < 2 || b0 < 20 ||
+			 b0 > 23 || b1 != 3;
+	} else {
+		broken = !fi->pkt_at_next && fi->pkt_new; /* new bytes out of order: a hole in nDPI's buffer */
+	}
+	if (broken && !nf->pkt_desync)
+		nf->pkt_desync = fi->payload_pkts;
+}
+
 static void on_packet(void *ctx, struct flow *f, int e, const struct pkt *p)
 {
 	struct pipeline *pl = ctx;
@@ -348,11 +508,15 @@ static void on_packet(void *ctx, struct flow *f, int e, const struct pkt *p)
 		return;
 	if (!pc && !(pc = pconn_get(pl, f)))
 		return;
-	if (!pc->cls_active)
+	ndpi_note_packet(pc, e, p);
+	if (pc->nm == NM_WAIT)
+		pc->nm = NM_PROVISIONAL; /* the first payload did not give the key: nDPI sees it from the start */
+	if (pc->nm != NM_PROVISIONAL && pc->nm != NM_DPI)
 		return;
-	pc->cls_active = classify_packet(pl->cls, &pc->cls, p->l3, p->l3_len, p->ts_ns, e == 0);
+	if (!classify_packet(pl->cls, &pc->cls, p->l3, p->l3_len, p->ts_ns, e == 0))
+		pc->nm = NM_ENDED;
 	pconn_charge(pc);
-	if (!pc->cls_active && pc->tls && tls_done(tls_conn_state(pc->tls)))
+	if (!ndpi_wants(pc) && pc->tls && tls_done(tls_conn_state(pc->tls)))
 		flow_finish(pl->ft, f);
 }
 
@@ -420,8 +584,15 @@ static void copy_flow_flags(const struct pconn *pc, bool cut, struct ta_conn *r)
 		r->flags |= REC_F_TRUNCATED;
 }
 
-static void build_record(struct pconn *pc, bool cut, const struct classify_result *cr,
-			 const struct starttls_result *stls, struct ta_conn *r)
+/* What nDPI contributes to a record. */
+struct ndpi_view {
+	const struct dict_str *label; /* borrowed */
+	uint64_t risks;
+	uint8_t ja3_from;
+};
+
+static void build_record(struct pconn *pc, bool cut, const struct ndpi_view *nv, const struct starttls_result *stls,
+			 struct ta_conn *r)
 {
 	const struct flow_info *fi = flow_info(pc->flow);
 	const struct tls_state *x = tls_conn_state(pc->tls);
@@ -489,11 +660,10 @@ static void build_record(struct pconn *pc, bool cut, const struct classify_resul
 		r->flags |= REC_F_PLAINTEXT_PREFIX;
 	if (x->anomalies & (TLS_AN_BAD_EXTENSION | TLS_AN_RECORD_TOO_BIG))
 		r->flags |= REC_F_MALFORMED;
-	if (cr) {
-		if (cr->protocol[0])
-			r->l7 = dict_str_get(pc->pl->dict, DICT_STR_LABEL, cr->protocol,
-					     strnlen(cr->protocol, sizeof(cr->protocol)));
-		r->risks = cr->risks;
+	if (nv) {
+		r->l7 = nv->label;
+		r->risks = nv->risks;
+		r->ndpi_ja3_from = nv->ja3_from;
 	}
 	copy_flow_flags(pc, cut, r);
 	if (stls->proto != STARTTLS_NONE && stls->requested)
@@ -518,6 +688,101 @@ static void count_record(struct pipeline *pl, const struct ta_conn *r)
 		st->hs_too_big++;
 }
 
+/* nDPI's JA3 of the connection: which hello's (1, 2), 0 for none. */
+static uint8_t ja3_from(const struct pconn *pc, const char *ja3)
+{
+	if (!ja3 || !ja3[0])
+		return 0;
+	if (pc->hello && strcmp(pc->hello->d.ndpi_ja3, ja3) == 0)
+		return 1;
+	if (pc->hello2 && strcmp(pc->hello2->d.ndpi_ja3, ja3) == 0)
+		return 2;
+	return 0;
+}
+
+/* The connection's label and risks (README "Application labels"); nv->label is a reference for the caller. */
+static void ndpi_conclude(struct pconn *pc, struct ndpi_view *nv)
+{
+	struct pipeline *pl = pc->pl;
+	const struct flow_info *fi = flow_info(pc->flow);
+	const struct tls_state *x = pc->tls ? tls_conn_state(pc->tls) : NULL;
+	const struct ndpi_facts *nf = &pc->nf;
+	struct classify_result cr;
+
+	memset(nv, 0, sizeof(*nv));
+	memset(&cr, 0, sizeof(cr));
+	bool fed = pc->cls != NULL;
+	ndpi_stop(pc, &cr);
+	if (pc->nm == NM_CACHED) {
+		nv->label = pc->label;
+		dict_ref(nv->label);
+	} else if (cr.protocol[0]) {
+		nv->label =
+			dict_str_get(pl->dict, DICT_STR_LABEL, cr.protocol, strnlen(cr.protocol, sizeof(cr.protocol)));
+	}
+	/* a label is learnt only from a flow nDPI finished on its own: one cut short may lack what a complete
+	 * one would have labelled it by (the certificate) */
+	if (pc->key && pc->nm == NM_ENDED && fed)
+		plabel_learn(pl->labels, pc->key, nv->label);
+	if (pl->o.ndpi_every_flow) {
+		nv->risks = cr.risks;
+		nv->ja3_from = ja3_from(pc, cr.ja3);
+		return;
+	}
+
+	struct classify_risk_parts parts;
+	memset(&parts, 0, sizeof(parts));
+	if (pc->hello) {
+		parts.have_ch = true;
+		parts.ch = pc->hello->d.ndpi;
+		if (pc->sni)
+			classify_risk_hello_host(pc->sni->bytes, pc->sni->len,
+						 (pc->anomalies & TLS_AN_SNI_TRUNCATED) != 0, &parts.ch);
+		if (pc->hello->status == TLS_OK)
+			parts.host_risks = plabel_host_risks(pl->labels, pc->sni, (pc->flags & REC_F_SSLV2_HELLO) != 0);
+	}
+	if (pc->hello2) {
+		parts.have_ch2 = true;
+		parts.ch2 = pc->hello2->d.ndpi;
+		if (nf->sni2)
+			classify_risk_hello_host(nf->sni2->bytes, nf->sni2->len, false, &parts.ch2);
+	}
+	if (pc->server) {
+		parts.have_sh = true;
+		parts.sh = pc->server->ndpi;
+	}
+	if (nf->have_cert_part) {
+		parts.have_cert = true;
+		parts.cert = pc->cert ? pc->cert->ndpi : *nf->cert_part;
+		parts.cert.risks |= nf->cert_mismatch;
+	}
+	struct classify_label tmp;
+	parts.label = *plabel_info(pl->labels, nv->label, &tmp);
+
+	int c = pc->client, sv = 1 - pc->client;
+	struct classify_risk_conn conn = {
+		.client_port = fi->port[c],
+		.server_port = fi->port[sv],
+		.max_packets = (uint32_t)ta_min_u64(pl->o.lim.ndpi_packets, UINT32_MAX),
+		.pkt_ch = nf->pkt_ch[0],
+		.pkt_ch2 = nf->pkt_ch[1],
+		.pkt_sh = nf->pkt_sh,
+		.pkt_cert = nf->pkt_cert,
+		.pkt_fatal_alert = nf->pkt_fatal_alert,
+		.pkt_desync = nf->pkt_desync,
+		.cert_time_s = nf->cert_time_s,
+		.tls_at_start = fi->payload_pkts > 0 && nf->pkt_desync != 1,
+		.ch_one_record = x && x->ch_records == 1,
+		.sh_one_record = x && x->sh_records == 1,
+		.cert_one_record = x && x->cert_one_record,
+		.sh_is_hrr = x && x->sh_first_hrr,
+		.cert_malformed = nf->cert_malformed,
+	};
+	const char *ja3 = NULL;
+	nv->risks = classify_risk_combine(&parts, &conn, &ja3);
+	nv->ja3_from = ja3 == parts.ch.ja3 && ja3[0] ? 1 : ja3 == parts.ch2.ja3 && ja3[0] ? 2 : 0;
+}
+
 static void on_end(void *ctx, struct flow *f, enum flow_end why)
 {
 	struct pipeline *pl = ctx;
@@ -530,10 +795,6 @@ static void on_end(void *ctx, struct flow *f, enum flow_end why)
 		return;
 	}
 	bool cut = why == FLOW_END_CUT;
-	struct classify_result cr;
-	memset(&cr, 0, sizeof(cr));
-	if (pl->cls && pc->cls)
-		classify_finish(pl->cls, &pc->cls, &cr);
 	const struct tls_state *x = pc->tls ? tls_conn_state(pc->tls) : NULL;
 	/* the plaintext before TLS tells whether (and which) in-band upgrade happened */
 	struct starttls_result stls;
@@ -547,8 +808,11 @@ static void on_end(void *ctx, struct flow *f, enum flow_end why)
 	if (tls_seen(x) || (stls.proto != STARTTLS_NONE && stls.requested && stls.refused)) {
 		if (pc->client < 0)
 			pc->client = 0;
+		struct ndpi_view nv;
+		if (pl->cls)
+			ndpi_conclude(pc, &nv);
 		struct ta_conn r;
-		build_record(pc, cut, pl->cls ? &cr : NULL, &stls, &r);
+		build_record(pc, cut, pl->cls ? &nv : NULL, &stls, &r);
 		count_record(pl, &r);
 		if (pl->sink.conn && !pl->sink_err) {
 			int rc = pl->sink.conn(pl->sink.ctx, &r);
@@ -604,6 +868,11 @@ int pipeline_new(const struct pipeline_opts *o, const struct pipeline_sink *sink
 			return rc;
 		}
 		classify_set_max_packets(pl->cls, (uint32_t)ta_min_u64(o->lim.ndpi_packets, UINT32_MAX));
+		if ((rc = plabel_new(pl->cls, pl->dict, &mem, &pl->labels)) < 0) {
+			snprintf(err, errlen, "out of memory");
+			pipeline_free(pl);
+			return rc;
+		}
 	}
 	*ret = pl;
 	return 0;
@@ -711,6 +980,7 @@ void pipeline_free(struct pipeline *pl)
 {
 	if (!pl)
 		return;
+	plabel_free(pl->labels); /* its references go back to the dict, its charge to the flow table */
 	flow_table_free(pl->ft); /* open flows are discarded: their references go back to the dict */
 	classify_free(pl->cls);
 	dict_free(pl->dict);

@@ -80,7 +80,16 @@ int store_reader_run(struct store_reader *r, sqlite3_stmt *st, store_record_cb c
 	" c.pkts_c2s, c.pkts_s2c, c.bytes_c2s, c.bytes_s2c, c.dup_frames, c.capture_id"
 
 /* conn.state bits */
-enum { ST_ESTABLISHED = 1, ST_RESUMED = 2, ST_HRR = 4, ST_SSLV2_CIPHER = 8, ST_CERT_EXPIRED = 16 };
+/* connections.state bits; NDPI_JA3_*: which hello's nDPI JA3 nDPI reports for the connection */
+enum {
+	ST_ESTABLISHED = 1,
+	ST_RESUMED = 2,
+	ST_HRR = 4,
+	ST_SSLV2_CIPHER = 8,
+	ST_CERT_EXPIRED = 16,
+	ST_NDPI_JA3_FIRST = 32,
+	ST_NDPI_JA3_SECOND = 64,
+};
 
 /* writing rows (store_write.c): the insert path shared by the writer thread, migration and merge */
 struct store_inserter;

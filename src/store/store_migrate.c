@@ -342,6 +342,8 @@ static int v2_row(sqlite3 *db, sqlite3_stmt *st, struct dict *d, struct ta_conn 
 		if (h && fresh)
 			h->d.offers = 0;
 		r->hello = h;
+		if (!col_null(st, V2_NDPIJA3))
+			r->ndpi_ja3_from = 1; /* schema 2 kept one nDPI JA3, stored with the first hello */
 		if (!col_null(st, V2_JA4HRR)) {
 			/* the second hello: only its JA4 was kept */
 			struct tls_client_hello c2;

@@ -356,6 +356,9 @@ static bool read_row(struct store_reader *r, sqlite3_stmt *st, struct ta_conn *c
 	c->starttls = (uint8_t)ta_min_u64(col_u64(st, RC_STARTTLS), 255);
 	c->cert = get_cert(r, sqlite3_column_int64(st, RC_CERT));
 	c->cert_expired = c->cert && (state & ST_CERT_EXPIRED);
+	c->ndpi_ja3_from = (state & ST_NDPI_JA3_FIRST) && c->hello     ? 1
+			   : (state & ST_NDPI_JA3_SECOND) && c->hello2 ? 2
+								       : 0;
 	c->cert_chain_len = (uint32_t)ta_min_u64(col_u64(st, RC_CHAIN), UINT32_MAX);
 	c->pkts[0] = col_u64(st, RC_PKTS0);
 	c->pkts[1] = col_u64(st, RC_PKTS1);

@@ -125,7 +125,8 @@ const char *const store_sql_v3_tables[] = {
 	" cipher INTEGER,"  /* negotiated suite, or the SSLv2 cipher kind (state bit 3); NULL none */
 	" alert INTEGER,"   /* sender << 16 | level << 8 | description; NULL none */
 	" outcome INTEGER NOT NULL,"
-	" state INTEGER NOT NULL," /* 1 established, 2 resumed, 4 hello_retry_request, 8 SSLv2 cipher, 16 expired */
+	" state INTEGER NOT NULL," /* 1 established, 2 resumed, 4 hello_retry_request, 8 SSLv2 cipher, 16 expired,
+				    * 32/64 nDPI's JA3 is the first/second hello's */
 	" flags INTEGER NOT NULL," /* REC_F_* */
 	" anomalies INTEGER NOT NULL,"
 	" risks INTEGER NOT NULL,"
@@ -186,7 +187,8 @@ static const char *const views_template[] = {
 	" " NAMED("tls_versions", "v", "h.max_version") " AS client_max_version,"
 	" coalesce(h.max_version, 0) AS client_max_version_id,"
 	" coalesce(h.ciphers, '') AS ciphers, coalesce(h.groups, '') AS groups,"
-	" h.extensions, h.sigalgs, h.ja3, s.ja3s, h.ja4, h2.ja4 AS ja4_hrr, h.ndpi_ja3,"
+	" h.extensions, h.sigalgs, h.ja3, s.ja3s, h.ja4, h2.ja4 AS ja4_hrr,"
+	" CASE WHEN c.state & 32 THEN h.ndpi_ja3 WHEN c.state & 64 THEN h2.ndpi_ja3 END AS ndpi_ja3,"
 	" h.stack_family AS client_stack_family, h.stack_name AS client_stack, h.stack_match AS client_stack_match,"
 	" c.server_hello_id IS NOT NULL AS has_server_hello, coalesce(s.legacy_version, 0) AS server_legacy_version_id,"
 	" " NAMED("tls_versions", "v", "s.legacy_version") " AS server_legacy_version,"

@@ -477,7 +477,10 @@ int store_insert_conn(struct store_inserter *in, int64_t capture_id, const struc
 	sqlite3_bind_int(st, 17,
 			 (c->established ? ST_ESTABLISHED : 0) | (c->resumed ? ST_RESUMED : 0) |
 				 (c->hello_retry_request ? ST_HRR : 0) | (c->cipher_sslv2 ? ST_SSLV2_CIPHER : 0) |
-				 (c->cert_expired ? ST_CERT_EXPIRED : 0));
+				 (c->cert_expired ? ST_CERT_EXPIRED : 0) |
+				 (c->ndpi_ja3_from == 1	  ? ST_NDPI_JA3_FIRST
+				  : c->ndpi_ja3_from == 2 ? ST_NDPI_JA3_SECOND
+							  : 0));
 	sqlite3_bind_int64(st, 18, c->flags);
 	sqlite3_bind_int64(st, 19, (int64_t)c->anomalies);
 	sqlite3_bind_int64(st, 20, (int64_t)c->risks);

@@ -79,6 +79,7 @@ struct dir_priv {
 	uint16_t rec_skip_version;
 	bool resync;	     /* bytes were lost: look for the next confirmed record header */
 	bool ske;	     /* the server's ServerKeyExchange body is streaming: its first bytes name the curve */
+	bool skip_cert;	     /* the message being skipped is the server's first Certificate */
 	uint8_t ske_have;    /* bytes of ske_head read */
 	uint8_t ske_head[3]; /* ECCurveType curve_type; NamedCurve namedcurve (RFC 8422 5.4) */
 };
@@ -286,15 +287,20 @@ static void hs_message(struct tls_conn *c, enum tls_dir dir, uint8_t type, const
 {
 	struct tls_state *s = &c->st;
 
+	if (dir == TLS_DIR_CLIENT && type == HS_CLIENT_HELLO && s->n_client_hellos >= 1 && s->n_client_hellos <= 2 &&
+	    !s->ch_end_record[s->n_client_hellos - 1])
+		s->ch_end_record[s->n_client_hellos - 1] = s->dir[dir].records;
+	if (dir == TLS_DIR_SERVER && type == HS_SERVER_HELLO && !s->sh_end_record)
+		s->sh_end_record = s->dir[dir].records;
 	if (dir == TLS_DIR_CLIENT && type == HS_CLIENT_HELLO) {
 		struct tls_client_hello ch;
 		enum tls_status st = tls_parse_client_hello(body, len, &ch);
 		ch.record_version = rec_version;
 		if (s->n_client_hellos == 1 && !s->have_ch) {
 			s->ch_status = (uint8_t)st;
+			s->ch_records = records;
 			if (st == TLS_OK) {
 				s->have_ch = true;
-				s->ch_records = records;
 				s->anomalies |= ch.anomalies;
 			}
 		}
@@ -509,6 +515,9 @@ static void hs_skip_message(struct tls_conn *c, enum tls_dir dir, uint8_t type, 
 		return;
 	if (type == HS_CERTIFICATE && !s->cert_seen) {
 		c->st.cert_seen = true;
+		d->skip_cert = true;
+		if (body_len == 0)
+			c->st.cert_end_record = c->st.dir[dir].records;
 		c->st.cert_msg_len = (uint32_t)body_len;
 		c->st.cert_one_record = body_len <= rec_left; /* the rest of this record holds it all */
 		c->cert.phase = CERT_LIST_LEN;
@@ -545,8 +554,13 @@ static void hs_feed(struct tls_conn *c, enum tls_dir dir, uint16_t rec_version, 
 			else if (dir == TLS_DIR_SERVER && d->ske)
 				ske_feed(c, &part);
 			d->hs_skip -= (uint32_t)k;
-			if (!d->hs_skip)
+			if (!d->hs_skip) {
 				d->ske = false;
+				if (d->skip_cert) {
+					d->skip_cert = false;
+					s->cert_end_record = s->dir[dir].records;
+				}
+			}
 			continue;
 		}
 		if (d->hs_len == 0 && br_left(body) >= 4) {
@@ -1044,7 +1058,7 @@ size_t tls_conn_feed(struct tls_conn *c, enum tls_dir dir, const uint8_t *data, 
 		struct br r = br_make(data, len);
 		br_skip(&r, used);
 		while (!v->dead && one_record(c, dir, &r))
-			;
+			v->records_ended++;
 		used = r.off;
 	}
 	if (v->dead)

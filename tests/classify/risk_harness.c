@@ -373,7 +373,7 @@ static void rh_finish(struct rh *h, struct rh_flow *f)
 	rc.ports[0] = f->port[0];
 	rc.ports[1] = f->port[1];
 	rc.tls = tls;
-	rc.tls_hello = tls->n_client_hellos > 0 || tls->have_sh || tls->hrr;
+	rc.tls_hello = tls->n_client_hellos > 0 || tls->have_sh || tls->hrr || tls->have_alert;
 	rc.payload_pkts = f->payload_pkts;
 	rc.fed = f->fed;
 	rc.reordered = f->reordered;

@@ -31,7 +31,7 @@ struct rh_conn {
 	uint8_t addr[2][16];		/* [0] = creator's address */
 	uint16_t ports[2];		/* [0] = creator's port */
 	int client;			/* endpoint (0 creator, 1 other) the TLS stage took as client */
-	bool tls_hello;			/* a ClientHello or ServerHello was seen */
+	bool tls_hello;			/* a ClientHello, ServerHello or plaintext alert was seen */
 	struct classify_result real;	/* what nDPI reported (classify_finish) */
 	const struct tls_facts *tls;	/* our TLS stage's facts */
 	struct classify_risk_conn conn; /* derived per-connection facts */
