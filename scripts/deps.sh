@@ -3,7 +3,7 @@
 # Does nothing for packages already present; needs root (or sudo) to install.
 set -euo pipefail
 
-BUILD_PKGS=(build-essential pkg-config meson ninja-build libpcap-dev libndpi-dev libsqlite3-dev libssl-dev)
+BUILD_PKGS=(build-essential pkg-config meson ninja-build libpcap-dev libndpi-dev libsqlite3-dev libssl-dev zlib1g-dev liblzma-dev libzstd-dev)
 TEST_PKGS=(clang clang-format libclang-rt-14-dev python3 tshark tcpdump openssl gnutls-bin curl sqlite3 iproute2 tcpreplay chromium libndpi-bin time procps)
 
 want=("${BUILD_PKGS[@]}")

@@ -35,7 +35,8 @@ struct cap_info {
 	uint32_t snaplen;
 	uint32_t linktypes[8]; /* distinct link types seen so far (first 8) */
 	uint32_t n_linktypes;
-	uint64_t bytes_read; /* file bytes consumed */
+	uint64_t bytes_read; /* file bytes read (as given, compressed or not); final after CAP_EOF/CAP_CUT */
+	char compression[8]; /* "gzip", "xz", "zstd" when the file was compressed, else "" */
 	uint8_t sha256[32];  /* valid after CAP_EOF/CAP_CUT: hash of the bytes read */
 	bool sha256_valid;
 	uint32_t skipped_blocks; /* pcapng blocks skipped (unknown types) */

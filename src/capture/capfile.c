@@ -3,12 +3,14 @@
  *
  * Design note: libpcap is not used for files. It rejects pcapng files whose
  * interfaces have different link types and does not tell where a file went bad.
- * The file is read with large read(2) calls into one buffer (stdin works: nothing
- * seeks); a record is parsed in place with struct br and handed out as a borrowed
- * view until the next capfile_next(). The buffer grows only to hold the largest
- * record allowed (CAP_MAX_PCAP_RECORD / CAP_MAX_BLOCK), so memory is bounded by
- * the buffer plus one record whatever the file says. Every byte read is hashed
- * (SHA-256) so the report can name the exact file that was analysed.
+ * The file's bytes come from capsrc.c, which reads them ahead on its own thread,
+ * hashes them (SHA-256 of the file as given, so the report can name the exact
+ * file that was analysed) and takes off a gzip, xz or zstd layer; nothing seeks,
+ * so stdin works. They are copied into one buffer where a record is parsed in
+ * place with struct br and handed out as a borrowed view until the next
+ * capfile_next(). The buffer grows only to hold the largest record allowed
+ * (CAP_MAX_PCAP_RECORD / CAP_MAX_BLOCK), so memory is bounded by the buffer plus
+ * one record whatever the file says.
  */
 #include "tlsaudit/capture.h"
 #include "tlsaudit/reader.h"
@@ -21,13 +23,14 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
+#include "capsrc.h"
 
 #define CAP_BUF_SIZE	    (1u << 20)	  /* read(2) granule and initial buffer */
 #define CAP_MAX_PCAP_RECORD (262144u * 4) /* largest pcap caplen accepted */
 #define CAP_MAX_BLOCK	    (16u << 20)	  /* largest pcapng block accepted */
 #define CAP_MAX_IFACES	    65536u	  /* pcapng interfaces per section */
 #define CAP_NAME_MAX	    512		  /* file name kept for messages */
+#define CAP_LAYER_LOOKAHEAD (16u << 20)	  /* bytes read on after damage to see whether the layer failed */
 
 #define PCAP_MAGIC_US 0xa1b2c3d4u
 #define PCAP_MAGIC_NS 0xa1b23c4du
@@ -48,15 +51,14 @@ struct cap_iface {
 };
 
 struct capfile {
-	int fd;
-	bool own_fd;		 /* false for stdin */
+	struct capsrc *src;	 /* the file's bytes (owned) */
 	char name[CAP_NAME_MAX]; /* for messages */
 	uint8_t *buf;		 /* owned; unread bytes are buf[start..end) */
 	size_t cap, start, end;
-	uint64_t off;	/* file offset of buf[start] */
-	uint64_t total; /* bytes read from the file so far */
-	bool eof;	/* read(2) returned 0 */
-	EVP_MD_CTX *md; /* SHA-256 of every byte read */
+	uint64_t off;		    /* stream offset of buf[start] (after the compression layer) */
+	bool eof;		    /* the source has no more bytes */
+	bool layer_cut;		    /* ... because the compressed stream ended early */
+	char src_msg[CAP_NAME_MAX]; /* the source's message for an error or a cut layer */
 	struct cap_info info;
 	bool le; /* current pcap file / pcapng section is little-endian */
 	uint32_t pcap_linktype;
@@ -66,7 +68,7 @@ struct capfile {
 	int64_t last_ts; /* for Simple Packet Blocks, which carry no time */
 	bool done;	 /* a final status was returned: it is sticky */
 	enum cap_status final;
-	char final_msg[CAP_NAME_MAX + 200];
+	char final_msg[2 * CAP_NAME_MAX + 200];
 };
 
 #if defined(__GNUC__)
@@ -108,20 +110,19 @@ static int cap_fill(struct capfile *cf, size_t need, size_t *ret_avail)
 			cf->buf = nb;
 			cf->cap = ncap;
 		}
-		ssize_t n = read(cf->fd, cf->buf + cf->end, cf->cap - cf->end);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
+		long n = capsrc_read(cf->src, cf->buf + cf->end, cf->cap - cf->end, cf->src_msg, sizeof(cf->src_msg));
+		if (n == -ENODATA) { /* a compression layer cut short: what came before it is still read */
+			cf->eof = true;
+			cf->layer_cut = true;
+			break;
 		}
+		if (n < 0)
+			return (int)n;
 		if (n == 0) {
 			cf->eof = true;
 			break;
 		}
-		if (EVP_DigestUpdate(cf->md, cf->buf + cf->end, (size_t)n) != 1)
-			return -EIO;
 		cf->end += (size_t)n;
-		cf->total += (uint64_t)n;
 	}
 	size_t have = cf->end - cf->start;
 	*ret_avail = have < need ? have : need;
@@ -169,10 +170,9 @@ static enum cap_status cap_finish(struct capfile *cf, enum cap_status st, const 
 	if (err && errlen)
 		snprintf(err, errlen, "%s", msg);
 	if (st == CAP_EOF || st == CAP_CUT) {
-		unsigned int mdlen = 0;
-		if (EVP_DigestFinal_ex(cf->md, cf->info.sha256, &mdlen) == 1 && mdlen == 32)
-			cf->info.sha256_valid = true;
-		cf->info.bytes_read = cf->total;
+		uint64_t n = 0;
+		cf->info.sha256_valid = capsrc_sha256(cf->src, cf->info.sha256, &n);
+		cf->info.bytes_read = n;
 	}
 	return st;
 }
@@ -196,6 +196,8 @@ static enum cap_status cap_fail(struct capfile *cf, enum cap_status st, const ch
 
 static enum cap_status cap_io_fail(struct capfile *cf, int rc)
 {
+	if (cf->src_msg[0])
+		return cap_fail(cf, CAP_BAD, "%s", cf->src_msg);
 	return cap_fail(cf, CAP_BAD, "read error at offset %llu: %s", (unsigned long long)cf->off, strerror(-rc));
 }
 
@@ -543,21 +545,24 @@ int capfile_open(const char *path, struct capfile **ret, char *err, size_t errle
 	int rc = 0;
 	bool use_stdin = strcmp(path, "-") == 0;
 	snprintf(cf->name, sizeof(cf->name), "%s", use_stdin ? "stdin" : path);
-	cf->fd = -1;
-	if (use_stdin) {
-		cf->fd = STDIN_FILENO;
-	} else {
-		cf->fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (cf->fd < 0) {
+	int fd = STDIN_FILENO;
+	if (!use_stdin) {
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0) {
 			rc = -errno;
 			cap_msg(cf, err, errlen, "%s", strerror(-rc));
 			goto fail;
 		}
-		cf->own_fd = true;
+	}
+	rc = capsrc_open(fd, !use_stdin, cf->name, &cf->src);
+	if (rc < 0) {
+		if (!use_stdin)
+			close(fd);
+		cap_msg(cf, err, errlen, "cannot start the reader: %s", strerror(-rc));
+		goto fail;
 	}
 	cf->buf = malloc(CAP_BUF_SIZE);
-	cf->md = EVP_MD_CTX_new();
-	if (!cf->buf || !cf->md || EVP_DigestInit_ex(cf->md, EVP_sha256(), NULL) != 1) {
+	if (!cf->buf) {
 		rc = -ENOMEM;
 		cap_msg(cf, err, errlen, "cannot allocate the reader");
 		goto fail;
@@ -567,16 +572,23 @@ int capfile_open(const char *path, struct capfile **ret, char *err, size_t errle
 	size_t have;
 	rc = cap_fill(cf, 4, &have);
 	if (rc < 0) {
-		cap_msg(cf, err, errlen, "%s", strerror(-rc));
+		if (cf->src_msg[0])
+			cap_msg(cf, err, errlen, "%s", cf->src_msg);
+		else
+			cap_msg(cf, err, errlen, "%s", strerror(-rc));
 		goto fail;
 	}
+	const char *layer = capsrc_layer(cf->src);
+	if (layer)
+		snprintf(cf->info.compression, sizeof(cf->info.compression), "%s", layer);
 	rc = -EINVAL;
 	if (have == 0) {
-		cap_msg(cf, err, errlen, "empty file");
+		cap_msg(cf, err, errlen, layer ? "%s layer holds no data" : "empty file", layer);
 		goto fail;
 	}
 	if (have < 4) {
-		cap_msg(cf, err, errlen, "not a pcap or pcapng capture (only %zu bytes)", have);
+		cap_msg(cf, err, errlen, "not a pcap or pcapng capture (only %zu bytes%s%s)", have,
+			layer ? " inside the " : "", layer ? layer : "");
 		goto fail;
 	}
 	struct br r = br_make(cf->buf + cf->start, 4);
@@ -592,7 +604,12 @@ int capfile_open(const char *path, struct capfile **ret, char *err, size_t errle
 		if (st == CAP_EOF)
 			st = CAP_OK;
 	} else {
-		cap_msg(cf, err, errlen, "not a pcap or pcapng capture (starts with 0x%08x)", magic);
+		cap_msg(cf, err, errlen, "not a pcap or pcapng capture (%s0x%08x)",
+			layer ? (strcmp(layer, "gzip") == 0 ? "the gzip layer holds "
+				 : strcmp(layer, "xz") == 0 ? "the xz layer holds "
+							    : "the zstd layer holds ")
+			      : "starts with ",
+			magic);
 		goto fail;
 	}
 	if (st != CAP_OK) {
@@ -617,13 +634,27 @@ enum cap_status capfile_next(struct capfile *cf, struct cap_frame *fr, char *err
 	enum cap_status st = cf->info.format == CAP_PCAP ? cap_pcap_next(cf, fr) : cap_ng_next(cf, fr);
 	if (st == CAP_OK)
 		return CAP_OK;
+	if (st == CAP_EOF && cf->layer_cut) /* every record complete, but the compressed stream was cut */
+		return cap_finish(cf, CAP_CUT, cf->src_msg, err, errlen);
 	if (st == CAP_EOF)
 		return cap_finish(cf, CAP_EOF, "", err, errlen);
 	/* cap_fail() stored the message; CUT also completes the hash (the file was read to its end) */
 	char msg[sizeof(cf->final_msg)];
 	snprintf(msg, sizeof(msg), "%s", cf->final_msg);
+	if (st == CAP_CUT && cf->layer_cut) { /* say why the stream ended */
+		size_t used = strnlen(msg, sizeof(msg));
+		snprintf(msg + used, sizeof(msg) - used, " of the decompressed stream (%s)", cf->src_msg);
+	}
 	if (st == CAP_CUT)
 		return cap_finish(cf, CAP_CUT, msg, err, errlen);
+	/* damage inside a compressed layer is often the layer's own, found a little further on (deflate and xz
+	 * check their data at the end of a block): name it when so */
+	char layer_msg[CAP_NAME_MAX];
+	if (cf->info.compression[0] && capsrc_layer_error(cf->src, CAP_LAYER_LOOKAHEAD, layer_msg, sizeof(layer_msg))) {
+		snprintf(cf->final_msg, sizeof(cf->final_msg), "%s: %s (the capture inside read as damaged before it)",
+			 cf->name, layer_msg);
+		snprintf(msg, sizeof(msg), "%s", cf->final_msg);
+	}
 	if (err && errlen)
 		snprintf(err, errlen, "%s", msg);
 	return st;
@@ -638,9 +669,7 @@ void capfile_free(struct capfile *cf)
 {
 	if (!cf)
 		return;
-	if (cf->own_fd && cf->fd >= 0)
-		close(cf->fd);
-	EVP_MD_CTX_free(cf->md);
+	capsrc_free(cf->src);
 	free(cf->ifaces);
 	free(cf->buf);
 	free(cf);

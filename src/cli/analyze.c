@@ -105,7 +105,8 @@ void analyze_file(const char *path, const struct read_opts *o, struct store_writ
 		c->sensor[0] = '\0';
 	snprintf(c->status, sizeof(c->status), "reading");
 	const struct cap_info *ci = capfile_info(cf);
-	snprintf(c->format, sizeof(c->format), "%s", ci->format == CAP_PCAPNG ? "pcapng" : "pcap");
+	snprintf(c->format, sizeof(c->format), "%s%s%s", ci->format == CAP_PCAPNG ? "pcapng" : "pcap",
+		 ci->compression[0] ? "+" : "", ci->compression);
 	if (store_queue_capture_begin(q, c) < 0) {
 		ret->status = EXIT_INTERNAL;
 		goto out;
