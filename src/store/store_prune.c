@@ -5,7 +5,8 @@
  *  - captures: a capture that keeps none of its connections (and whose packets are all older than the cutoff,
  *    or that is beyond --keep-captures) is deleted; one that keeps some is trimmed - its connections count,
  *    rows digest (the merge identity: a sum, so the removed rows' digests are subtracted) and conn_min follow,
- *    and a warning line says what was pruned. Captures being written (status reading or running: RW opens have
+ *    and a warning line says what was pruned (a live capture's warnings belong to its producer, which adds
+ *    its own line). Captures being written (status reading or running: RW opens have
  *    marked dead writers' captures already) are never touched, except the live capture of the writer that
  *    runs the prune itself (store_queue_prune), whose in-memory counters the writer adjusts.
  *  - the per-host summary (host_stats, host_failures): the hosts of removed rows lose their summary rows,
@@ -142,7 +143,7 @@ static int digest_row(const struct ta_conn *c, void *ctx)
 static int trim_captures(sqlite3 *db, const struct store_prune_opts *o, struct store_prune_live *own, size_t n_own,
 			 struct store_prune_result *res, char *err, size_t errlen)
 {
-	sqlite3_stmt *caps = NULL, *rows = NULL, *up = NULL;
+	sqlite3_stmt *caps = NULL, *rows = NULL, *up = NULL, *left = NULL;
 	struct store_reader *rd = NULL;
 	int ret = store_reader_new(db, &rd, err, errlen);
 	if (ret < 0)
@@ -166,6 +167,12 @@ static int trim_captures(sqlite3 *db, const struct store_prune_opts *o, struct s
 			" capture_id = ?1 AND id NOT IN (SELECT id FROM prune_conn)) IS NULL THEN 0 ELSE conn_max END,"
 			" warnings = warnings || CASE warnings WHEN '' THEN '' ELSE char(10) END || ?4 WHERE id = ?1",
 			-1, &up, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_prepare_v2(
+			db,
+			"SELECT 1 FROM conn WHERE capture_id = ?1 AND id NOT IN (SELECT id FROM prune_conn)"
+			" LIMIT 1",
+			-1, &left, NULL);
 	if (rc != SQLITE_OK) {
 		ret = store_db_err(db, rc, "prepare trim", err, errlen);
 		goto out;
@@ -200,7 +207,11 @@ static int trim_captures(sqlite3 *db, const struct store_prune_opts *o, struct s
 			own[k].conns_removed = n;
 			own[k].digest_removed = d.digest;
 		}
-		res->captures_trimmed++;
+		/* trimmed: it keeps some; one that keeps none goes below when its packets are old too */
+		sqlite3_reset(left);
+		sqlite3_bind_int64(left, 1, id);
+		if (sqlite3_step(left) == SQLITE_ROW)
+			res->captures_trimmed++;
 	}
 	if (rc != SQLITE_DONE)
 		ret = store_db_err(db, rc, "trim captures", err, errlen);
@@ -208,6 +219,7 @@ out:
 	sqlite3_finalize(caps);
 	sqlite3_finalize(rows);
 	sqlite3_finalize(up);
+	sqlite3_finalize(left);
 	store_reader_free(rd);
 	return ret < 0 ? ret : ret ? -EIO : 0;
 }
