@@ -10,6 +10,7 @@
 #include <sqlite3.h>
 
 #include "../check.h"
+#include "tlsaudit/agg.h"
 #include "tlsaudit/dict.h"
 #include "tlsaudit/record.h"
 #include "tlsaudit/store.h"
@@ -87,6 +88,7 @@ static int write_live(const char *path, int first, int n, int prune_at, struct s
 		cap->facts.last_ns = T0 + n * SEC;
 		r = store_queue_capture_end(q, cap, &res, err, sizeof(err));
 		CHECK(r == 0 && res.conns == (uint64_t)(n - (prune_at ? prune_at : first)));
+		agg_free(res.summary);
 	}
 	store_queue_free(q);
 	int r2 = w ? store_writer_stop(w, err, sizeof(err)) : 0;
