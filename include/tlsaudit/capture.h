@@ -101,6 +101,18 @@ int caplive_dispatch(struct caplive *c, int max, caplive_frame_fn fn, void *ctx,
 int caplive_stats(struct caplive *c, struct caplive_stats *ret, char *err, size_t errlen);
 void caplive_free(struct caplive *c); /* accepts NULL */
 
+/* One interface libpcap can open (devlist.c); strings borrowed for the call. */
+struct caplive_dev {
+	unsigned index;		 /* 1-based, in pcap_findalldevs order */
+	const char *name;	 /* what -i takes */
+	const char *description; /* NULL if none */
+	bool loopback, up, running, wireless;
+	const char *connection; /* "Connected", "Disconnected", or NULL (unknown / not applicable) */
+};
+typedef void (*caplive_dev_fn)(const struct caplive_dev *d, void *ctx);
+/* Every interface (pcap_findalldevs), in its order. Returns 0 or a negative errno with err set. */
+int caplive_list(caplive_dev_fn fn, void *ctx, char *err, size_t errlen);
+
 /* ---- pcapng evidence writer -------------------------------------------- */
 
 struct pcapng_writer;

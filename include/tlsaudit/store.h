@@ -102,6 +102,33 @@ int store_queue_capture_end(struct store_queue *q, const struct store_capture *c
 /* Wait until everything queued so far is written and committed. */
 int store_queue_sync(struct store_queue *q, char *err, size_t errlen);
 
+/* ---- retention (store_prune.c) ----------------------------------------------------------------------- */
+
+/* What goes (both may be given: the union goes). Captures being written by another process are never touched. */
+struct store_prune_opts {
+	bool has_before;
+	int64_t before_ns;	/* connections whose first packet is before this (ns since 1970, packet time) */
+	uint64_t keep_captures; /* > 0: only the newest N captures (by id) stay; older ones go whole */
+};
+
+struct store_prune_result {
+	uint64_t connections, captures; /* rows deleted */
+	uint64_t captures_trimmed;	/* captures that kept some of their connections */
+	uint64_t summaries;		/* host-and-role summary rows aggregated again */
+	uint64_t hosts, strings, client_hellos, server_hellos, certificates; /* shared rows no longer referenced */
+	bool shared_kept; /* another process was writing: unreferenced shared rows kept for a later prune */
+};
+
+/* Prune a database opened STORE_RW without a writer, in one transaction (store_prune.c "Design note"). */
+int store_prune(struct store *s, const struct store_prune_opts *o, struct store_prune_result *ret, char *err,
+		size_t errlen);
+/* Give the free pages back to the file system (VACUUM, then a WAL checkpoint). STORE_RW without a writer. */
+int store_vacuum(struct store *s, char *err, size_t errlen);
+/* Prune through the writer thread (a live sensor's --retention): the writer commits what is pending, prunes in
+ * its own transaction - trimming, not deleting, the captures its queues are writing - and answers. Waits. */
+int store_queue_prune(struct store_queue *q, const struct store_prune_opts *o, struct store_prune_result *ret,
+		      char *err, size_t errlen);
+
 /* ---- reading ----------------------------------------------------------------------------------------- */
 
 /* Is there already a complete analysis of these bytes with these options? *ret_id = its id or 0. */
@@ -121,6 +148,24 @@ struct store_select {
 };
 int store_select_records(struct store *s, const struct store_select *sel, store_record_cb cb, void *ctx, char *err,
 			 size_t errlen);
+
+/* A capture row as the read side sees it (store_captures.c). */
+struct store_capture_row {
+	int64_t id;
+	char path[1024];	   /* as given on the command line, or the interface of a live capture */
+	char sensor[64];	   /* host name of the machine that read it */
+	char format[16];	   /* "pcap", "pcapng", "live" */
+	char status[16];	   /* "complete", "cut", "running", "terminated", "reading", "interrupted" */
+	int64_t first_ns, last_ns; /* first / last packet (0 if none) */
+	uint64_t connections, file_bytes;
+	bool counted; /* its connections are counted by reports (and exported) */
+};
+typedef int (*store_capture_cb)(const struct store_capture_row *c, void *ctx);
+/* Visit every capture in id order (counted_only: those whose connections reports count); a non-zero return
+ * of cb stops the walk and is returned. */
+int store_foreach_capture(struct store *s, bool counted_only, store_capture_cb cb, void *ctx, char *err, size_t errlen);
+/* One capture by id; -ENOENT when there is none. */
+int store_get_capture(struct store *s, int64_t id, struct store_capture_row *ret, char *err, size_t errlen);
 
 /* Commit what is pending (RW without a writer), then run PRAGMA integrity_check and foreign_key_check.
  * Returns 0 when both are clean, -EIO with the first problem in err otherwise. */

@@ -44,6 +44,10 @@ void cli_analysis_options(const struct read_opts *o, const struct ta_capture_fac
 		opt_add(buf, len, "ndpi", "off");
 	else if (o->ndpi_every_flow)
 		opt_add(buf, len, "ndpi", "every-flow");
+	if (o->count) {
+		snprintf(v, sizeof(v), "%" PRIu64, o->count);
+		opt_add(buf, len, "count", v); /* -c stopped the read before the end */
+	}
 	/* limits change results only when they dropped something: then every non-default limit is part of the
 	 * analysis' identity */
 	if (!(s->flows_evicted || s->reasm_bytes_capped || s->reasm_ooo_dropped || s->mem_capped || s->hs_too_big ||
@@ -112,7 +116,7 @@ void analyze_file(const char *path, const struct read_opts *o, struct store_writ
 		goto out;
 	}
 
-	bool cut = false;
+	bool cut = false, stopped = false;
 	for (;;) {
 		struct cap_frame fr;
 		enum cap_status cs = capfile_next(cf, &fr, err, sizeof(err));
@@ -128,6 +132,16 @@ void analyze_file(const char *path, const struct read_opts *o, struct store_writ
 		pipeline_frame(pl, &fr);
 		if (pipeline_sink_error(pl))
 			break;
+		/* -c N: N packets that passed the filter, as tcpdump counts; a file of exactly N is read whole */
+		if (o->count && c->facts.stats.frames - c->facts.stats.filtered_out >= o->count) {
+			if (capfile_next(cf, &fr, err, sizeof(err)) == CAP_EOF)
+				break;
+			char note[96];
+			snprintf(note, sizeof(note), "stopped after %" PRIu64 " packets (-c)", o->count);
+			pipeline_warn(&c->facts, note);
+			stopped = true;
+			break;
+		}
 	}
 	if (!pipeline_sink_error(pl))
 		pipeline_finish(pl, cut);
@@ -137,7 +151,10 @@ void analyze_file(const char *path, const struct read_opts *o, struct store_writ
 	memcpy(c->sha256, ci->sha256, sizeof(c->sha256));
 	c->sha256_valid = ci->sha256_valid;
 	snprintf(c->status, sizeof(c->status), "%s", cut ? "cut" : "complete");
-	cli_analysis_options(o, &c->facts, c->options, sizeof(c->options));
+	struct read_opts ao = *o;
+	if (!stopped)
+		ao.count = 0;
+	cli_analysis_options(&ao, &c->facts, c->options, sizeof(c->options));
 	struct store_capture_result res;
 	if (store_queue_capture_end(q, c, &res, err, sizeof(err)) < 0) {
 		fprintf(stderr, "tlsaudit: %s: %s\n", path, err);

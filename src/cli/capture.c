@@ -52,8 +52,12 @@ struct capture_opts {
 	uint64_t commit_ms, summary_s;
 	const char *wfile, *log_file;
 	uint64_t evidence_max;
-	char *filter_buf; /* owned: positional filter words joined */
+	int64_t retention_s; /* --retention: prune connections older than this (0 = keep everything) */
+	bool list;	     /* -D: list the interfaces and exit */
+	char *filter_buf;    /* owned: positional filter words joined */
 };
+
+#define CAPTURE_PRUNE_EVERY_NS ((int64_t)3600 * 1000000000) /* --retention: prune at start, then hourly */
 
 /* ---- signals ---------------------------------------------------------------------------------- */
 
@@ -203,6 +207,8 @@ struct capture_run {
 	struct pcapng_writer *w;
 	uint64_t records;
 	uint64_t frames_seen; /* for --count */
+	int64_t next_prune;   /* --retention: monotonic time of the next prune */
+	bool pruned_note;     /* the capture's warnings say that retention pruned */
 	int db_failed;	      /* first store error */
 	int w_failed;	      /* evidence write error, reported once */
 	char err[512];
@@ -214,7 +220,8 @@ static int emit_record(void *ctx, const struct ta_conn *r)
 
 	run->records++;
 	if (run->o->r.json) {
-		out_ndjson_record(stdout, r);
+		struct out_event_ctx ev = {.sensor = run->cap->sensor, .capture = run->o->live.iface};
+		out_ndjson_event(stdout, r, &ev);
 		fflush(stdout);
 	}
 	if (run->db_failed)
@@ -257,6 +264,7 @@ static void capture_usage(FILE *fp)
 {
 	fputs("usage: tlsaudit capture -i IFACE [--db PATH] [--json] [-f BPF | BPF...] [-Z USER]\n"
 	      "                        [--duration S] [--count N] [--commit-interval S] [-w FILE] [options]\n"
+	      "       tlsaudit capture -D\n"
 	      "\n"
 	      "Captures TCP on a network interface, stores every connection with a TLS handshake\n"
 	      "in the SQLite database (committed at least every --commit-interval) and, with\n"
@@ -264,6 +272,7 @@ static void capture_usage(FILE *fp)
 	      "Runs until SIGINT/SIGTERM, --duration or --count; SIGHUP reopens -w and --log files.\n"
 	      "\n"
 	      "  -i, --interface IFACE   interface to capture on; 'any' = all (Linux cooked v2)\n"
+	      "  -D, --list-interfaces   list the interfaces libpcap can capture on, as tcpdump -D\n"
 	      "  --db PATH               database (default tlsaudit.db); opened after the privilege drop,\n"
 	      "                          so its directory must be writable by the -Z user\n"
 	      "  --json                  NDJSON on stdout, one line per connection, flushed per line\n"
@@ -280,6 +289,8 @@ static void capture_usage(FILE *fp)
 	      "  -w FILE                 pcapng evidence file with the handshake packets of each flow\n"
 	      "  --evidence-max N        stop writing -w at N bytes (default 1073741824; 0 = no bound)\n"
 	      "  --log FILE              messages to FILE instead of stderr (reopened on SIGHUP)\n"
+	      "  --retention AGE         delete connections older than AGE (90d, 12h) at start and hourly,\n"
+	      "                          as `tlsaudit prune --older-than AGE` does\n"
 	      "  -B, --buffer-size KIB   kernel capture buffer in KiB (default 32768)\n"
 	      "  -s, --snaplen N         bytes captured per packet (default 262144)\n"
 	      "  --immediate             deliver every packet at once (default: 100 ms batches)\n"
@@ -307,6 +318,7 @@ enum {
 	OPT_LOG,
 	OPT_IMMEDIATE,
 	OPT_NO_TCP,
+	OPT_RETENTION,
 };
 
 /* "1", "0.25", "2.5": seconds with up to 3 decimals -> ms; false (and a message) if invalid */
@@ -361,6 +373,8 @@ static int parse_args(int argc, char **argv, struct capture_opts *o)
 		{"no-promiscuous", no_argument, NULL, 'p'},
 		{"quiet", no_argument, NULL, 'q'},
 		{"no-ndpi", no_argument, NULL, OPT_NO_NDPI},
+		{"list-interfaces", no_argument, NULL, 'D'},
+		{"retention", required_argument, NULL, OPT_RETENTION},
 		{"help", no_argument, NULL, 'h'},
 	};
 	struct option longopts[sizeof(own) / sizeof(own[0]) + CLI_LIMIT_NOPTS + 1];
@@ -370,7 +384,7 @@ static int parse_args(int argc, char **argv, struct capture_opts *o)
 
 	optind = 1;
 	/* '+': stop at the first word, so a filter like "port 443" needs no quoting */
-	while ((c = getopt_long(argc, argv, "+i:f:Z:c:w:B:s:pqh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:i:f:Z:c:w:B:s:pqhD", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'i': o->live.iface = optarg; break;
 		case OPT_DB: o->r.db_path = optarg; break;
@@ -417,29 +431,31 @@ static int parse_args(int argc, char **argv, struct capture_opts *o)
 		case 'p': o->live.promisc = false; break;
 		case 'q': o->r.quiet = true; break;
 		case OPT_NO_NDPI: o->r.no_ndpi = true; break;
+		case 'D': o->list = true; break;
+		case OPT_RETENTION:
+			if (!cli_parse_duration("--retention", optarg, &o->retention_s) || o->retention_s == 0)
+				return EXIT_USAGE;
+			break;
 		case 'h': capture_usage(stdout); return -1;
+		case '?':
+		case ':': return cli_bad_option("capture", c, argv);
 		default: {
 			int lr = cli_limit_option(c, optarg, &o->r.lim);
 			if (lr < 0)
 				return EXIT_USAGE;
-			if (lr == 0) {
-				capture_usage(stderr);
-				return EXIT_USAGE;
-			}
+			if (lr == 0)
+				return cli_bad_option("capture", '?', argv);
 		}
 		}
 	}
-	if (!o->live.iface) {
-		fprintf(stderr, "tlsaudit capture: no interface given (-i IFACE)\n");
-		capture_usage(stderr);
-		return EXIT_USAGE;
-	}
+	if (o->list)
+		return EXIT_OK;
+	if (!o->live.iface)
+		return cli_usage_error("capture", "no interface given (-i IFACE; -D lists them)");
 	if (optind < argc) {
 		size_t n = 1;
-		if (o->r.filter) {
-			fprintf(stderr, "tlsaudit capture: give the filter either with -f or as words, not both\n");
-			return EXIT_USAGE;
-		}
+		if (o->r.filter)
+			return cli_usage_error("capture", "give the filter either with -f or as words, not both");
 		for (int i = optind; i < argc; i++)
 			n += strlen(argv[i]) + 1;
 		o->filter_buf = calloc(1, n);
@@ -451,6 +467,68 @@ static int parse_args(int argc, char **argv, struct capture_opts *o)
 		o->r.filter = o->filter_buf;
 	}
 	o->live.filter = o->r.filter;
+	return EXIT_OK;
+}
+
+/* -D: one line per interface, as tcpdump -D prints them */
+static void print_dev(const struct caplive_dev *d, void *ctx)
+{
+	(void)ctx;
+	printf("%u.%s", d->index, d->name);
+	if (d->description)
+		printf(" (%s)", d->description);
+	const char *flags[5];
+	size_t n = 0;
+	if (d->loopback)
+		flags[n++] = "Loopback";
+	if (d->up)
+		flags[n++] = "Up";
+	if (d->running)
+		flags[n++] = "Running";
+	if (d->wireless)
+		flags[n++] = "Wireless";
+	if (d->connection)
+		flags[n++] = d->connection;
+	for (size_t i = 0; i < n; i++)
+		printf("%s%s", i ? ", " : " [", flags[i]);
+	puts(n ? "]" : "");
+}
+
+static int list_interfaces(void)
+{
+	char err[512];
+	if (caplive_list(print_dev, NULL, err, sizeof(err)) < 0) {
+		fprintf(stderr, "tlsaudit: %s\n", err);
+		return EXIT_INPUT;
+	}
+	return fflush(stdout) == 0 ? EXIT_OK : EXIT_INTERNAL;
+}
+
+/* --retention: connections older than the age go, through the writer (it trims this capture, and its
+ * counters follow); one line on stderr unless -q. */
+static int capture_prune(struct capture_run *run)
+{
+	struct store_prune_opts po = {.has_before = true};
+	struct store_prune_result res;
+	char err[512];
+	po.before_ns = now_ns(CLOCK_REALTIME) - run->o->retention_s * 1000000000;
+	if (store_queue_prune(run->q, &po, &res, err, sizeof(err)) < 0) {
+		fprintf(stderr, "tlsaudit: %s: retention: %s\n", run->o->r.db_path, err);
+		return EXIT_DB;
+	}
+	if (res.connections && !run->pruned_note) {
+		/* this capture's row says so too, once (its warnings are ours: the writer copies them each tick) */
+		char note[160];
+		snprintf(note, sizeof(note), "retention: connections older than %" PRId64 " s pruned while capturing",
+			 run->o->retention_s);
+		pipeline_warn(&run->cap->facts, note);
+		run->pruned_note = true;
+	}
+	if (!run->o->r.quiet && (res.connections || res.captures))
+		fprintf(stderr,
+			"tlsaudit: retention: %" PRIu64 " connections and %" PRIu64 " captures older than %" PRId64
+			" s deleted\n",
+			res.connections, res.captures, run->o->retention_s);
 	return EXIT_OK;
 }
 
@@ -513,6 +591,11 @@ static int capture_loop(struct capture_run *run, struct caplive *cl, const sigse
 			if (capture_tick(run, cl) != EXIT_OK)
 				return EXIT_DB;
 			next_commit = now + commit_ns;
+			if (o->retention_s && now >= run->next_prune) {
+				if (capture_prune(run) != EXIT_OK)
+					return EXIT_DB;
+				run->next_prune = now + CAPTURE_PRUNE_EVERY_NS;
+			}
 		}
 		if (n >= CAPTURE_DISPATCH_BATCH)
 			continue; /* more may be waiting: read on before sleeping */
@@ -549,6 +632,10 @@ int cmd_capture(int argc, char **argv)
 	if (status != EXIT_OK) {
 		free(o.filter_buf);
 		return status < 0 ? EXIT_OK : status;
+	}
+	if (o.list) {
+		free(o.filter_buf);
+		return list_interfaces();
 	}
 	signals_setup(&wait_mask);
 

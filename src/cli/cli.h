@@ -30,6 +30,7 @@ struct read_opts {
 	bool no_ndpi;
 	bool ndpi_every_flow; /* nDPI's DPI on every flow (README "Application labels") */
 	unsigned jobs;
+	uint64_t count; /* -c: stop each capture after this many packets (that pass the filter); 0 = all */
 	struct ta_limits lim;
 };
 
@@ -56,6 +57,17 @@ int cmd_merge(int argc, char **argv);  /* merge.c */
 /* report.c: "2026-11-27", "2026-11-27T12:00:00Z", "2026-11-27 12:00:00", "@UNIXSECONDS" -> ns (UTC) */
 bool cli_parse_time(const char *opt, const char *s, int64_t *ret_ns);
 int cmd_capture(int argc, char **argv); /* capture.c: live sensor */
+int cmd_export(int argc, char **argv);	/* export.c */
+int cmd_prune(int argc, char **argv);	/* prune.c */
+
+/* Usage errors (main.c): one line on stderr, "tlsaudit CMD: <what is wrong> (see tlsaudit CMD --help)";
+ * return EXIT_USAGE. cli_bad_option explains what getopt_long returned for c ('?' or ':'; the command's
+ * optstring starts with ':' so a missing value is told apart). */
+__attribute__((format(printf, 2, 3))) int cli_usage_error(const char *cmd, const char *fmt, ...);
+int cli_bad_option(const char *cmd, int c, char **argv);
+
+/* "90d", "24h", "30m", "45s", "2w" (one number, one unit) -> seconds (prune.c); false (and a message) if not */
+bool cli_parse_duration(const char *opt, const char *s, int64_t *ret_s);
 
 /* The limit options shared by `read` and `capture` (limits_opt.c, from TA_LIMIT_OPTIONS): their getopt ids
  * live above every command's own. */

@@ -77,7 +77,7 @@ int cmd_diff(int argc, char **argv)
 	int64_t t;
 	int c;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "o:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":o:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case OPT_BEFORE: bdb = optarg; break;
 		case OPT_AFTER: adb = optarg; break;
@@ -119,13 +119,11 @@ int cmd_diff(int argc, char **argv)
 			break;
 		case OPT_FAIL: fail = true; break;
 		case 'h': diff_usage(stdout); return EXIT_OK;
-		default: diff_usage(stderr); return EXIT_USAGE;
+		default: return cli_bad_option("diff", c, argv);
 		}
 	}
 	if (optind < argc) {
-		fprintf(stderr, "tlsaudit diff: unexpected argument '%s'\n", argv[optind]);
-		diff_usage(stderr);
-		return EXIT_USAGE;
+		return cli_usage_error("diff", "unexpected argument '%s'", argv[optind]);
 	}
 	if (!bdb)
 		bdb = db;
@@ -133,10 +131,8 @@ int cmd_diff(int argc, char **argv)
 		adb = db;
 	bool windows = bq.has_since || bq.has_until || aq.has_since || aq.has_until;
 	if (strcmp(bdb, adb) == 0 && !windows) {
-		fprintf(stderr, "tlsaudit diff: before and after are the same; give two databases (--before/--after)"
-				" or two time windows (--split T, --before-until/--after-since)\n");
-		diff_usage(stderr);
-		return EXIT_USAGE;
+		return cli_usage_error("diff", "before and after are the same; give two databases (--before/--after)"
+					       " or two time windows (--split T, --before-until/--after-since)");
 	}
 	const char *paths[2] = {bdb, adb};
 	for (int i = 0; i < 2; i++)

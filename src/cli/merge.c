@@ -33,17 +33,15 @@ int cmd_merge(int argc, char **argv)
 	bool quiet = false;
 	int c;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "qh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":qh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'q': quiet = true; break;
 		case 'h': merge_usage(stdout); return EXIT_OK;
-		default: merge_usage(stderr); return EXIT_USAGE;
+		default: return cli_bad_option("merge", c, argv);
 		}
 	}
 	if (argc - optind < 2) {
-		fprintf(stderr, "tlsaudit merge: need OUT.db and at least one IN.db\n");
-		merge_usage(stderr);
-		return EXIT_USAGE;
+		return cli_usage_error("merge", "need OUT.db and at least one IN.db");
 	}
 	char err[512];
 	struct store *st = NULL;

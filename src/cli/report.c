@@ -181,7 +181,7 @@ int cmd_report(int argc, char **argv)
 	bool fail = false;
 	int c;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "o:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":o:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case OPT_DB: db = optarg; break;
 		case 'o': out = optarg; break;
@@ -215,13 +215,11 @@ int cmd_report(int argc, char **argv)
 			break;
 		case OPT_FAIL: fail = true; break;
 		case 'h': report_usage(stdout); return EXIT_OK;
-		default: report_usage(stderr); return EXIT_USAGE;
+		default: return cli_bad_option("report", c, argv);
 		}
 	}
 	if (optind < argc) {
-		fprintf(stderr, "tlsaudit report: unexpected argument '%s'\n", argv[optind]);
-		report_usage(stderr);
-		return EXIT_USAGE;
+		return cli_usage_error("report", "unexpected argument '%s'", argv[optind]);
 	}
 	if (access(db, F_OK) != 0) {
 		fprintf(stderr, "tlsaudit: %s: no such database (run `tlsaudit read --db %s CAPTURE` first)\n", db, db);

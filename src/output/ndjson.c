@@ -144,13 +144,13 @@ static void cert_value(FILE *fp, const struct ta_conn *r)
 	fputc('}', fp);
 }
 
-int out_ndjson_record(FILE *fp, const struct ta_conn *r)
+int out_ndjson_event(FILE *fp, const struct ta_conn *r, const struct out_event_ctx *ctx)
 {
 	const struct dict_hello *h = r->hello;
-	char ts[64], ip[48], b[NAMES_BUF];
+	char ts[64], ip[48], b[NAMES_BUF], cid[OUT_COMMUNITY_ID_LEN];
 
 	out_rfc3339(r->ts_ns, ts);
-	fprintf(fp, "{\"ts\":\"%s\"", ts);
+	fprintf(fp, "{\"ts\":\"%s\",\"event_type\":\"tls\",\"schema_version\":%d", ts, OUT_NDJSON_SCHEMA_VERSION);
 	out_ip(r->family, r->client_ip, ip);
 	fprintf(fp, ",\"client_ip\":\"%s\",\"client_port\":%u", ip, r->client_port);
 	out_ip(r->family, r->server_ip, ip);
@@ -256,6 +256,47 @@ int out_ndjson_record(FILE *fp, const struct ta_conn *r)
 	bits_value(fp, NAMES_FLAG, r->flags);
 	fprintf(fp, ",\"packets\":[%" PRIu64 ",%" PRIu64 "],\"bytes\":[%" PRIu64 ",%" PRIu64 "]", r->pkts[0],
 		r->pkts[1], r->bytes[0], r->bytes[1]);
+
+	/* schema_version 1: what a SIEM joins and aggregates on */
+	key(fp, "community_id");
+	if (out_community_id(r->family, r->client_ip, r->client_port, r->server_ip, r->server_port, 0, cid))
+		fprintf(fp, "\"%s\"", cid);
+	else
+		fputs("null", fp);
+	key(fp, "sensor");
+	str_or_null(fp, ctx ? ctx->sensor : NULL);
+	key(fp, "capture");
+	str_or_null(fp, ctx ? ctx->capture : NULL);
+	fprintf(fp,
+		",\"packets_client\":%" PRIu64 ",\"packets_server\":%" PRIu64 ",\"bytes_client\":%" PRIu64
+		",\"bytes_server\":%" PRIu64,
+		r->pkts[0], r->pkts[1], r->bytes[0], r->bytes[1]);
+	key(fp, "alpn_selected");
+	dstr_or_null(fp, r->alpn);
+	key(fp, "kx_group");
+	if (r->kx_group)
+		fprintf(fp, "\"%s\"", names_group(r->kx_group, b));
+	else
+		fputs("null", fp);
 	fputs("}\n", fp);
 	return ferror(fp) ? -1 : 0;
+}
+
+int out_ndjson_record(FILE *fp, const struct ta_conn *r)
+{
+	return out_ndjson_event(fp, r, NULL);
+}
+
+const struct out_event_format out_format_ndjson = {
+	.name = "ndjson",
+	.record = out_ndjson_event,
+};
+
+const struct out_event_format *out_event_format_find(const char *name)
+{
+	static const struct out_event_format *const all[] = {&out_format_ndjson, &out_format_ecs, &out_format_zeek};
+	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+		if (strcmp(all[i]->name, name) == 0)
+			return all[i];
+	return NULL;
 }

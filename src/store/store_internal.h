@@ -106,4 +106,15 @@ int store_rebuild_summary(sqlite3 *db, struct store_inserter *in, char *err, siz
 int64_t store_insert_capture(sqlite3 *db, const struct store_capture *c, char *err, size_t errlen);
 int store_update_capture(sqlite3 *db, int64_t id, const struct store_capture *c, char *err, size_t errlen);
 
+/* retention (store_prune.c), inside the caller's transaction. own: the captures the calling writer is writing
+ * (trimmed, never deleted; their removed rows' count and digest, and their new row range, come back in it). */
+struct store_prune_live {
+	int64_t capture_id;
+	uint64_t conns_removed, digest_removed; /* out */
+	int64_t conn_min, conn_max;		/* out: the rows the capture keeps lie in [conn_min, conn_max] */
+};
+int store_prune_db(sqlite3 *db, struct store_inserter *in, const struct store_prune_opts *o,
+		   struct store_prune_live *own, size_t n_own, struct store_prune_result *res, char *err,
+		   size_t errlen);
+
 #endif

@@ -23,15 +23,16 @@
 #include "tlsaudit/dict.h"
 #include "store_internal.h"
 
-enum msg_kind { M_CONN = 1, M_BEGIN, M_PROGRESS, M_END, M_SYNC };
+enum msg_kind { M_CONN = 1, M_BEGIN, M_PROGRESS, M_END, M_SYNC, M_PRUNE };
 
 #define STORE_PUBLISH_BATCH 64 /* connections a producer fills before it publishes them */
 
 struct slot {
 	uint8_t kind;
-	struct ta_conn conn;	   /* M_CONN */
-	struct store_capture *cap; /* M_BEGIN, M_PROGRESS, M_END: a heap copy, freed by the writer */
-	uint64_t ticket;	   /* M_END, M_SYNC: answered in done_ticket */
+	struct ta_conn conn;	       /* M_CONN */
+	struct store_capture *cap;     /* M_BEGIN, M_PROGRESS, M_END: a heap copy, freed by the writer */
+	uint64_t ticket;	       /* M_END, M_SYNC, M_PRUNE: answered in done_ticket */
+	struct store_prune_opts prune; /* M_PRUNE */
 };
 
 struct store_queue {
@@ -52,6 +53,7 @@ struct store_queue {
 	uint64_t conns, digest;
 	int64_t conn_min, conn_max;
 	struct store_capture_result result; /* of the last M_END, guarded by w->mu */
+	struct store_prune_result pruned;   /* of the last M_PRUNE, guarded by w->mu */
 	int err;			    /* guarded by w->mu */
 	char errmsg[256];
 };
@@ -283,6 +285,60 @@ static int do_end(struct store_writer *w, struct store_queue *q, const struct st
 	return r;
 }
 
+/* Retention through the writer (store_prune.c): merge the live summaries (rows of a running capture that are
+ * not in host_stats yet would be counted twice), commit, prune in one transaction with this writer's live
+ * captures trimmed, then let the queues' counters follow and forget remembered row ids. */
+static int do_prune(struct store_writer *w, const struct store_prune_opts *o, struct store_prune_result *res, char *err,
+		    size_t errlen)
+{
+	struct store_prune_live own[16];
+	size_t n_own = 0;
+	int r = tx_begin(w, err, errlen);
+
+	memset(res, 0, sizeof(*res));
+	pthread_mutex_lock(&w->mu);
+	for (struct store_queue *q = w->queues; q && r == 0; q = q->next) {
+		if (!q->capture_id || !w->live_summaries)
+			continue; /* a file being read: its rows and summary are merged at its end, never pruned */
+		if (!agg_empty(q->agg)) {
+			if ((r = store_upsert_summary(w->in, q->agg, err, errlen)) < 0)
+				break;
+			agg_free(q->agg);
+			q->agg = NULL;
+			if ((r = agg_new(&q->agg)) < 0)
+				break;
+		}
+		if (n_own < sizeof(own) / sizeof(own[0]))
+			own[n_own++] = (struct store_prune_live){.capture_id = q->capture_id};
+	}
+	pthread_mutex_unlock(&w->mu);
+	if (r < 0 || (r = tx_commit(w, err, errlen)) < 0 || (r = tx_begin(w, err, errlen)) < 0)
+		return r;
+	r = store_prune_db(w->db, w->in, o, own, n_own, res, err, errlen);
+	/* shared rows may be gone: the inserter's remembered ids go with them */
+	store_inserter_free(w->in);
+	w->in = NULL;
+	if (r < 0) {
+		sqlite3_exec(w->db, "ROLLBACK", NULL, NULL, NULL);
+		w->in_tx = false;
+		int r2 = store_inserter_new(w->db, &w->in, NULL, 0);
+		return r2 < 0 ? r2 : r;
+	}
+	pthread_mutex_lock(&w->mu);
+	for (struct store_queue *q = w->queues; q; q = q->next)
+		for (size_t i = 0; i < n_own; i++)
+			if (q->capture_id == own[i].capture_id) {
+				q->conns -= own[i].conns_removed < q->conns ? own[i].conns_removed : q->conns;
+				q->digest -= own[i].digest_removed;
+				q->conn_min = own[i].conn_min;
+				q->conn_max = own[i].conn_max;
+			}
+	pthread_mutex_unlock(&w->mu);
+	if ((r = tx_commit(w, err, errlen)) < 0)
+		return r;
+	return store_inserter_new(w->db, &w->in, err, errlen);
+}
+
 /* ---- the thread ---- */
 
 static void set_error(struct store_writer *w, struct store_queue *q, int r, const char *msg)
@@ -299,14 +355,17 @@ static void set_error(struct store_writer *w, struct store_queue *q, int r, cons
 	pthread_mutex_unlock(&w->mu);
 }
 
-/* Run one message; an M_END's result goes to *res (the caller hands it over under the lock). */
-static void process(struct store_writer *w, struct store_queue *q, struct slot *sl, struct store_capture_result *res)
+/* Run one message; an M_END's result goes to *res, an M_PRUNE's to *pres (the caller hands them over under the
+ * lock). */
+static void process(struct store_writer *w, struct store_queue *q, struct slot *sl, struct store_capture_result *res,
+		    struct store_prune_result *pres)
 {
 	char err[256] = "";
 	int r = 0;
 	memset(res, 0, sizeof(*res));
+	memset(pres, 0, sizeof(*pres));
 
-	if (w->err && sl->kind != M_SYNC && sl->kind != M_END) {
+	if (w->err && sl->kind != M_SYNC && sl->kind != M_END && sl->kind != M_PRUNE) {
 		free(sl->cap);
 		sl->cap = NULL;
 		return; /* after an error nothing more is written; the producer hears of it */
@@ -317,6 +376,7 @@ static void process(struct store_writer *w, struct store_queue *q, struct slot *
 	case M_PROGRESS: r = do_progress(w, q, sl->cap, err, sizeof(err)); break;
 	case M_END: r = w->err ? w->err : do_end(w, q, sl->cap, res, err, sizeof(err)); break;
 	case M_SYNC: r = w->err ? w->err : tx_commit(w, err, sizeof(err)); break;
+	case M_PRUNE: r = w->err ? w->err : do_prune(w, &sl->prune, pres, err, sizeof(err)); break;
 	default: break;
 	}
 	free(sl->cap);
@@ -344,14 +404,17 @@ static void *writer_main(void *arg)
 			for (; at != head; at++) {
 				struct slot *sl = &q->ring[at & RING_MASK];
 				struct store_capture_result res;
-				process(w, q, sl, &res);
-				if (sl->kind != M_END && sl->kind != M_SYNC)
+				struct store_prune_result pres;
+				process(w, q, sl, &res, &pres);
+				if (sl->kind != M_END && sl->kind != M_SYNC && sl->kind != M_PRUNE)
 					continue;
 				/* answered under the lock: the producer may free q as soon as it hears, so after
 				 * the last published slot q is not touched again */
 				pthread_mutex_lock(&w->mu);
 				if (sl->kind == M_END)
 					q->result = res;
+				if (sl->kind == M_PRUNE)
+					q->pruned = pres;
 				q->done_ticket = sl->ticket;
 				q->tail = at + 1;
 				pthread_cond_broadcast(&w->done);
@@ -512,7 +575,7 @@ static void publish(struct store_queue *q, bool wait)
 /* Fill a free slot (waiting while the ring is full); publish it with the batch, or at once when it is not a
  * connection. */
 static int push(struct store_queue *q, uint8_t kind, const struct ta_conn *c, const struct store_capture *cap,
-		uint64_t *ret_ticket)
+		const struct store_prune_opts *prune, uint64_t *ret_ticket)
 {
 	struct store_capture *copy = NULL;
 	if (cap) {
@@ -538,6 +601,8 @@ static int push(struct store_queue *q, uint8_t kind, const struct ta_conn *c, co
 		sl->conn = *c;
 		dict_conn_ref(c);
 	}
+	if (prune)
+		sl->prune = *prune;
 	if (ret_ticket)
 		*ret_ticket = sl->ticket = ++q->next_ticket;
 	q->filled++;
@@ -564,24 +629,24 @@ static int wait_ticket(struct store_queue *q, uint64_t ticket, char *err, size_t
 
 int store_queue_capture_begin(struct store_queue *q, const struct store_capture *c)
 {
-	return push(q, M_BEGIN, NULL, c, NULL);
+	return push(q, M_BEGIN, NULL, c, NULL, NULL);
 }
 
 int store_queue_conn(struct store_queue *q, const struct ta_conn *c)
 {
-	return push(q, M_CONN, c, NULL, NULL);
+	return push(q, M_CONN, c, NULL, NULL, NULL);
 }
 
 int store_queue_capture_progress(struct store_queue *q, const struct store_capture *c)
 {
-	return push(q, M_PROGRESS, NULL, c, NULL);
+	return push(q, M_PROGRESS, NULL, c, NULL, NULL);
 }
 
 int store_queue_capture_end(struct store_queue *q, const struct store_capture *c, struct store_capture_result *ret,
 			    char *err, size_t errlen)
 {
 	uint64_t t;
-	int r = push(q, M_END, NULL, c, &t);
+	int r = push(q, M_END, NULL, c, NULL, &t);
 	if (r < 0)
 		return r;
 	r = wait_ticket(q, t, err, errlen);
@@ -596,10 +661,26 @@ int store_queue_capture_end(struct store_queue *q, const struct store_capture *c
 	return r;
 }
 
+int store_queue_prune(struct store_queue *q, const struct store_prune_opts *o, struct store_prune_result *ret,
+		      char *err, size_t errlen)
+{
+	uint64_t t;
+	struct store_writer *w = q->w;
+	int r = push(q, M_PRUNE, NULL, NULL, o, &t);
+	if (r < 0)
+		return r;
+	r = wait_ticket(q, t, err, errlen);
+	pthread_mutex_lock(&w->mu);
+	if (r == 0 && ret)
+		*ret = q->pruned;
+	pthread_mutex_unlock(&w->mu);
+	return r;
+}
+
 int store_queue_sync(struct store_queue *q, char *err, size_t errlen)
 {
 	uint64_t t;
-	int r = push(q, M_SYNC, NULL, NULL, &t);
+	int r = push(q, M_SYNC, NULL, NULL, NULL, &t);
 	return r < 0 ? r : wait_ticket(q, t, err, errlen);
 }
 

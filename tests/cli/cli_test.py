@@ -27,8 +27,15 @@ def run(*args, stdin=None):
     return subprocess.run([TOOL, *args], capture_output=True, input=stdin, timeout=60)
 
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "events"))
+import ndjson_schema  # noqa: E402  docs/ndjson.schema.json
+
+
 def ndjson(out):
-    return [json.loads(l) for l in out.decode().splitlines() if l.strip()]
+    rows = [json.loads(l) for l in out.decode().splitlines() if l.strip()]
+    bad = ndjson_schema.problems(rows)
+    check(not bad, f"NDJSON lines match docs/ndjson.schema.json: {bad[:3]}")
+    return rows
 
 
 tmp = tempfile.mkdtemp(prefix="tlsaudit-cli-")

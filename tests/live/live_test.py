@@ -245,7 +245,13 @@ def test_sigterm(tmp):
     rows, caps, integrity = db_rows(cap.db)
     check(integrity == "ok", "SIGTERM: integrity_check %s" % integrity)
     compare(rows, CASES, "database")
-    compare(cap.ndjson(), CASES, "NDJSON")
+    rows = cap.ndjson()
+    compare(rows, CASES, "NDJSON")
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "events"))
+    import ndjson_schema  # docs/ndjson.schema.json
+    bad = ndjson_schema.problems(rows)
+    check(not bad, "capture --json lines match docs/ndjson.schema.json: %s" % bad[:3])
+    check(all(x["capture"] == IF_CLI and x["sensor"] for x in rows), "capture --json names the interface and sensor")
     check(len(caps) == 1, "one capture row")
     c = caps[0]
     check(c["status"] == "complete", "capture status %r, want complete" % c["status"])
@@ -314,6 +320,31 @@ def test_errors(tmp):
     print("error cases checked", flush=True)
 
 
+def test_habits(tmp):
+    """capture -D lists the namespace's interfaces as tcpdump -D does; --retention prunes at the start through the
+    writer: the old captures of the database go, the running capture stays, the database stays clean."""
+    r = sh(TLSAUDIT, "capture", "-D", ns=NS_CLI, check_rc=False)
+    names = [l.split(".", 1)[1].split(" ")[0] for l in r.stdout.splitlines() if "." in l]
+    check(r.returncode == 0 and IF_CLI in names and "lo" in names, "capture -D: %r" % r.stdout)
+    samples = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "samples")
+    db = os.path.join(tmp, "db", "ret.db")
+    sh(TLSAUDIT, "read", "-q", "--db", db, os.path.join(samples, "tls11.pcap"), os.path.join(samples, "tls13.pcap"))
+    os.chown(db, 65534, 65534)
+    r = sh(TLSAUDIT, "capture", "-i", IF_CLI, "-Z", "nobody", "--db", db, "--duration", "2", "--retention", "1d",
+           ns=NS_CLI, check_rc=False)
+    con = sqlite3.connect(db)
+    caps = con.execute("SELECT format, status, warnings FROM captures").fetchall()
+    check(r.returncode == 0 and "retention: 4 connections and 2 captures" in r.stderr, "retention run: %r" % r.stderr)
+    check(len(caps) == 1 and caps[0][0] == "live" and caps[0][1] == "complete" and "retention:" in caps[0][2],
+          "retention keeps the live capture only: %r" % caps)
+    check(con.execute("SELECT count(*) FROM conn").fetchone()[0] == 0 and
+          con.execute("SELECT count(*) FROM hosts").fetchone()[0] == 0, "old rows and their hosts gone")
+    check(con.execute("pragma integrity_check").fetchone()[0] == "ok" and
+          con.execute("pragma foreign_key_check").fetchall() == [], "clean after retention")
+    con.close()
+    print("capture -D and --retention checked", flush=True)
+
+
 def main():
     if os.geteuid() != 0:
         print("SKIP: needs root to create network namespaces")
@@ -332,6 +363,7 @@ def main():
             setup_net()
             start_servers(tmp)
             test_errors(tmp)
+            test_habits(tmp)
             test_sigterm(tmp)
             test_kill9(tmp)
         finally:
