@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "tlsaudit/num.h"
 #include "tlsaudit/pipeline.h"
 #include "tlsaudit/reader.h"
 
@@ -61,7 +62,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		p.payload = payload;
 		p.payload_len = plen;
 		p.payload_wire_len = plen + ((sel >> 3) & 1);
-		now += (int64_t)(sel >> 4) * 100000000; /* up to 1.5 s: the 1 s idle timeout is reachable */
+		if ((sel >> 4) == 15) /* a clock jump to the other end of int64 (pcapng if_tsoffset can do it) */
+			now = now >= 0 ? INT64_MIN + (int64_t)off : INT64_MAX - (int64_t)off;
+		else
+			now = ta_sat_add_i64(now, (int64_t)(sel >> 4) * 100000000); /* up to 1.4 s: idle timeout */
 		p.ts_ns = now;
 		pipeline_packet(t, &p);
 	}

@@ -10,6 +10,8 @@ scripts/make-samples.sh with real TLS stacks) plus hand-written edge cases:
   seeds/flow/     segment scripts in fuzz_flow.c's format
   seeds/capture/  damaged capture files (empty, cut, bad magic)
 Run it after changing the samples: tests/fuzz/make_seeds.py
+With --from DIR --out OUT it instead writes tls/ and decode/ seeds taken from
+every little-endian pcap in DIR (scripts/fuzz.sh: the shared corpus, not committed).
 """
 import os
 import struct
@@ -22,9 +24,9 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 def read_pcap(path):
     with open(path, "rb") as f:
         data = f.read()
-    magic = struct.unpack("<I", data[:4])[0]
+    magic = struct.unpack("<I", data[:4])[0] if len(data) >= 24 else 0
     if magic not in (0xA1B2C3D4, 0xA1B23C4D):
-        raise SystemExit(f"{path}: only little-endian pcap samples are supported here")
+        raise ValueError(f"{path}: only little-endian pcap samples are supported here")
     linktype = struct.unpack("<I", data[20:24])[0]
     off, frames = 24, []
     while off + 16 <= len(data):
@@ -101,13 +103,39 @@ def encap_seeds():
     return out
 
 
+OUT = os.path.join(HERE, "seeds")
+
+
 def write(dirname, name, data):
-    os.makedirs(os.path.join(HERE, "seeds", dirname), exist_ok=True)
-    with open(os.path.join(HERE, "seeds", dirname, name), "wb") as f:
+    os.makedirs(os.path.join(OUT, dirname), exist_ok=True)
+    with open(os.path.join(OUT, dirname, name), "wb") as f:
         f.write(data)
 
 
+def from_dir(src):
+    """tls and decode seeds from every readable pcap in src"""
+    for s in sorted(os.listdir(src)):
+        try:
+            lt, frames = read_pcap(os.path.join(src, s))
+        except (ValueError, struct.error):
+            continue
+        base = os.path.splitext(s)[0]
+        try:
+            for k, (c, sv) in enumerate(streams(lt, frames)[:2]):
+                write("tls", f"{base}-{k}", deal(c[:6000], sv[:6000], 64))
+        except (IndexError, struct.error):
+            pass
+        if lt in DECODE_LINKS:
+            for k, fr in enumerate(frames[:4]):
+                write("decode", f"{base}-{k}", bytes([DECODE_LINKS.index(lt)]) + fr)
+
+
 def main():
+    global OUT
+    if len(sys.argv) == 5 and sys.argv[1] == "--from" and sys.argv[3] == "--out":
+        OUT = sys.argv[4]
+        from_dir(sys.argv[2])
+        return
     samples = sorted(p for p in os.listdir(os.path.join(ROOT, "samples")) if p.endswith(".pcap"))
     if not samples:
         sys.exit("no samples/*.pcap: run scripts/make-samples.sh first")
