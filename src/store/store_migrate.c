@@ -11,6 +11,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -711,11 +712,32 @@ static void free_schema(struct schema_obj *v, size_t n)
 	free(v);
 }
 
-int store_check_foreign_schema(sqlite3 *db, const char *path, char *err, size_t errlen)
+/* The reference: our schema as create_v3 makes it, built once per process in an in-memory database (its
+ * ALTER TABLEs reparse the schema each time; every foreign open compares against the same list). */
+static struct schema_obj *ref_v;
+static size_t ref_n;
+static int ref_ret;
+static char ref_err[256];
+static pthread_once_t ref_once = PTHREAD_ONCE_INIT;
+
+static void build_reference(void)
 {
 	sqlite3 *ref = NULL;
-	struct schema_obj *a = NULL, *b = NULL;
-	size_t na = 0, nb = 0;
+	if (sqlite3_open_v2(":memory:", &ref, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
+		ref_ret = -ENOMEM;
+		snprintf(ref_err, sizeof(ref_err), "reference schema: out of memory");
+	} else if ((ref_ret = store_exec(ref, "BEGIN", "reference schema", ref_err, sizeof(ref_err))) == 0 &&
+		   (ref_ret = create_v3(ref, ref_err, sizeof(ref_err))) == 0 &&
+		   (ref_ret = store_exec(ref, "COMMIT", "reference schema", ref_err, sizeof(ref_err))) == 0) {
+		ref_ret = load_schema(ref, &ref_v, &ref_n, ref_err, sizeof(ref_err));
+	}
+	sqlite3_close(ref);
+}
+
+int store_check_foreign_schema(sqlite3 *db, const char *path, char *err, size_t errlen)
+{
+	struct schema_obj *b = NULL;
+	size_t nb = 0;
 	int64_t app = 0, ver = 0;
 	int ret;
 
@@ -734,26 +756,28 @@ int store_check_foreign_schema(sqlite3 *db, const char *path, char *err, size_t 
 			      path, ver, STORE_SCHEMA_VERSION);
 		return -EINVAL;
 	}
-	if (sqlite3_open_v2(":memory:", &ref, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
-		sqlite3_close(ref);
-		return -ENOMEM;
+	pthread_once(&ref_once, build_reference);
+	if (ref_ret < 0) {
+		store_set_err(err, errlen, "%s", ref_err);
+		return ref_ret;
 	}
-	if ((ret = store_exec(ref, "BEGIN", "reference schema", err, errlen)) < 0 ||
-	    (ret = create_v3(ref, err, errlen)) < 0 ||
-	    (ret = store_exec(ref, "COMMIT", "reference schema", err, errlen)) < 0)
-		goto out;
-	if ((ret = load_schema(ref, &a, &na, err, errlen)) < 0 || (ret = load_schema(db, &b, &nb, err, errlen)) < 0)
+	const struct schema_obj *a = ref_v;
+	size_t na = ref_n;
+	if ((ret = load_schema(db, &b, &nb, err, errlen)) < 0)
 		goto out;
 	/* both sorted by (type, name): every object must match exactly, in number too */
 	for (size_t i = 0, k = 0; i < na || k < nb;) {
 		int c = i >= na ? 1 : k >= nb ? -1 : strcmp(a[i].type, b[k].type);
 		if (c == 0)
 			c = strcmp(a[i].name, b[k].name);
-		if (c < 0 && strcmp(a[i].name, "sqlite_sequence") == 0) { /* made on the first AUTOINCREMENT row */
+		/* sqlite_sequence is SQLite's own table (made with the first AUTOINCREMENT table): it may be absent
+		 * after a migration; if present it must be SQLite's table, not a view or anything else */
+		if (c < 0 && strcmp(a[i].name, "sqlite_sequence") == 0) {
 			i++;
 			continue;
 		}
-		if (c > 0 && strcmp(b[k].name, "sqlite_sequence") == 0) {
+		if (c > 0 && strcmp(b[k].type, "table") == 0 && strcmp(b[k].name, "sqlite_sequence") == 0 &&
+		    strcmp(b[k].sql, "CREATE TABLE sqlite_sequence(name,seq)") == 0) {
 			k++;
 			continue;
 		}
@@ -774,8 +798,6 @@ int store_check_foreign_schema(sqlite3 *db, const char *path, char *err, size_t 
 		k++;
 	}
 out:
-	free_schema(a, na);
 	free_schema(b, nb);
-	sqlite3_close(ref);
 	return ret;
 }
