@@ -51,9 +51,12 @@ bool out_community_id(uint8_t family, const uint8_t client_ip[16], uint16_t clie
 void out_json_string(FILE *fp, const char *s, size_t len); /* writes "..." */
 void out_text_string(FILE *fp, const char *s, size_t len); /* non-printables as \xNN */
 bool out_is_utf8(const char *s, size_t len);
+/* A code point that no human-facing output writes raw (C1 controls, bidi overrides and isolates, invisible
+ * format characters): text, CSV, Markdown and HTML show it as \u{NNNN}, JSON as a \u escape. */
+bool out_cp_unsafe(uint32_t cp);
 void out_html_string(FILE *fp, const char *s, size_t len); /* entities; invalid UTF-8 as U+FFFD */
 void out_csv_string(FILE *fp, const char *s, size_t len);  /* quoted cell, leading = + - @ neutralised */
-void out_md_string(FILE *fp, const char *s, size_t len);   /* Markdown punctuation escaped */
+void out_md_string(FILE *fp, const char *s, size_t len);   /* Markdown punctuation escaped, never a link */
 
 /* Formatting helpers: RFC 3339 UTC with microseconds; address text. */
 void out_rfc3339(int64_t ts_ns, char buf[static 64]);

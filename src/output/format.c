@@ -5,6 +5,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <time.h>
 
@@ -45,22 +46,55 @@ static size_t utf8_seq_len(const struct br *r)
 	return n;
 }
 
-/* Copy valid multi-byte UTF-8 sequences as they are and hand every other byte
- * (ASCII, or a byte of an invalid sequence: invalid = true) to byte_fn: the one
- * walk under every format's escaper. */
-typedef void (*out_byte_fn)(FILE *fp, uint8_t c, bool invalid);
+/* Code points that are valid UTF-8 but must not reach a reader raw: C1 controls (terminal escapes: U+009B is
+ * CSI), bidirectional overrides, embeddings and isolates (U+202E turns "gpj.exe" around: CVE-2021-42574
+ * "Trojan Source"), zero-width and other invisible format characters that make two names look alike, line and
+ * paragraph separators, the BOM, and tag characters. Unicode 15 general category Cc above ASCII and the Cf
+ * characters that change how text around them is shown. */
+bool out_cp_unsafe(uint32_t cp)
+{
+	return (cp >= 0x80 && cp <= 0x9f) || cp == 0xad || cp == 0x61c || cp == 0x180e ||
+	       (cp >= 0x200b && cp <= 0x200f) || (cp >= 0x2028 && cp <= 0x202e) || (cp >= 0x2060 && cp <= 0x206f) ||
+	       cp == 0xfeff || (cp >= 0xfff9 && cp <= 0xfffb) || (cp >= 0xe0000 && cp <= 0xe007f);
+}
 
-static void out_walk_utf8(FILE *fp, const char *s, size_t len, out_byte_fn byte_fn)
+/* The code point of the valid n-byte sequence at the reader's position. */
+static uint32_t utf8_cp(const struct br *r, size_t n)
+{
+	uint32_t cp = br_peek(r, 0) & (0x7f >> n);
+	for (size_t i = 1; i < n; i++)
+		cp = (cp << 6) | (br_peek(r, i) & 0x3f);
+	return cp;
+}
+
+/* Copy valid multi-byte UTF-8 sequences as they are (unsafe ones through cp_fn) and hand every other byte
+ * (ASCII, or a byte of an invalid sequence: invalid = true) to byte_fn: the one walk under every format's
+ * escaper. */
+typedef void (*out_byte_fn)(FILE *fp, uint8_t c, bool invalid);
+typedef void (*out_cp_fn)(FILE *fp, uint32_t cp);
+
+static void out_walk_utf8(FILE *fp, const char *s, size_t len, out_byte_fn byte_fn, out_cp_fn cp_fn)
 {
 	struct br r = br_make((const uint8_t *)s, len);
 	while (!br_empty(&r)) {
 		size_t n = utf8_seq_len(&r);
 		if (n > 1) {
-			fwrite(br_ptr(&r, n), 1, n, fp);
+			uint32_t cp = utf8_cp(&r, n);
+			const uint8_t *p = br_ptr(&r, n);
+			if (out_cp_unsafe(cp))
+				cp_fn(fp, cp);
+			else
+				fwrite(p, 1, n, fp);
 			continue;
 		}
 		byte_fn(fp, br_u8(&r), n == 0);
 	}
+}
+
+/* an unsafe code point as visible text: \u{202e} */
+static void visible_cp(FILE *fp, uint32_t cp)
+{
+	fprintf(fp, "\\u{%04" PRIx32 "}", cp);
 }
 
 static void json_byte(FILE *fp, uint8_t c, bool invalid)
@@ -83,10 +117,21 @@ static void json_byte(FILE *fp, uint8_t c, bool invalid)
 	}
 }
 
+/* JSON keeps the character (RFC 8259 section 7 escape: lossless) but never writes it raw */
+static void json_cp(FILE *fp, uint32_t cp)
+{
+	if (cp > 0xffff) {
+		cp -= 0x10000;
+		fprintf(fp, "\\u%04" PRIx32 "\\u%04" PRIx32, 0xd800 + (cp >> 10), 0xdc00 + (cp & 0x3ff));
+	} else {
+		fprintf(fp, "\\u%04" PRIx32, cp);
+	}
+}
+
 void out_json_string(FILE *fp, const char *s, size_t len)
 {
 	fputc('"', fp);
-	out_walk_utf8(fp, s, len, json_byte);
+	out_walk_utf8(fp, s, len, json_byte, json_cp);
 	fputc('"', fp);
 }
 
@@ -173,7 +218,7 @@ static void html_byte(FILE *fp, uint8_t c, bool invalid)
 
 void out_html_string(FILE *fp, const char *s, size_t len)
 {
-	out_walk_utf8(fp, s, len, html_byte);
+	out_walk_utf8(fp, s, len, html_byte, visible_cp);
 }
 
 /* One quoted CSV cell (RFC 4180). A cell that a spreadsheet would read as a formula (first byte = + - @, tab or
@@ -194,12 +239,15 @@ void out_csv_string(FILE *fp, const char *s, size_t len)
 	fputc('"', fp);
 	if (len && (s[0] == '=' || s[0] == '+' || s[0] == '-' || s[0] == '@' || s[0] == '\t' || s[0] == '\r'))
 		fputc('\'', fp);
-	out_walk_utf8(fp, s, len, csv_byte);
+	out_walk_utf8(fp, s, len, csv_byte, visible_cp);
 	fputc('"', fp);
 }
 
-/* Markdown (CommonMark/GFM table cell): ASCII punctuation backslash-escaped, < > & as entities, control bytes
- * and invalid UTF-8 as \xNN (with the backslash escaped). */
+/* Markdown (CommonMark/GFM table cell): ASCII punctuation backslash-escaped, < > & as entities, control bytes,
+ * invalid UTF-8 and unsafe code points as \xNN / \u{NNNN} (with the backslash escaped). Nothing from the
+ * wire may become a link: GFM's extended autolinks start at "scheme://" and "www." (found while parsing, so an
+ * escaped ':' or '.' stops them) and at an e-mail address (found after parsing, in text that escapes and
+ * entities no longer divide), so the '@' goes into a code span of its own. */
 static void md_byte(FILE *fp, uint8_t c, bool invalid)
 {
 	if (invalid || c < 0x20 || c == 0x7f)
@@ -210,13 +258,38 @@ static void md_byte(FILE *fp, uint8_t c, bool invalid)
 		fputs("&gt;", fp);
 	else if (c == '&')
 		fputs("&amp;", fp);
+	else if (c == '@')
+		fputs("`@`", fp);
 	else if (strchr("\\`*_{}[]()#+-!|~", c))
 		fprintf(fp, "\\%c", c);
 	else
 		fputc(c, fp);
 }
 
+static void md_cp(FILE *fp, uint32_t cp)
+{
+	fprintf(fp, "\\\\u{%04" PRIx32 "}", cp);
+}
+
 void out_md_string(FILE *fp, const char *s, size_t len)
 {
-	out_walk_utf8(fp, s, len, md_byte);
+	struct br r = br_make((const uint8_t *)s, len);
+	size_t off = 0;
+	while (!br_empty(&r)) {
+		size_t n = utf8_seq_len(&r);
+		if (n > 1) {
+			out_walk_utf8(fp, (const char *)br_ptr(&r, n), n, md_byte, md_cp);
+			off += n;
+			continue;
+		}
+		uint8_t c = br_u8(&r);
+		/* "://" and "www." : the ':' or the '.' escaped */
+		bool url = c == ':' && len - off >= 3 && s[off + 1] == '/' && s[off + 2] == '/';
+		bool www = c == '.' && off >= 3 && strncasecmp(s + off - 3, "www", 3) == 0;
+		if (url || www)
+			fprintf(fp, "\\%c", c);
+		else
+			md_byte(fp, c, n == 0);
+		off++;
+	}
 }
