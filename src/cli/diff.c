@@ -155,7 +155,7 @@ int cmd_diff(int argc, char **argv)
 	if (rc == EXIT_OK) {
 		FILE *fp = cli_open_output(out);
 		if (!fp)
-			rc = EXIT_USAGE;
+			rc = EXIT_INTERNAL; /* output not writable */
 		else
 			rc = cli_close_output(fp, out, report_diff_write(fp, fmt, d));
 	}

@@ -201,7 +201,7 @@ int cmd_export(int argc, char **argv)
 	x.fp = cli_open_output(out);
 	if (!x.fp) {
 		store_close(x.st);
-		return EXIT_USAGE;
+		return EXIT_INTERNAL; /* output not writable */
 	}
 	int wr = fmt->begin ? fmt->begin(x.fp, &x.ctx) : 0;
 	if (wr == 0 && store_foreach_capture(x.st, true, export_capture, &x, x.err, sizeof(x.err)) < 0 &&

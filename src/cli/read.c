@@ -179,12 +179,20 @@ static int read_run(const struct read_opts *po, char **files, int nfiles)
 			fprintf(stderr, "tlsaudit: %s: already in %s as capture %" PRId64 "; nothing added\n", files[i],
 				o.db_path, jr->id);
 		if (o.json) {
-			if (print_capture(st, jr->id, err, sizeof(err)) < 0) {
-				fprintf(stderr, "tlsaudit: %s\n", err);
+			err[0] = '\0';
+			int pr = print_capture(st, jr->id, err, sizeof(err));
+			/* NDJSON that did not reach stdout is lost output: an error, whatever its size */
+			if (ferror(stdout) || fflush(stdout) != 0) {
+				fprintf(stderr, "tlsaudit: standard output: write failed: %s\n", strerror(errno));
 				worst = EXIT_DB;
 				break;
 			}
-			fflush(stdout);
+			if (pr < 0) {
+				fprintf(stderr, "tlsaudit: %s\n",
+					err[0] ? err : "reading the stored connections failed");
+				worst = EXIT_DB;
+				break;
+			}
 		} else if (!o.quiet) {
 			if (!jr->summary && store_capture_summary(st, jr->id, &jr->summary, err, sizeof(err)) < 0) {
 				fprintf(stderr, "tlsaudit: %s\n", err);
@@ -195,6 +203,11 @@ static int read_run(const struct read_opts *po, char **files, int nfiles)
 			out_text_summary(human, jr->summary);
 			fputc('\n', human);
 		}
+	}
+	if (!o.json && (ferror(stdout) || fflush(stdout) != 0)) {
+		fprintf(stderr, "tlsaudit: standard output: write failed: %s\n", strerror(errno));
+		if (worst < EXIT_DB)
+			worst = EXIT_DB;
 	}
 	for (int i = 0; i < nfiles; i++)
 		agg_free(res[i].summary);

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -135,25 +136,80 @@ int cli_load_report(const char *db_path, const struct rep_query *q, struct rep_d
 	return EXIT_OK;
 }
 
+/* -o FILE is written to a temporary file beside it and renamed over it once complete, so a full disk or a
+ * crash never leaves a truncated report under the name (the old file stays). A path that exists and is not a
+ * regular file (/dev/stdout, a FIFO, /dev/null) is written in place. One output at a time per process. */
+static char out_tmp[4096];
+
 FILE *cli_open_output(const char *path)
 {
+	struct stat st;
+	out_tmp[0] = '\0';
 	if (!path || strcmp(path, "-") == 0)
 		return stdout;
-	FILE *fp = fopen(path, "w");
-	if (!fp)
+	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+		FILE *fp = fopen(path, "w");
+		if (!fp)
+			fprintf(stderr, "tlsaudit: %s: %s\n", path, strerror(errno));
+		return fp;
+	}
+	int n = snprintf(out_tmp, sizeof(out_tmp), "%s.tmp.XXXXXX", path);
+	if (n < 0 || (size_t)n >= sizeof(out_tmp)) {
+		fprintf(stderr, "tlsaudit: %s: path too long\n", path);
+		out_tmp[0] = '\0';
+		return NULL;
+	}
+	int fd = mkstemp(out_tmp);
+	if (fd < 0) {
 		fprintf(stderr, "tlsaudit: %s: %s\n", path, strerror(errno));
+		out_tmp[0] = '\0';
+		return NULL;
+	}
+	mode_t um = umask(0);
+	umask(um);
+	(void)fchmod(fd, 0666 & ~um); /* what fopen(path, "w") would have made */
+	FILE *fp = fdopen(fd, "w");
+	if (!fp) {
+		fprintf(stderr, "tlsaudit: %s: %s\n", path, strerror(errno));
+		close(fd);
+		unlink(out_tmp);
+		out_tmp[0] = '\0';
+	}
 	return fp;
 }
 
 int cli_close_output(FILE *fp, const char *path, int write_rc)
 {
-	int bad = write_rc < 0;
-	if (fp != stdout)
-		bad |= fclose(fp) != 0;
-	else
-		bad |= fflush(fp) != 0;
+	int bad = write_rc < 0, e = 0;
+	if (fp != stdout) {
+		bad |= fflush(fp) != 0 || ferror(fp);
+		if (bad)
+			e = errno;
+		if (!bad && out_tmp[0] && fsync(fileno(fp)) != 0) {
+			bad = 1;
+			e = errno;
+		}
+		if (fclose(fp) != 0 && !bad) {
+			bad = 1;
+			e = errno;
+		}
+		if (out_tmp[0]) {
+			if (!bad && rename(out_tmp, path) != 0) {
+				bad = 1;
+				e = errno;
+			}
+			if (bad)
+				unlink(out_tmp);
+			out_tmp[0] = '\0';
+		}
+	} else {
+		bad |= fflush(fp) != 0 || ferror(fp);
+		if (bad)
+			e = errno;
+	}
 	if (bad) {
-		fprintf(stderr, "tlsaudit: %s: write failed\n", path ? path : "standard output");
+		fprintf(stderr, "tlsaudit: %s: write failed%s%s\n", path ? path : "standard output", e ? ": " : "",
+			e ? strerror(e) : "");
 		return EXIT_INTERNAL;
 	}
 	return EXIT_OK;
@@ -232,7 +288,7 @@ int cmd_report(int argc, char **argv)
 	FILE *fp = cli_open_output(out);
 	if (!fp) {
 		report_data_free(d);
-		return EXIT_USAGE;
+		return EXIT_INTERNAL; /* output not writable (README: 5) */
 	}
 	rc = cli_close_output(fp, out, report_write(fp, fmt, d));
 	if (rc == EXIT_OK && fail && report_overall(d) == REP_VIOLATION)
