@@ -14,14 +14,15 @@ struct merge_stats {
 	uint64_t captures_conflict; /* same identity as a capture of the output, other connections: refused */
 	uint64_t connections_added;
 	uint64_t connections_known; /* rows the output already had (same capture identity and seq) */
+	char conflict[1536];	    /* the first conflict in words (its capture path is the input's: raw bytes) */
 };
 
 /* Merge the database at in_path into the open store s (STORE_RW, no writer running). The input is opened as a
  * foreign database (read-only, defensive, exact schema); each of its captures is one transaction with its rows
  * and its share of the host summary. Capture identity: sha256 and analysis options when known, else (sensor,
  * path, first_ns, packets); a capture whose identity is known with other rows is a conflict (refused, counted,
- * said on stderr). Adds to *st. Returns 0 or a negative errno; -EINVAL for an input that is not a tlsaudit
- * database, has another schema version or a schema that is not exactly ours. */
+ * the first described in st->conflict). Adds to *st. Returns 0 or a negative errno; -EINVAL for an input that is not a
+ * tlsaudit database, has another schema version or a schema that is not exactly ours. */
 int store_merge(struct store *s, const char *in_path, struct merge_stats *st, char *err, size_t errlen);
 
 #endif

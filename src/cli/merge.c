@@ -8,6 +8,7 @@
 
 #include "cli.h"
 #include "tlsaudit/merge.h"
+#include "tlsaudit/output.h"
 
 static void merge_usage(FILE *fp)
 {
@@ -64,6 +65,13 @@ int cmd_merge(int argc, char **argv)
 			if (code != EXIT_INPUT)
 				break;
 			continue;
+		}
+		if (ms.captures_conflict) { /* the input's capture path is attacker-chosen: escaped */
+			fputs("tlsaudit: ", stderr);
+			out_text_string(stderr, ms.conflict, strlen(ms.conflict));
+			if (ms.captures_conflict > 1)
+				fprintf(stderr, " (and %" PRIu64 " more)", ms.captures_conflict - 1);
+			fputc('\n', stderr);
 		}
 		if (!quiet)
 			printf("%s: %" PRIu64 " captures added, %" PRIu64 " already present, %" PRIu64

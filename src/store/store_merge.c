@@ -259,11 +259,13 @@ int store_merge(struct store *s, const char *in_path, struct merge_stats *ms, ch
 			ms->captures_known++;
 			ms->connections_known += d.n;
 		} else if (same) {
+			if (!ms->captures_conflict)
+				snprintf(ms->conflict, sizeof(ms->conflict),
+					 "%s: capture %" PRId64 " (%s) has the identity of capture %" PRId64
+					 " of the output but other connections (%" PRIu64 " against %" PRIu64
+					 "): not merged",
+					 in_path, ic->id, ic->c.path, same, d.n, same_n);
 			ms->captures_conflict++;
-			fprintf(stderr,
-				"tlsaudit: %s: capture %" PRId64 " (%s) has the identity of capture %" PRId64
-				" of the output but other connections (%" PRIu64 " against %" PRIu64 "): not merged\n",
-				in_path, ic->id, ic->c.path, same, d.n, same_n);
 		} else {
 			uint64_t rows = 0;
 			if ((r = copy_capture(s, in, ins, ic, &rows, err, errlen)) < 0) {
