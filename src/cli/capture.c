@@ -104,7 +104,23 @@ static int64_t now_ns(clockid_t clk)
 
 /* ---- privileges ------------------------------------------------------------------------------- */
 
-/* Clear every capability set we can (bounding needs CAP_SETPCAP: best effort). */
+/* Empty the capability bounding set, so that nothing this process or a child ever executes can regain a
+ * capability (capabilities(7) "Capability bounding set"). Needs CAP_SETPCAP: done while still root, before
+ * setuid. Capability numbers this kernel does not know answer EINVAL and are skipped. */
+static int capbset_clear(void)
+{
+	for (unsigned long cap = 0; cap <= 63; cap++) {
+		if (prctl(PR_CAPBSET_READ, cap, 0, 0, 0) < 0)
+			break; /* past the kernel's last capability */
+		if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL)
+			return -errno;
+	}
+	return 0;
+}
+
+/* Clear the effective, permitted, inheritable and ambient sets (and the bounding set where still allowed:
+ * a non-root start without CAP_SETPCAP keeps the bounding set its parent gave, e.g. the unit's
+ * CapabilityBoundingSet). */
 static int caps_clear(void)
 {
 	struct __user_cap_header_struct h = {.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
@@ -112,8 +128,7 @@ static int caps_clear(void)
 
 	memset(d, 0, sizeof(d));
 	prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
-	for (unsigned long cap = 0; cap <= CAP_LAST_CAP; cap++)
-		prctl(PR_CAPBSET_DROP, cap, 0, 0, 0);
+	(void)capbset_clear();
 	if (syscall(SYS_capset, &h, d) < 0)
 		return -errno;
 	return 0;
@@ -127,8 +142,8 @@ static int drop_privileges(const struct capture_opts *o, char *who, size_t whole
 	const char *name = o->user;
 	struct passwd *pw = NULL;
 
-	if (o->no_drop || (name && strcmp(name, "root") == 0 && uid == 0)) {
-		snprintf(who, wholen, "root (privileges kept: %s)", o->no_drop ? "--no-drop-privileges" : "-Z root");
+	if (o->no_drop) {
+		snprintf(who, wholen, "%s (privileges kept: --no-drop-privileges)", uid == 0 ? "root" : "this user");
 		return EXIT_OK;
 	}
 	if (uid == 0 || geteuid() == 0) {
@@ -147,6 +162,11 @@ static int drop_privileges(const struct capture_opts *o, char *who, size_t whole
 		if (pw->pw_uid == 0) {
 			fprintf(stderr, "tlsaudit: -Z %s: user has uid 0; use --no-drop-privileges to run as root\n",
 				name);
+			return EXIT_PRIV;
+		}
+		int r = capbset_clear(); /* while CAP_SETPCAP is still ours */
+		if (r < 0) {
+			fprintf(stderr, "tlsaudit: cannot clear the capability bounding set: %s\n", strerror(-r));
 			return EXIT_PRIV;
 		}
 		if (initgroups(pw->pw_name, pw->pw_gid) < 0 || setgid(pw->pw_gid) < 0 || setuid(pw->pw_uid) < 0) {
@@ -279,7 +299,7 @@ static void capture_usage(FILE *fp)
 	      "  -f, --filter BPF        pcap filter, combined as 'tcp and (BPF)'; or give it as words\n"
 	      "  --no-tcp-filter         use BPF alone (no 'tcp and'), e.g. for tunnelled traffic\n"
 	      "  -Z, --user USER         after opening the device run as USER (default: 'tlsaudit' if\n"
-	      "                          that user exists, else 'nobody'); '-Z root' keeps root\n"
+	      "                          that user exists, else 'nobody'); a uid 0 user is refused\n"
 	      "  --no-drop-privileges    keep running as root\n"
 	      "  --duration S            stop after S seconds\n"
 	      "  -c, --count N           stop after N packets\n"
