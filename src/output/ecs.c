@@ -9,6 +9,7 @@
 
 #include "tlsaudit/dict.h"
 #include "tlsaudit/names.h"
+#include "tlsaudit/num.h"
 #include "tlsaudit/output.h"
 #include "tlsaudit/reader.h"
 #include "tlsaudit/record.h"
@@ -242,13 +243,13 @@ static void tlsaudit_fields(FILE *fp, const struct ta_conn *r, const struct out_
 static int ecs_record(FILE *fp, const struct ta_conn *r, const struct out_event_ctx *ctx)
 {
 	char ts[64], end[64], cip[48], sip[48], cid[OUT_COMMUNITY_ID_LEN];
-	int64_t dur = r->last_ns > r->ts_ns ? r->last_ns - r->ts_ns : 0;
+	int64_t dur = (int64_t)ta_min_u64(ta_span_u64(r->ts_ns, r->last_ns), INT64_MAX); /* packet times: any int64 */
 	const char *outcome = r->established					   ? "success"
 			      : names_outcome_class(r->outcome) == OUTCLASS_FAILED ? "failure"
 										   : "unknown";
 
 	out_rfc3339(r->ts_ns, ts);
-	out_rfc3339(r->ts_ns + dur, end);
+	out_rfc3339(ta_sat_add_i64(r->ts_ns, dur), end);
 	out_ip(r->family, r->client_ip, cip);
 	out_ip(r->family, r->server_ip, sip);
 	fprintf(fp, "{\"@timestamp\":\"%s\",\"ecs\":{\"version\":\"" ECS_VERSION "\"}", ts);

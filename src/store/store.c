@@ -123,7 +123,9 @@ static int open_db(struct store *s, const char *path, enum store_mode mode, bool
 	}
 	sqlite3_extended_result_codes(s->db, 1);
 	sqlite3_busy_timeout(s->db, TA_STORE_BUSY_MS);
-	if (mode == STORE_FOREIGN) {
+	if (mode != STORE_RW) {
+		/* read-only opens read tables only: whoever wrote the file, none of its SQL (views, triggers,
+		 * functions in its schema) runs, so a view put in place of a table fails instead of running */
 		int off = 0, on = 1;
 		sqlite3_db_config(s->db, SQLITE_DBCONFIG_DEFENSIVE, on, NULL);
 		sqlite3_db_config(s->db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, off, NULL);
@@ -131,8 +133,9 @@ static int open_db(struct store *s, const char *path, enum store_mode mode, bool
 		sqlite3_db_config(s->db, SQLITE_DBCONFIG_ENABLE_VIEW, off, NULL);
 		sqlite3_limit(s->db, SQLITE_LIMIT_LENGTH, TA_FOREIGN_MAX_LENGTH);
 		sqlite3_limit(s->db, SQLITE_LIMIT_ATTACHED, 0);
-		sqlite3_progress_handler(s->db, PROGRESS_OPS, progress_cb, progress_of(s));
 	}
+	if (mode == STORE_FOREIGN)
+		sqlite3_progress_handler(s->db, PROGRESS_OPS, progress_cb, progress_of(s));
 	return 0;
 }
 
