@@ -257,8 +257,11 @@ static int load_range(sqlite3 *db, struct rep_data *d, const struct load *l, cha
 	uint64_t span = ta_span_u64(d->first_ns, d->last_ns);
 	d->n_buckets = REP_TIMELINE_BUCKETS;
 	d->bucket_ns = (int64_t)ta_min_u64(span / REP_TIMELINE_BUCKETS + 1, INT64_MAX);
-	for (size_t i = 0; i < d->n_buckets; i++)
-		d->timeline[i].start_ns = ta_sat_add_i64(d->first_ns, ta_sat_mul_i64((int64_t)i, d->bucket_ns));
+	/* first + i * width, at most last: the product alone may not fit int64 although the sum does */
+	for (size_t i = 0; i < d->n_buckets; i++) {
+		uint64_t off = ta_min_u64((uint64_t)i * (uint64_t)d->bucket_ns, span);
+		d->timeline[i].start_ns = (int64_t)((uint64_t)d->first_ns + off); /* in [first, last] */
+	}
 	return 0;
 }
 
