@@ -50,6 +50,7 @@ bool out_community_id(uint8_t family, const uint8_t client_ip[16], uint16_t clie
 /* Escapers, shared by every format. */
 void out_json_string(FILE *fp, const char *s, size_t len); /* writes "..." */
 void out_text_string(FILE *fp, const char *s, size_t len); /* non-printables as \xNN */
+void out_term_string(FILE *fp, const char *s, size_t len); /* readable UTF-8; controls, \\ as \xNN */
 bool out_is_utf8(const char *s, size_t len);
 /* A code point that no human-facing output writes raw (C1 controls, bidi overrides and isolates, invisible
  * format characters): text, CSV, Markdown and HTML show it as \u{NNNN}, JSON as a \u escape. */

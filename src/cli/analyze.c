@@ -9,6 +9,7 @@
 
 #include "cli.h"
 #include "tlsaudit/capture.h"
+#include "tlsaudit/output.h"
 #include "tlsaudit/pipeline.h"
 #include "tlsaudit/store.h"
 
@@ -65,8 +66,22 @@ void cli_analysis_options(const struct read_opts *o, const struct ta_capture_fac
 		opt_add(buf, len, "limits", "default");
 }
 
+/* The file name as the pipeline's warnings show it: control characters made visible (out_term_string). */
+static void display_name(const char *path, char *buf, size_t len)
+{
+	FILE *m = fmemopen(buf, len, "w");
+	if (!m) {
+		snprintf(buf, len, "input");
+		return;
+	}
+	out_term_string(m, path, strlen(path));
+	if (fputc('\0', m) == EOF || fclose(m) != 0)
+		buf[len - 1] = '\0';
+}
+
 void analyze_file(const char *path, const struct read_opts *o, struct store_writer *w, struct analyze_result *ret)
 {
+	char shown[2048];
 	char err[512];
 	struct capfile *cf = NULL;
 	struct capfilter *flt = NULL;
@@ -82,7 +97,7 @@ void analyze_file(const char *path, const struct read_opts *o, struct store_writ
 		return;
 	}
 	if (capfile_open(path, &cf, err, sizeof(err)) < 0) {
-		fprintf(stderr, "tlsaudit: %s\n", err);
+		cli_msg(stderr, "%s", err);
 		ret->status = EXIT_INPUT;
 		goto out;
 	}
@@ -91,11 +106,15 @@ void analyze_file(const char *path, const struct read_opts *o, struct store_writ
 		ret->status = EXIT_USAGE;
 		goto out;
 	}
-	struct pipeline_opts po = {
-		.lim = o->lim, .ndpi = !o->no_ndpi, .ndpi_every_flow = o->ndpi_every_flow, .name = path, .filter = flt};
+	display_name(path, shown, sizeof(shown));
+	struct pipeline_opts po = {.lim = o->lim,
+				   .ndpi = !o->no_ndpi,
+				   .ndpi_every_flow = o->ndpi_every_flow,
+				   .name = shown,
+				   .filter = flt};
 	struct pipeline_sink ps = {.conn = sink_conn, .ctx = &sink};
 	if (pipeline_new(&po, &ps, &c->facts, &pl, err, sizeof(err)) < 0) {
-		fprintf(stderr, "tlsaudit: %s: %s\n", path, err);
+		cli_msg(stderr, "%s: %s", path, err);
 		ret->status = EXIT_INTERNAL;
 		goto out;
 	}
@@ -123,7 +142,7 @@ void analyze_file(const char *path, const struct read_opts *o, struct store_writ
 		if (cs == CAP_EOF)
 			break;
 		if (cs == CAP_CUT || cs == CAP_BAD) {
-			fprintf(stderr, "tlsaudit: warning: %s\n", err);
+			cli_msg(stderr, "warning: %s", err);
 			pipeline_warn(&c->facts, err);
 			cut = true;
 			ret->status = EXIT_DAMAGED;
@@ -157,7 +176,7 @@ void analyze_file(const char *path, const struct read_opts *o, struct store_writ
 	cli_analysis_options(&ao, &c->facts, c->options, sizeof(c->options));
 	struct store_capture_result res;
 	if (store_queue_capture_end(q, c, &res, err, sizeof(err)) < 0) {
-		fprintf(stderr, "tlsaudit: %s: %s\n", path, err);
+		cli_msg(stderr, "%s: %s", path, err);
 		ret->status = EXIT_DB;
 		goto out;
 	}

@@ -64,6 +64,9 @@ int cmd_prune(int argc, char **argv);	/* prune.c */
  * return EXIT_USAGE. cli_bad_option explains what getopt_long returned for c ('?' or ':'; the command's
  * optstring starts with ':' so a missing value is told apart). */
 __attribute__((format(printf, 2, 3))) int cli_usage_error(const char *cmd, const char *fmt, ...);
+/* "tlsaudit: " + the formatted line + newline, with control characters in it made visible (file names and
+ * messages that carry them come from the user's directory or from an input). */
+__attribute__((format(printf, 2, 3))) void cli_msg(FILE *fp, const char *fmt, ...);
 int cli_bad_option(const char *cmd, int c, char **argv);
 
 /* "90d", "24h", "30m", "45s", "2w" (one number, one unit) -> seconds (prune.c); false (and a message) if not */

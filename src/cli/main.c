@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 
 #include "cli.h"
+#include "tlsaudit/output.h"
 
 static void usage(FILE *fp)
 {
@@ -47,6 +48,20 @@ static const struct command *find_command(const char *name)
 		if (strcmp(commands[i].name, name) == 0)
 			return &commands[i];
 	return NULL;
+}
+
+void cli_msg(FILE *fp, const char *fmt, ...)
+{
+	char line[4096];
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	fputs("tlsaudit: ", fp);
+	out_term_string(fp, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
+	fputc('\n', fp);
 }
 
 int cli_usage_error(const char *cmd, const char *fmt, ...)

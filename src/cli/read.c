@@ -176,8 +176,8 @@ static int read_run(const struct read_opts *po, char **files, int nfiles)
 		if (jr->id == 0)
 			continue;
 		if (jr->dup && !o.quiet)
-			fprintf(stderr, "tlsaudit: %s: already in %s as capture %" PRId64 "; nothing added\n", files[i],
-				o.db_path, jr->id);
+			cli_msg(stderr, "%s: already in %s as capture %" PRId64 "; nothing added", files[i], o.db_path,
+				jr->id);
 		if (o.json) {
 			err[0] = '\0';
 			int pr = print_capture(st, jr->id, err, sizeof(err));
@@ -199,7 +199,10 @@ static int read_run(const struct read_opts *po, char **files, int nfiles)
 				worst = EXIT_DB;
 				break;
 			}
-			fprintf(human, "%s (capture %" PRId64 " in %s):\n", files[i], jr->id, o.db_path);
+			out_term_string(human, files[i], strlen(files[i])); /* a file name may hold escapes */
+			fprintf(human, " (capture %" PRId64 " in ", jr->id);
+			out_term_string(human, o.db_path, strlen(o.db_path));
+			fputs("):\n", human);
 			out_text_summary(human, jr->summary);
 			fputc('\n', human);
 		}

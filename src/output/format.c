@@ -159,6 +159,21 @@ void out_text_string(FILE *fp, const char *s, size_t len)
 	}
 }
 
+/* For a terminal line that may be read by a person, e.g. a file name: valid UTF-8 stays readable, but control
+ * bytes (C0, DEL), backslash and invalid bytes become \xNN and unsafe code points \u{NNNN}. */
+static void term_byte(FILE *fp, uint8_t c, bool invalid)
+{
+	if (invalid || c < 0x20 || c == 0x7f || c == '\\')
+		fprintf(fp, "\\x%02x", c);
+	else
+		fputc(c, fp);
+}
+
+void out_term_string(FILE *fp, const char *s, size_t len)
+{
+	out_walk_utf8(fp, s, len, term_byte, visible_cp);
+}
+
 void out_rfc3339(int64_t ts_ns, char buf[static 64])
 {
 	int64_t sec = ts_ns / 1000000000;
