@@ -136,10 +136,8 @@ int cmd_diff(int argc, char **argv)
 	}
 	const char *paths[2] = {bdb, adb};
 	for (int i = 0; i < 2; i++)
-		if (access(paths[i], F_OK) != 0) {
-			fprintf(stderr, "tlsaudit: %s: no such database\n", paths[i]);
+		if (cli_db_missing(paths[i], false))
 			return EXIT_DB;
-		}
 	bq.min_level = aq.min_level = level;
 	memcpy(bq.host, host, sizeof(host));
 	memcpy(aq.host, host, sizeof(host));

@@ -185,10 +185,8 @@ int cmd_export(int argc, char **argv)
 	}
 	if (optind < argc)
 		return cli_usage_error("export", "unexpected argument '%s'", argv[optind]);
-	if (access(db, F_OK) != 0) {
-		fprintf(stderr, "tlsaudit: %s: no such database\n", db);
+	if (cli_db_missing(db, false))
 		return EXIT_DB;
-	}
 
 	struct export_run x = {.fmt = fmt, .sel = &sel};
 	struct timespec now;

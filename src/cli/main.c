@@ -1,5 +1,6 @@
 /* main.c - the tlsaudit command: dispatch to subcommands, `help COMMAND`, and the one-line usage errors that
  * every command shares (cli_usage_error, cli_bad_option). */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -62,6 +63,18 @@ void cli_msg(FILE *fp, const char *fmt, ...)
 	fputs("tlsaudit: ", fp);
 	out_term_string(fp, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
 	fputc('\n', fp);
+}
+
+bool cli_db_missing(const char *db, bool hint)
+{
+	struct stat st;
+	if (lstat(db, &st) == 0 || errno != ENOENT)
+		return false; /* a symbolic link or another non-file is the store's to refuse, with its reason */
+	if (hint)
+		cli_msg(stderr, "%s: no such database (run `tlsaudit read --db %s CAPTURE` first)", db, db);
+	else
+		cli_msg(stderr, "%s: no such database", db);
+	return true;
 }
 
 int cli_usage_error(const char *cmd, const char *fmt, ...)

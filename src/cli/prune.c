@@ -120,10 +120,8 @@ int cmd_prune(int argc, char **argv)
 		return cli_usage_error("prune", "unexpected argument '%s'", argv[optind]);
 	if (!po.has_before && !po.keep_captures)
 		return cli_usage_error("prune", "say what goes: --older-than AGE and/or --keep-captures N");
-	if (access(db, F_OK) != 0) {
-		fprintf(stderr, "tlsaudit: %s: no such database\n", db);
+	if (cli_db_missing(db, false))
 		return EXIT_DB;
-	}
 	if (po.has_before) {
 		struct timespec now;
 		clock_gettime(CLOCK_REALTIME, &now);

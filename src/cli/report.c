@@ -277,10 +277,8 @@ int cmd_report(int argc, char **argv)
 	if (optind < argc) {
 		return cli_usage_error("report", "unexpected argument '%s'", argv[optind]);
 	}
-	if (access(db, F_OK) != 0) {
-		fprintf(stderr, "tlsaudit: %s: no such database (run `tlsaudit read --db %s CAPTURE` first)\n", db, db);
+	if (cli_db_missing(db, true))
 		return EXIT_DB;
-	}
 	struct rep_data *d = NULL;
 	int rc = cli_load_report(db, &q, &d);
 	if (rc != EXIT_OK)
