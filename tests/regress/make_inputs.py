@@ -129,43 +129,45 @@ def fake_rows_db(tool, root, out):
 # ---- items 6, 8, 9: many handshakes, written as pcap frames ----
 
 def many_handshakes_pcap(root, out, n, first_octet=20):
-    """n TLS 1.0-rejected handshakes (samples/tls10-rejected.pcap's own frames), each with its own client address"""
+    """n copies of samples/tls10-rejected.pcap's two TLS 1.0-rejected handshakes (its own frames), the client
+    address of both replaced by one address per copy: 2n connections"""
     sample = open(os.path.join(root, "samples", "tls10-rejected.pcap"), "rb").read()
     frames, off = [], 24
     while off + 16 <= len(sample):
         caplen = struct.unpack("<I", sample[off + 8:off + 12])[0]
         frames.append(sample[off + 16:off + 16 + caplen])
         off += 16 + caplen
-    conn = {}
+    conns = {}  # client port -> (client address, frames); the client is the sender of the SYN
     for fr in frames:
         if len(fr) < 38 or fr[12:14] != b"\x08\x00" or fr[23] != 6:
             continue
         ihl = (fr[14] & 15) * 4
         sport, dport = struct.unpack("!HH", fr[14 + ihl:18 + ihl])
-        conn.setdefault(min(sport, dport), []).append(fr)
-    template = next(iter(conn.values()))
-    client = template[0][26:30]
+        port = sport if dport == 443 else dport
+        conns.setdefault(port, (fr[26:30], []))[1].append(fr)
+    assert len(conns) == 2, sorted(conns)
     with open(out, "wb") as f:
         f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 262144, 1))
         t = T0 * 1000000
         for i in range(n):
             addr = bytes([first_octet, (i >> 16) & 255, (i >> 8) & 255, i & 255])
-            for fr in template:
-                b = bytearray(fr)
-                if b[26:30] == client:
-                    b[26:30] = addr
-                else:
-                    b[30:34] = addr
-                b[24:26] = b"\0\0"
-                b[24:26] = struct.pack("!H", craft.csum(bytes(b[14:34])))
-                ihl = (b[14] & 15) * 4
-                b[14 + ihl + 16:14 + ihl + 18] = b"\0\0"
-                seg = bytes(b[14 + ihl:])
-                pseudo = bytes(b[26:34]) + struct.pack("!BBH", 0, 6, len(seg))
-                b[14 + ihl + 16:14 + ihl + 18] = struct.pack("!H", craft.csum(pseudo + seg))
-                f.write(struct.pack("<IIII", t // 1000000, t % 1000000, len(b), len(b)) + bytes(b))
-                t += 7
-    return n
+            for client, template in conns.values():
+                for fr in template:
+                    b = bytearray(fr)
+                    if b[26:30] == client:
+                        b[26:30] = addr
+                    else:
+                        b[30:34] = addr
+                    b[24:26] = b"\0\0"
+                    b[24:26] = struct.pack("!H", craft.csum(bytes(b[14:34])))
+                    ihl = (b[14] & 15) * 4
+                    b[14 + ihl + 16:14 + ihl + 18] = b"\0\0"
+                    seg = bytes(b[14 + ihl:])
+                    pseudo = bytes(b[26:34]) + struct.pack("!BBH", 0, 6, len(seg))
+                    b[14 + ihl + 16:14 + ihl + 18] = struct.pack("!H", craft.csum(pseudo + seg))
+                    f.write(struct.pack("<IIII", t // 1000000, t % 1000000, len(b), len(b)) + bytes(b))
+                    t += 7
+    return 2 * n
 
 
 # ---- item 10: escaping ----

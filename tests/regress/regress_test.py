@@ -112,7 +112,9 @@ def item02():
     hi, lo = make_inputs.tsoffset_expected_ns()
     r = run("read", "--json", "--db", "t.db", "tsoffset.pcapng")
     check(r.returncode == 0 and sanitized_ok(r), f"244-byte pcapng read: {r.returncode} {r.stderr[-300:]!r}")
-    check(rows("t.db", "SELECT first_ns, last_ns, packets FROM captures") == [(lo, hi, 2)],
+    # units T0 s + 1 us and + 2 us: the INT64_MAX offset saturates to INT64_MAX ns, the INT64_MIN one to
+    # -(INT64_MAX / 10^9) s plus the fraction (2 us)
+    check(rows("t.db", "SELECT first_ns, last_ns, packets FROM captures") == [(lo + 2000, hi, 2)],
           f"capture times are the two saturated ends: {rows('t.db', 'SELECT first_ns, last_ns, packets FROM captures')}")
     r = run("read", "--json", "--db", "t.db", "tsoffset-hellos.pcapng")
     check(r.returncode == 0 and sanitized_ok(r), f"hellos at both ends read: {r.returncode} {r.stderr[-300:]!r}")
@@ -178,7 +180,7 @@ def item04():
             t = time.time()
             r = run(*args, timeout=60)
             peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-            check(r.returncode == 4 and b"view" in r.stderr and time.time() - t < 20,
+            check(r.returncode == 4 and r.stderr.startswith(b"tlsaudit: ") and time.time() - t < 20,
                   f"{args[0]} {db}: fails at once ({r.returncode} in {time.time() - t:.1f}s: {r.stderr[-160:]!r})")
             check(peak < 400 * 1024, f"{args[0]} {db}: peak RSS {peak >> 10} MiB (no 400 MB blob)")
     # a trigger in a database report reads: harmless (read-only, triggers off), the report is the sample's
@@ -216,6 +218,7 @@ def item06():
                               os.path.join(SAMPLES, "after.pcap"))
     want = run("report", "--db", src).stdout
     want_diff = run("diff", "--before", src, "--after", src, "--before-until", "2026-11-27T22:44:55Z").stdout
+    want_export = run("export", "--db", src).stdout
     ro = os.path.join(WORK, "ro")
     os.makedirs(ro)
     shutil.copy(src, os.path.join(ro, "a.db"))
@@ -232,7 +235,8 @@ def item06():
                                  "2026-11-27T22:44:55Z"], capture_output=True)
     check(r.returncode == 0 and r.stdout == want_diff, f"diff as nobody: {r.returncode} {r.stderr!r}")
     r = subprocess.run(nobody + [TOOL, "export", "--db", db], capture_output=True)
-    check(r.returncode == 0 and r.stdout.count(b"\n") == 4, f"export as nobody: {r.returncode} {r.stderr!r}")
+    check(r.returncode == 0 and r.stdout == want_export and want_export.count(b"\n") == 2 + 3,
+          f"export as nobody (2 + 3 connections): {r.returncode} {r.stderr!r}")
     check(sorted(os.listdir(ro)) == ["a.db"] and
           hashlib.sha256(open(db, "rb").read()).hexdigest() == digest, "the file and its directory are untouched")
     # root on a read-only mount (root ignores file modes; a ro bind mount does not)
@@ -333,8 +337,9 @@ def item08():
         if "captures" in q and "FROM captures" in q:
             continue  # the capture list shows both runs by design
         try:
-            a, b = con_k.execute(q).fetchall(), con_c.execute(q).fetchall()
-            check(a == b, f"example query gives the clean database's answer: {q.splitlines()[0][:70]}")
+            for stmt in (x for x in q.split(";") if x.strip() and not x.strip().startswith("--")):
+                a, b = con_k.execute(stmt).fetchall(), con_c.execute(stmt).fetchall()
+                check(a == b, f"example query gives the clean database's answer: {stmt.strip().splitlines()[0][:70]}")
         except sqlite3.Error as e:
             check(False, f"example query fails: {e}: {q.splitlines()[0][:70]}")
     n = con_k.execute("SELECT count(*) FROM connections").fetchone()[0]
@@ -359,17 +364,21 @@ def item09():
     check(r.returncode == 5 and b"No such file or directory" in r.stderr, f"-o missing dir: {r.returncode}")
     want = run("report", "--db", "j.db").stdout
     check(len(want) > 8192, f"report is {len(want)} bytes")
-    with open("report.txt", "wb") as f:
-        f.write(b"the previous report\n")
-
-    def small_fsize():
-        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
-        resource.setrlimit(resource.RLIMIT_FSIZE, (4096, 4096))
-    r = subprocess.run([TOOL, "report", "--db", "j.db", "-o", "report.txt"], capture_output=True,
-                       preexec_fn=small_fsize)
-    check(r.returncode == 5 and b"write failed" in r.stderr, f"-o on a full disk: {r.returncode} {r.stderr!r}")
-    check(open("report.txt", "rb").read() == b"the previous report\n" and
-          not glob.glob("report.txt.tmp*"), "a failed -o leaves the old file and no temporary file")
+    # a full disk: the output directory is a 2-page tmpfs in a mount namespace holding the previous report; the
+    # database stays where it is (on a full disk SQLite could not make its WAL index either)
+    full = os.path.join(WORK, "full")
+    os.mkdir(full)
+    script = (f"mount -t tmpfs -o size=8k tmpfs {full} && printf 'the previous report\\n' > {full}/report.txt &&"
+              f" {TOOL} report --db j.db -o {full}/report.txt; echo rc=$?; ls -a {full}; cat {full}/report.txt")
+    m = subprocess.run(["unshare", "-m", "sh", "-c", script], capture_output=True)
+    if b"rc=" not in m.stdout:
+        print(f"note: no tmpfs mount here: the full-disk -o case was not run ({m.stderr!r})")
+    else:
+        code, rest = m.stdout.split(b"rc=", 1)[1].split(b"\n", 1)
+        check(int(code) == 5 and b"write failed: No space left on device" in m.stderr,
+              f"-o on a full disk: {code} {m.stderr!r}")
+        check(rest == b".\n..\nreport.txt\nthe previous report\n",
+              f"a failed -o leaves the old file and no temporary file: {rest!r}")
     r = run("report", "--db", "j.db", "-o", "report.txt")
     check(r.returncode == 0 and open("report.txt", "rb").read() == want, "-o writes the whole report")
     os.mkfifo("fifo.db")
@@ -431,8 +440,9 @@ def item10():
         links = re.findall(rb'<a href="([^"]*)"', html)
         check(links and all(h.startswith(b"#") for h in links),
               f"Markdown rendered by cmark-gfm: only our own #anchors are links: {set(links)}")
-        check(b"http://evil.example/phish" in html and b"www.evil.example" in html and b"user@evil.example" in html,
-              "the URL-like names are still shown as text")
+        text = re.sub(rb"<[^>]*>", b"", html)
+        check(b"http://evil.example/phish" in text and b"www.evil.example" in text and b"user@evil.example" in text,
+              "the URL-like names are still shown as text (markup aside)")
     else:
         check(b"http\\://" in md and b"www\\." in md and b"`@`" in md, "Markdown autolinks defused (no cmark-gfm)")
 
@@ -465,9 +475,9 @@ def item11():
         want = sorted(json.loads(x)["sni"] for x in run("read", "--json", "--db", "ref.db", sample).stdout.split(b"\n")
                       if x)
 
-        def live(db, prefix, env=None):
+        def live(db, prefix, env=None, extra=()):
             p = subprocess.Popen(["ip", "netns", "exec", ns] + prefix + [TOOL, "capture", "-i", "rg1", "--db", db,
-                                 "--duration", "6", "--commit-interval", "0.2", "--no-ndpi", "-q"],
+                                 "--duration", "6", "--commit-interval", "0.2", "--no-ndpi", "-q", *extra],
                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
             time.sleep(1.5)
             status = ""
@@ -481,7 +491,7 @@ def item11():
                            capture_output=True)
             out, err = p.communicate(timeout=30)
             return p.returncode, status, err
-        rc, status, err = live(os.path.join(WORK, "root.db"), [], None)
+        rc, status, err = live(os.path.join(WORK, "root.db"), [], None, ["-Z", "nobody"])
         check(rc == 0, f"capture as root -Z nobody: {rc} {err!r}")
         for field in ("CapEff", "CapPrm", "CapBnd", "CapAmb"):
             check(re.search(field + r":\s+0+\n", status) is not None, f"after the drop {field} is 0")

@@ -65,17 +65,18 @@ def main():
         first = False
     err = getattr(errno, s.get("SystemCallErrorNumber", ["EPERM"])[-1])
     f = seccomp.SyscallFilter(defaction=seccomp.ERRNO(err))
+    fams = s.get("RestrictAddressFamilies", [])
     n = 0
     for name in sorted(allowed):
+        if name == "socket" and fams:
+            continue  # allowed per address family below (libseccomp: no plain rule beside conditional ones)
         try:
             f.add_rule(seccomp.ALLOW, name)
             n += 1
         except (RuntimeError, ValueError, OSError):
             pass  # not a system call of this architecture
-    fams = s.get("RestrictAddressFamilies", [])
     if fams and "socket" in allowed:
         keep = {getattr(socket, a) for a in " ".join(fams).split()}
-        f.remove_rule(seccomp.ALLOW, "socket")
         for fam in sorted(keep):
             f.add_rule(seccomp.ALLOW, "socket", seccomp.Arg(0, seccomp.EQ, fam))
         for fam in range(0, 46):
