@@ -19,7 +19,7 @@ run_suite() { # name builddir setup-args...
 	local name=$1 dir=$2
 	shift 2
 	if [ ! -f "$dir/build.ninja" ]; then
-		meson setup "$dir" "$@" >"$dir.setup.log" 2>&1 || { cat "$dir.setup.log"; failed=$((failed + 1)); return; }
+		meson setup "$dir" -Dcorpus="$corpus" "$@" >"$dir.setup.log" 2>&1 || { cat "$dir.setup.log"; failed=$((failed + 1)); return; }
 	fi
 	if ! ninja -C "$dir" >"$dir.build.log" 2>&1; then
 		tail -n 40 "$dir.build.log"

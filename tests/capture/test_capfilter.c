@@ -4,6 +4,7 @@
 #include "tlsaudit/capture.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -72,11 +73,13 @@ int main(int argc, char **argv)
 	char probe[4096];
 	struct stat st;
 	snprintf(probe, sizeof(probe), "%s/pcaps/ndpi__ocs.pcap", corpus);
-	if (stat(probe, &st) != 0) {
-		fprintf(stderr, "%s:%d: corpus missing: %s: %s\n", __FILE__, __LINE__, probe, strerror(errno));
-		return 1;
-	}
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+	bool have_corpus = stat(probe, &st) == 0;
+	if (!have_corpus)
+		printf("SKIP: the filters against tcpdump on real captures need the shared corpus: %s: %s "
+		       "(-Dcorpus=DIR "
+		       "or TLSAUDIT_CORPUS at setup)\n",
+		       probe, strerror(errno));
+	for (size_t i = 0; have_corpus && i < sizeof(cases) / sizeof(cases[0]); i++) {
 		long n = count_matches(cases[i].file, cases[i].expr);
 		if (n != cases[i].expect) {
 			failures++;

@@ -2,10 +2,11 @@
  * byte per segment, with segments reordered, and with overlapping retransmissions must hand the consumer the
  * same two byte streams per connection, and those streams must give the TLS facts tshark sees. Also the limits:
  * a tiny flow table and tiny buffers count what they drop and never crash. The corpus is read at test time
- * from ../shared/corpus (argv[1]). */
+ * from the shared corpus (argv[1]) when present; samples/ (argv[2]) always. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "tlsaudit/capture.h"
 #include "tlsaudit/decode.h"
@@ -240,7 +241,7 @@ struct expect {
  *   tshark -r F -Y 'tls.handshake.type==1' -T fields -e tcp.srcport -e tls.handshake.extensions_server_name
  *   tshark -r F -Y 'tls.handshake.type==2' -T fields -e tls.handshake.version -e
  * tls.handshake.extensions.supported_version */
-static const struct expect cases[] = {
+static const struct expect corpus_cases[] = {
 	{"zeek__tls1.2.pcap", 1, 56637, 0x0303, NULL},
 	{"suricata-verify__tls-client-hello-frag-01__dump_mtu300.pcap", 1, 0, 0x0303, NULL},
 	{"zeek__tls-fragmented-handshake.pcap", 1, 0, 0x0303, NULL},
@@ -250,19 +251,25 @@ static const struct expect cases[] = {
 	{"zeek__smtp-starttls.pcap", 1, 0, 0x0303, NULL},
 };
 
-int main(int argc, char **argv)
+/* samples/ (real stacks on loopback, samples/README.md), the same tshark commands */
+static const struct expect sample_cases[] = {
+	{"tls12-sni.pcap", 2, 50310, 0x0303, "mail.example.test"},
+	{"tls13.pcap", 3, 50410, 0x0304, "mail.example.test"},
+	{"tls11.pcap", 1, 50201, 0x0302, NULL},
+	{"tls10-rejected.pcap", 2, 50101, 0, NULL},
+	{"starttls.pcap", 10, 51025, 0x0303, "mail.example.test"},
+};
+
+/* every check on each capture of cases[0..n) in dir */
+static void run_cases(const char *dir, const struct expect *cases, size_t n)
 {
-	if (argc < 2) {
-		fprintf(stderr, "usage: test_flow CORPUS_DIR\n");
-		return 2;
-	}
 	struct ta_limits lim;
 	ta_limits_default(&lim);
 	static struct results base, other;
 	struct ta_stats st;
-	for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+	for (size_t k = 0; k < n; k++) {
 		char path[1024];
-		snprintf(path, sizeof(path), "%s/pcaps/%s", argv[1], cases[k].file);
+		snprintf(path, sizeof(path), "%s/%s", dir, cases[k].file);
 		struct capture c;
 		load(path, &c);
 		CHECK(c.n > 0, "%s: no TCP packets", cases[k].file);
@@ -291,6 +298,9 @@ int main(int argc, char **argv)
 				      base.c[first].port[1]);
 			CHECK(tf_negotiated(&f) == cases[k].negotiated, "%s: negotiated 0x%04x want 0x%04x",
 			      cases[k].file, tf_negotiated(&f), cases[k].negotiated);
+			if (cases[k].sni)
+				CHECK(f.have_ch && strcmp(f.ch.sni, cases[k].sni) == 0, "%s: SNI '%s' want '%s'",
+				      cases[k].file, f.have_ch ? f.ch.sni : "", cases[k].sni);
 			tf_done(&f);
 		}
 		for (enum mode m = BYTEWISE; m <= OVERLAPPING; m++) {
@@ -313,6 +323,24 @@ int main(int argc, char **argv)
 		results_free(&other);
 		unload(&c);
 	}
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 3) {
+		fprintf(stderr, "usage: test_flow CORPUS_DIR SAMPLES_DIR\n");
+		return 2;
+	}
+	run_cases(argv[2], sample_cases, sizeof(sample_cases) / sizeof(sample_cases[0]));
+	char pcaps[1024];
+	struct stat sb;
+	snprintf(pcaps, sizeof(pcaps), "%s/pcaps", argv[1]);
+	if (stat(pcaps, &sb) != 0 || !S_ISDIR(sb.st_mode))
+		printf("SKIP: the corpus captures (fragmented hellos, HRR, STARTTLS): %s not found (-Dcorpus=DIR or "
+		       "TLSAUDIT_CORPUS at setup)\n",
+		       pcaps);
+	else
+		run_cases(pcaps, corpus_cases, sizeof(corpus_cases) / sizeof(corpus_cases[0]));
 	if (failures) {
 		fprintf(stderr, "%d failures\n", failures);
 		return 1;

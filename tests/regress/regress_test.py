@@ -521,7 +521,7 @@ def item11():
 
 def item12():
     """smaller items: read -j exit status and output; hs_too_big and reasm_overlap_conflicts counted; size
-    suffixes; an unsupported link type's warning printed"""
+    suffixes; an unsupported link type's warning printed; unit test programs without the shared corpus"""
     make("hs-too-big.pcap", "overlap-conflict.pcap", "linktype-147.pcap", "escapes.pcap")
     r = run("read", "-q", "--db", "h.db", "--max-handshake", "4096", "hs-too-big.pcap")
     check(r.returncode == 0 and rows("h.db", "SELECT hs_too_big FROM captures") == [(1,)],
@@ -550,6 +550,20 @@ def item12():
         check(r.returncode == 3, f"-j {j}: worst status 3 (cut) over 2 (missing): {r.returncode}")
         check(len(lines) >= sum(alone.values()), f"-j {j}: {len(lines)} NDJSON lines, the good files alone give "
               f"{sum(alone.values())}")
+    # unit suites without the shared corpus: each program runs what needs no corpus, says SKIP for the rest and
+    # passes; meson passes one corpus_dir (-Dcorpus, TLSAUDIT_CORPUS, ../shared/corpus) to every test
+    nowhere = os.path.join(WORK, "no-corpus")
+    for prog, args in (("tls/test_tls", [nowhere]), ("flow/test_flow", [nowhere, SAMPLES]),
+                       ("fingerprint/test_fingerprint", [nowhere]), ("starttls/test_starttls", [nowhere + "/pcaps"]),
+                       ("capture/test_capfile", [nowhere]), ("capture/test_capfilter", [nowhere]),
+                       ("classify/test_classify", [nowhere + "/pcaps"])):
+        r = subprocess.run([os.path.join(BUILD, "tests", prog), *args], capture_output=True, text=True, timeout=300)
+        check(r.returncode == 0 and "SKIP: " in r.stdout and nowhere in r.stdout,
+              f"{prog} without the corpus: {r.returncode}, {r.stdout.splitlines()[-1:]} {r.stderr[-200:]!r}")
+    for mb in glob.glob(os.path.join(ROOT, "tests", "*", "meson.build")):
+        text = open(mb).read()
+        check("'corpus'" not in text.replace("get_option('corpus')", ""),
+              f"{os.path.relpath(mb, ROOT)} takes the corpus from corpus_dir only")
     # a database that fails under the workers: a full file system
     d = tempfile.mkdtemp(dir=WORK)
     m = subprocess.run(["unshare", "-m", "sh", "-c", f"mount -t tmpfs -o size=256k tmpfs {d} && {TOOL} read -q -j 2"

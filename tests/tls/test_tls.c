@@ -1224,27 +1224,27 @@ int main(int argc, char **argv)
 	char pcaps[4096];
 	struct stat sb;
 	int n = snprintf(pcaps, sizeof(pcaps), "%s/pcaps", argv[1]);
-	if (n < 0 || (size_t)n >= sizeof(pcaps) || stat(pcaps, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
-		fprintf(stderr,
-			"test_tls: FAIL: corpus not found: %s is not a directory. The TLS fixtures are "
-			"read from the shared corpus at test time (meson option 'corpus', default "
-			"<source>/../shared/corpus).\n",
-			pcaps);
-		return 1;
-	}
-	const size_t n_fx = sizeof(fx_all) / sizeof(fx_all[0]);
-	for (size_t i = 0; i < n_fx; i++)
-		load_fixture(argv[1], fx_all[i]);
+	bool have_corpus = n >= 0 && (size_t)n < sizeof(pcaps) && stat(pcaps, &sb) == 0 && S_ISDIR(sb.st_mode);
 
+	/* what needs no capture */
 	test_reader();
 	test_names();
-	test_client_hellos();
-	test_server_hellos();
-	test_sslv2_hello();
 	test_client_max_version();
-	test_feed_chunking();
-	test_connections();
-	test_synthetic();
+	const size_t n_fx = sizeof(fx_all) / sizeof(fx_all[0]);
+	if (!have_corpus) {
+		printf("SKIP: the hellos, connections, chunking and synthetic-record tests read their fixtures from "
+		       "the shared corpus: %s not found (-Dcorpus=DIR or TLSAUDIT_CORPUS at setup)\n",
+		       pcaps);
+	} else {
+		for (size_t i = 0; i < n_fx; i++)
+			load_fixture(argv[1], fx_all[i]);
+		test_client_hellos();
+		test_server_hellos();
+		test_sslv2_hello();
+		test_feed_chunking();
+		test_connections();
+		test_synthetic();
+	}
 	printf("%u checks, %u failures\n", checks, failures);
 	for (size_t i = 0; i < n_fx; i++) {
 		free(fx_all[i]->data);
