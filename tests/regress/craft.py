@@ -81,8 +81,8 @@ def sni_ext(name):
 
 
 def client_hello(sni=None, version=0x0303, record_version=0x0301, suites=(0xC02F, 0x002F), padding=0,
-                 supported_versions=None):
-    exts = b""
+                 supported_versions=None, extra_exts=b""):
+    exts = extra_exts
     if sni is not None:
         exts += sni_ext(sni)
     if supported_versions:
@@ -100,6 +100,16 @@ def server_hello(version=0x0303, suite=0xC02F):
     body = struct.pack("!H", version) + bytes(range(100, 132)) + b"\x00" + struct.pack("!HB", suite, 0)
     body += struct.pack("!H", 0)
     return b"\x02" + struct.pack("!I", len(body))[1:] + body
+
+
+def certificate(ders):
+    """RFC 5246 7.4.2 Certificate: certificate_list<0..2^24-1> of ASN.1Cert<1..2^24-1>"""
+    lst = b"".join(struct.pack("!I", len(d))[1:] + d for d in ders)
+    body = struct.pack("!I", len(lst))[1:] + lst
+    return b"\x0b" + struct.pack("!I", len(body))[1:] + body
+
+
+SERVER_HELLO_DONE = b"\x0e\x00\x00\x00"
 
 
 def records(ctype, version, data, max_frag=16384):

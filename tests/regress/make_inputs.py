@@ -225,6 +225,36 @@ def overlap_conflict_pcap(out):
         f.write(craft.pcap([(T0 + i * 0.001, fr) for i, fr in enumerate(frames)]))
 
 
+SAN_COUNT = 70  # more than TA_CERT_MAX_SANS (64)
+
+
+def anomalies_pcap(out):
+    """two connections whose anomalies the parsers see: a ClientHello with the same extension twice (RFC 8446
+    4.2: duplicate_extension), and a TLS 1.2 server whose leaf certificate (made here by openssl) has 70
+    subjectAltName entries, more than the 64 kept (cert_sans_capped)"""
+    import tempfile
+    d = tempfile.mkdtemp()
+    sans = ",".join("DNS:san%d.example" % i for i in range(SAN_COUNT))
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+                    "-nodes", "-keyout", os.path.join(d, "k.pem"), "-subj", "/CN=sans.example", "-days", "30",
+                    "-addext", "subjectAltName=" + sans, "-outform", "DER", "-out", os.path.join(d, "c.der")],
+                   check=True, capture_output=True)
+    der = open(os.path.join(d, "c.der"), "rb").read()
+    text = subprocess.run(["openssl", "x509", "-inform", "DER", "-noout", "-ext", "subjectAltName"],
+                          input=der, capture_output=True, check=True).stdout
+    assert text.count(b"DNS:") == SAN_COUNT, text
+    srv = craft.ip4("10.12.3.20")
+    dup = craft.client_hello(b"dup.example", extra_exts=struct.pack("!HH", 23, 0) * 2)  # extended_master_secret
+    frames = craft.handshake_frames(craft.ip4("10.12.3.1"), srv, 43300, 443, [craft.records(22, 0x0301, dup)],
+                                    [craft.ALERT_PROTOCOL_VERSION])
+    flight = craft.server_hello() + craft.certificate([der]) + craft.SERVER_HELLO_DONE
+    frames += craft.handshake_frames(craft.ip4("10.12.3.2"), srv, 43301, 443,
+                                     [craft.records(22, 0x0301, craft.client_hello(b"sans.example"))],
+                                     [craft.records(22, 0x0303, flight)], isn=(5000, 800000))
+    with open(out, "wb") as f:
+        f.write(craft.pcap([(T0 + i * 0.001, fr) for i, fr in enumerate(frames)]))
+
+
 def linktype_147_pcap(out):
     with open(out, "wb") as f:
         f.write(craft.pcap([(T0, b"\x00" * 40)], linktype=147))
@@ -244,6 +274,7 @@ INPUTS = {
     "escapes.pcap": lambda tool, root, d: escapes_pcap(os.path.join(d, "escapes.pcap")),
     "hs-too-big.pcap": lambda tool, root, d: hs_too_big_pcap(os.path.join(d, "hs-too-big.pcap")),
     "overlap-conflict.pcap": lambda tool, root, d: overlap_conflict_pcap(os.path.join(d, "overlap-conflict.pcap")),
+    "anomalies.pcap": lambda tool, root, d: anomalies_pcap(os.path.join(d, "anomalies.pcap")),
     "linktype-147.pcap": lambda tool, root, d: linktype_147_pcap(os.path.join(d, "linktype-147.pcap")),
     "many-3000.pcap": lambda tool, root, d: many_handshakes_pcap(root, os.path.join(d, "many-3000.pcap"), 3000),
 }

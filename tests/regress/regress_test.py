@@ -522,7 +522,7 @@ def item11():
 def item12():
     """smaller items: read -j exit status and output; hs_too_big and reasm_overlap_conflicts counted; size
     suffixes; an unsupported link type's warning printed; unit test programs without the shared corpus"""
-    make("hs-too-big.pcap", "overlap-conflict.pcap", "linktype-147.pcap", "escapes.pcap")
+    make("hs-too-big.pcap", "overlap-conflict.pcap", "linktype-147.pcap", "escapes.pcap", "anomalies.pcap")
     r = run("read", "-q", "--db", "h.db", "--max-handshake", "4096", "hs-too-big.pcap")
     check(r.returncode == 0 and rows("h.db", "SELECT hs_too_big FROM captures") == [(1,)],
           f"hs_too_big counted: {rows('h.db', 'SELECT hs_too_big FROM captures')}")
@@ -531,6 +531,20 @@ def item12():
     check(rows("o.db", "SELECT reasm_overlap_conflicts FROM captures")[0][0] >= 1,
           f"reasm_overlap_conflicts counted: {rows('o.db', 'SELECT reasm_overlap_conflicts FROM captures')}")
     check(len(ev) == 1 and ev[0]["sni"] == "first.example", f"the first copy wins: {[e['sni'] for e in ev]}")
+    # what the parsers know reaches NDJSON and the database: TLS and certificate anomaly bits, named by the
+    # database's own anomalies table (bit numbers as tls.h and cert.h define them)
+    out = run("read", "--json", "--db", "a.db", "anomalies.pcap").stdout
+    ev = {e["sni"]: e for e in map(json.loads, out.splitlines())}
+    check(ev["dup.example"]["anomalies"] == ["duplicate_extension"],
+          f"a repeated extension: {ev['dup.example']['anomalies']}")
+    check(ev["sans.example"]["anomalies"] == ["cert_sans_capped"] and len(ev["sans.example"]["cert"]["sans"]) == 64,
+          f"{make_inputs.SAN_COUNT} SANs: 64 kept and cert_sans_capped: {ev['sans.example']['anomalies']}")
+    names = dict(rows("a.db", "SELECT id, name FROM anomalies"))
+    got = {sni: [names[b] for b in range(64) if bits >> b & 1] for sni, bits in
+           rows("a.db", "SELECT CAST(sni AS TEXT), anomalies FROM connections")}
+    check(got == {"dup.example": ["duplicate_extension"], "sans.example": ["cert_sans_capped"]},
+          f"connections.anomalies bits: {got}")
+    check(rows("a.db", "SELECT anomalies FROM certificates") == [(2,)], "certificates.anomalies: CERT_AN_SANS_CAPPED")
     r = run("read", "--db", "l.db", "linktype-147.pcap")
     check(b"warning" in r.stderr and b"147" in r.stderr, f"unsupported link type warned: {r.stderr!r}")
     for v, ok in (("64M", True), ("64MiB", True), ("1G", True), ("65536k", True), ("64Q", False)):
