@@ -104,4 +104,10 @@ static inline void ta_limits_default(struct ta_limits *l)
 #define TA_AGG_MAX_REASONS    8		 /* distinct failure reasons kept per host and role */
 #define TA_AGG_MAX_STACKS     4		 /* client stacks kept per host in reports */
 
+/* the copies of parsed data tied to the parser's caps: an interned string holds a whole kept SNI and a whole
+ * ALPN ProtocolName (RFC 7301: opaque ProtocolName<1..2^8-1>), so nothing is cut a second time, silently */
+_Static_assert(TA_DICT_STR_MAX >= TA_MAX_SNI, "an SNI the parser keeps is interned whole");
+_Static_assert(TA_DICT_STR_MAX >= 255, "an ALPN protocol name is interned whole");
+_Static_assert(TA_MAX_SNI <= UINT16_MAX, "tls_client_hello.sni_len holds a kept SNI's length");
+
 #endif
