@@ -97,4 +97,9 @@ int store_rebuild_summary(sqlite3 *db, struct store_inserter *in, char *err, siz
 int64_t store_insert_capture(sqlite3 *db, const struct store_capture *c, char *err, size_t errlen);
 int store_update_capture(sqlite3 *db, int64_t id, const struct store_capture *c, char *err, size_t errlen);
 
+/* probes (store_probe.c): copy the probe attempts of a foreign store into out (one transaction), counting
+ * them in ms (struct merge_stats, merge.h). */
+struct merge_stats;
+int store_probe_merge(struct store *out, struct store *in, struct merge_stats *ms, char *err, size_t errlen);
+
 #endif
