@@ -16,6 +16,7 @@ static void usage(FILE *fp)
 	      "  report           per-host verdicts, remediation, charts (text|md|csv|json|html)\n"
 	      "  diff             before/after per host and role (two databases or two time windows)\n"
 	      "  merge OUT IN...  combine databases of several sensors, idempotently\n"
+	      "  probe TARGET...  which versions a server accepts when asked (active; only named targets)\n"
 	      "  help             this text; `tlsaudit COMMAND --help` for a command\n"
 	      "  version          print the version\n"
 	      "\n"
@@ -43,6 +44,8 @@ int main(int argc, char **argv)
 		return cmd_diff(argc - 1, argv + 1);
 	if (strcmp(cmd, "merge") == 0)
 		return cmd_merge(argc - 1, argv + 1);
+	if (strcmp(cmd, "probe") == 0)
+		return cmd_probe(argc - 1, argv + 1);
 	if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
 		usage(stdout);
 		return EXIT_OK;
