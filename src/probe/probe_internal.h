@@ -32,6 +32,8 @@ struct probe_judge {
 int probe_judge_start(struct probe_judge *j, uint16_t version, const uint8_t *hello, size_t len);
 /* Feed server bytes (borrowed); returns true once the answer is decided (then a->... can be filled). */
 bool probe_judge_feed(struct probe_judge *j, const uint8_t *data, size_t len);
+/* Decided "not TLS", but the first line of the server's answer (its detail) is not complete yet. */
+bool probe_judge_wants_line(const struct probe_judge *j);
 /* The verdict: decided, or how the connection ended when not. */
 void probe_judge_finish(struct probe_judge *j, enum probe_end end, struct probe_answer *a);
 void probe_judge_done(struct probe_judge *j);

@@ -53,14 +53,14 @@ static bool decided(const struct tls_state *s, uint64_t server_bytes)
 
 bool probe_judge_feed(struct probe_judge *j, const uint8_t *data, size_t len)
 {
-	if (j->decided)
-		return true;
 	size_t keep = sizeof(j->first) - j->first_len;
 	if (keep > len)
 		keep = len;
 	memcpy(j->first + j->first_len, data, keep);
 	j->first_len += keep;
 	j->server_bytes += len;
+	if (j->decided)
+		return true;
 	while (len > 0) {
 		/* append what fits after the bytes the stage left, feed, keep the rest it leaves */
 		size_t room = sizeof(j->pend) - j->pend_len;
@@ -84,6 +84,18 @@ bool probe_judge_feed(struct probe_judge *j, const uint8_t *data, size_t len)
 		}
 	}
 	return false;
+}
+
+bool probe_judge_wants_line(const struct probe_judge *j)
+{
+	if (!j->decided || !not_tls(&tls_conn_state(j->tls)->dir[TLS_DIR_SERVER], j->server_bytes))
+		return false;
+	if (j->first_len == sizeof(j->first))
+		return false;
+	for (size_t i = 0; i < j->first_len; i++)
+		if (j->first[i] == '\n' || j->first[i] == '\r')
+			return false;
+	return true;
 }
 
 uint16_t probe_first_line(const uint8_t *p, size_t n, char *dst, size_t cap)

@@ -132,7 +132,8 @@ static bool attempt(const struct probe_endpoint *e, const struct probe_opts *o, 
 		st = probe_io_recv(io, buf, sizeof(buf), &n, &err);
 		if (st == PROBE_IO_OK) {
 			total += n;
-			done = probe_judge_feed(j, buf, n) || total > PROBE_MAX_EXCHANGE;
+			done = (probe_judge_feed(j, buf, n) && !probe_judge_wants_line(j)) ||
+			       total > PROBE_MAX_EXCHANGE;
 		} else if (st == PROBE_IO_CLOSED) {
 			end = PROBE_END_CLOSED;
 		} else if (st == PROBE_IO_RESET || st == PROBE_IO_ERROR) {
