@@ -51,13 +51,13 @@ def recv_record(c):
 
 
 class Server:
-    """listen on (host, 0), run handler(conn) for each connection in its own thread"""
+    """listen on (host, port) (0: any free port), run handler(conn) for each connection in its own thread"""
 
-    def __init__(self, handler, host="127.0.0.1"):
+    def __init__(self, handler, host="127.0.0.1", port=0):
         fam = socket.AF_INET6 if ":" in host else socket.AF_INET
         self.sock = socket.socket(fam, socket.SOCK_STREAM)
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.sock.bind((host, 0))
+        self.sock.bind((host, port))
         self.sock.listen(64)
         self.port = self.sock.getsockname()[1]
         self.handler = handler
