@@ -104,20 +104,27 @@ void probe_write_json(FILE *fp, const struct probe_endpoint *e, const struct pro
 void probe_write_text(FILE *fp, const struct probe_endpoint *e, const struct probe_answer *a, size_t n)
 {
 	char b[NAMES_BUF], vb[NAMES_BUF];
-	char addr[64];
+	char addr[64], bracketed[64];
 	snprintf(addr, sizeof(addr), e->family == 6 ? "[%s]:%u" : "%s:%u", e->ip, (unsigned)e->port);
-	out_text_string(fp, e->target, strlen(e->target));
-	bool same = strcmp(e->target, addr) == 0 || strcmp(e->target, e->ip) == 0;
-	fputs(same ? "" : " (", fp);
-	if (!same)
+	snprintf(bracketed, sizeof(bracketed), "[%s]", e->ip);
+	/* an address target is shown as address:port; a name with its address */
+	bool literal =
+		strcmp(e->target, addr) == 0 || strcmp(e->target, e->ip) == 0 || strcmp(e->target, bracketed) == 0;
+	int parts = 0;
+	if (literal) {
 		fputs(addr, fp);
+	} else {
+		out_text_string(fp, e->target, strlen(e->target));
+		fprintf(fp, " (%s", addr);
+		parts++;
+	}
 	if (e->starttls)
-		fprintf(fp, "%sstarttls %s", same ? " (" : ", ", names_starttls(e->starttls));
+		fprintf(fp, "%sstarttls %s", parts++ ? ", " : " (", names_starttls(e->starttls));
 	if (e->has_sni) {
-		fputs(same && !e->starttls ? " (sni " : ", sni ", fp);
+		fputs(parts++ ? ", sni " : " (sni ", fp);
 		out_text_string(fp, e->sni, e->sni_len);
 	}
-	fputs(!same || e->starttls || e->has_sni ? "): " : ": ", fp);
+	fputs(parts ? "): " : ": ", fp);
 	uint32_t m = probe_accepted_mask(a, n);
 	if (!m)
 		fputs("accepts none of the versions tried", fp);

@@ -109,16 +109,13 @@ int probe_resolve(const char *target, const char *host, uint16_t port, unsigned 
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;
 	hints.ai_protocol = IPPROTO_TCP;
-	hints.ai_flags = literal ? AI_NUMERICHOST : AI_ADDRCONFIG;
+	/* no AI_ADDRCONFIG: every address of the name is probed, and one this host cannot reach is shown as
+	 * unreachable rather than silently left out */
+	hints.ai_flags = literal ? AI_NUMERICHOST : 0;
 	*ret_more = 0;
 	int rc = getaddrinfo(host, NULL, &hints, &res);
 	if (rc == EAI_ADDRFAMILY || rc == EAI_NODATA)
 		rc = EAI_NONAME;
-	if (rc != 0 && !literal) {
-		/* AI_ADDRCONFIG hides every address on a host with only loopback configured: ask once more */
-		hints.ai_flags = 0;
-		rc = getaddrinfo(host, NULL, &hints, &res);
-	}
 	if (rc != 0) {
 		snprintf(err, errlen, "%s", gai_strerror(rc));
 		return rc == EAI_AGAIN ? -EAGAIN : rc == EAI_NONAME || rc == EAI_FAIL ? -ENOENT : -EINVAL;
