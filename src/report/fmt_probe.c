@@ -161,7 +161,8 @@ static const struct rep_host *server_row(const struct rep_data *d, const struct 
 	return NULL;
 }
 
-/* "negotiated TLS 1.0 x3, TLS 1.2 x12 with 4 clients" / "no connections to it as server" */
+/* "3 connections from 3 clients: TLS 1.0 x3" / "2 connections from 2 clients: no version negotiated x2; failed:
+ * protocol_version x2" / "no connections to it as server in the captures" */
 static void passive(FILE *fp, esc_fn esc, const struct rep_data *d, const struct rep_probe *e)
 {
 	const struct rep_host *h = server_row(d, e);
@@ -170,16 +171,36 @@ static void passive(FILE *fp, esc_fn esc, const struct rep_data *d, const struct
 		put(fp, esc, "no connections to it as server in the captures");
 		return;
 	}
-	put(fp, esc, "negotiated");
-	for (int v = 0, n = 0; v < REP_V_COUNT; v++)
-		if (h->by_version[v]) {
-			snprintf(line, sizeof(line), "%s %s x%" PRIu64, n++ ? "," : "", rep_vcol_names[v],
-				 h->by_version[v]);
-			put(fp, esc, line);
-		}
-	snprintf(line, sizeof(line), " with %zu%s client%s", h->n_peers, h->other_peer_connections ? "+" : "",
+	snprintf(line, sizeof(line), "%" PRIu64 " connection%s from %zu%s client%s:", h->connections,
+		 h->connections == 1 ? "" : "s", h->n_peers, h->other_peer_connections ? "+" : "",
 		 h->n_peers == 1 && !h->other_peer_connections ? "" : "s");
 	put(fp, esc, line);
+	for (int v = 0, n = 0; v < REP_V_COUNT; v++)
+		if (h->by_version[v]) {
+			snprintf(line, sizeof(line), "%s %s x%" PRIu64, n++ ? "," : "",
+				 v == REP_V_NONE ? "no version negotiated" : rep_vcol_names[v], h->by_version[v]);
+			put(fp, esc, line);
+		}
+	for (size_t i = 0; i < h->n_reasons; i++) {
+		put(fp, esc, i ? ", " : "; failed: ");
+		put(fp, esc, h->reasons[i].name);
+		snprintf(line, sizeof(line), " x%" PRIu64, h->reasons[i].count);
+		put(fp, esc, line);
+	}
+}
+
+/* an endpoint where no hello got through says so instead of a verdict */
+static bool reached(const struct rep_probe *e)
+{
+	for (size_t k = 0; k < REP_PROBE_VERSIONS; k++)
+		if (e->tries[k].tried)
+			return true;
+	return false;
+}
+
+static const char *state_name(const struct rep_probe *e)
+{
+	return reached(e) ? report_verdict_name(e->verdict) : "not reached";
 }
 
 static size_t probe_violations(const struct rep_data *d)
@@ -212,7 +233,7 @@ void rep_probes_text(FILE *fp, const struct rep_data *d)
 		rep_ts_human(e->last_ns, t);
 		fputs("\n  ", fp);
 		endpoint(fp, text_esc, e);
-		fprintf(fp, ": %s - accepts %s (probed %s, sensor ", report_verdict_name(e->verdict), a, t);
+		fprintf(fp, ": %s - accepts %s (probed %s, sensor ", state_name(e), a, t);
 		put(fp, text_esc, e->sensor);
 		fputs(")\n    passive: ", fp);
 		passive(fp, text_esc, d, e);
@@ -238,7 +259,7 @@ void rep_probes_md(FILE *fp, const struct rep_data *d)
 		rep_ts_human(e->last_ns, t);
 		fputs("| ", fp);
 		endpoint(fp, out_md_string, e);
-		fprintf(fp, " | %s%s%s | ", e->verdict == REP_OK ? "" : "**", report_verdict_name(e->verdict),
+		fprintf(fp, " | %s%s%s | ", e->verdict == REP_OK ? "" : "**", state_name(e),
 			e->verdict == REP_OK ? "" : "**");
 		put(fp, out_md_string, a);
 		fputs(" | ", fp);
@@ -268,7 +289,7 @@ void rep_probes_html(FILE *fp, const struct rep_data *d)
 		rep_ts_human(e->last_ns, t);
 		fputs("<tr><td class=\"mono wrap\">", fp);
 		endpoint(fp, out_html_string, e);
-		fprintf(fp, "</td><td class=\"tag tag-%s\">%s</td><td>", cls, report_verdict_name(e->verdict));
+		fprintf(fp, "</td><td class=\"tag tag-%s\">%s</td><td>", cls, state_name(e));
 		put(fp, out_html_string, a);
 		fputs("</td><td>", fp);
 		passive(fp, out_html_string, d, e);
@@ -369,7 +390,7 @@ void rep_probes_json(FILE *fp, const struct rep_data *d)
 		jstr(fp, e->sensor);
 		fputs(",\"verdict\":", fp);
 		jstr(fp, report_verdict_name(e->verdict));
-		fputs(",\"accepted\":", fp);
+		fprintf(fp, ",\"reached\":%s,\"accepted\":", reached(e) ? "true" : "false");
 		jversions(fp, e->accepted);
 		fputs(",\"first_probed\":", fp);
 		jts(fp, e->first_ns);
