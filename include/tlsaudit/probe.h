@@ -143,6 +143,14 @@ struct probe_opts {
 size_t probe_endpoint_run(const struct probe_endpoint *e, const struct probe_opts *o,
 			  struct probe_answer out[PROBE_N_VERSIONS]);
 
+/* Run the STARTTLS client dialogue of proto (enum starttls_proto) on the connected socket fd (borrowed; made
+ * non-blocking) within timeout_ms. domain: the EHLO/XMPP name ("" or NULL: the local address literal). Returns
+ * 0 when the server agreed (TLS starts now), 1 when it refused (detail[cap] gets its answer, raw bytes,
+ * NUL-terminated, *ret_detail_len its length), or a negative errno when the connection ended or timed out first
+ * (-ETIMEDOUT, -ECONNRESET, -EPIPE, another errno). */
+int probe_starttls_fd(int fd, unsigned proto, const char *domain, unsigned timeout_ms, char *detail, size_t cap,
+		      uint16_t *ret_detail_len);
+
 /* Judge one attempt from the bytes it exchanged (the network-free part of probe_endpoint_run, for tests):
  * hello is what was sent, server what came back, how the connection ended (0 still open / deadline, 1 closed,
  * 2 reset). Fills result, server_version, cipher, alert and detail of *a. */

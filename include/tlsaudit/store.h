@@ -159,6 +159,8 @@ struct store_probe {
 	char detail[128]; /* raw bytes from the server or the local error, NUL-terminated */
 };
 
+/* Can probes be stored here? -EINVAL (and a message) for a schema-3 database made before the table existed. */
+int store_probe_check(struct store *s, char *err, size_t errlen);
 /* Add n attempts (copied) in one transaction (STORE_RW, no writer running). An attempt already stored
  * (same address, port, STARTTLS, time, version and sensor) is not added twice. Returns 0 or a negative errno. */
 int store_probe_add(struct store *s, const struct store_probe *p, size_t n, char *err, size_t errlen);

@@ -392,8 +392,10 @@ int cmd_probe(int argc, char **argv)
 	if (rc != EXIT_OK)
 		return rc;
 	char err[512];
-	if (store && store_open(db, STORE_RW, &r.st, err, sizeof(err)) < 0) {
+	if (store &&
+	    (store_open(db, STORE_RW, &r.st, err, sizeof(err)) < 0 || store_probe_check(r.st, err, sizeof(err)) < 0)) {
 		fprintf(stderr, "tlsaudit: %s\n", err);
+		store_close(r.st);
 		free(r.s);
 		return EXIT_DB;
 	}

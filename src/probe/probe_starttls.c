@@ -12,7 +12,10 @@
  * upgrade is a result (PROBE_UP_REFUSED with the server's answer), not an error. Every server byte is read
  * through the bounded reader.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "probe_internal.h"
@@ -352,4 +355,34 @@ enum probe_upgrade probe_starttls(struct probe_io *io, unsigned proto, const cha
 	if (proto == STARTTLS_SMTP || proto == STARTTLS_FTP || proto == STARTTLS_POP3)
 		(void)probe_io_send(io, "QUIT\r\n", 6, false, &d.err); /* leave politely */
 	return PROBE_UP_REFUSED;
+}
+
+int probe_starttls_fd(int fd, unsigned proto, const char *domain, unsigned timeout_ms, char *detail, size_t cap,
+		      uint16_t *ret_detail_len)
+{
+	struct probe_io *io = malloc(sizeof(*io));
+	enum probe_io_status st = PROBE_IO_OK;
+	int err = 0;
+	if (!io || cap == 0) {
+		free(io);
+		return -ENOMEM;
+	}
+	int fl = fcntl(fd, F_GETFL);
+	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0) {
+		free(io);
+		return -errno;
+	}
+	io->fd = fd;
+	io->client_len = io->server_len = io->server_seen = 0;
+	io->deadline = probe_now_mono() + (int64_t)timeout_ms * 1000000;
+	enum probe_upgrade up = probe_starttls(io, proto, domain, &st, &err, detail, cap, ret_detail_len);
+	free(io);
+	if (up == PROBE_UP_OK)
+		return 0;
+	if (up == PROBE_UP_REFUSED)
+		return 1;
+	return st == PROBE_IO_TIMEOUT  ? -ETIMEDOUT
+	       : st == PROBE_IO_RESET  ? -ECONNRESET
+	       : st == PROBE_IO_CLOSED ? -EPIPE
+				       : -(err ? err : EIO);
 }

@@ -263,6 +263,26 @@ out:
 	return r;
 }
 
+static bool have_table(struct store *s)
+{
+	int64_t have = 0;
+	char e[8];
+	return store_query_int(s->db, "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = 'probes'",
+			       &have, e, sizeof(e)) == 0 &&
+	       have;
+}
+
+int store_probe_check(struct store *s, char *err, size_t errlen)
+{
+	if (have_table(s))
+		return 0;
+	store_set_err(err, errlen,
+		      "%s: no probes table (a schema-3 database written by a build from before schema 3 had one):"
+		      " probe into another database",
+		      s->path);
+	return -EINVAL;
+}
+
 /* ---- reading ---- */
 
 int store_probe_foreach(struct store *s, const struct store_select *sel, store_probe_cb cb, void *ctx, char *err,
@@ -449,6 +469,10 @@ int report_load_probes(struct store *s, struct rep_data *d, char *err, size_t er
 		l.host_filter = true;
 		snprintf(l.host, sizeof(l.host), "%s", d->q.host);
 	}
+	/* a schema-3 database written before probes existed (schema 3 was not released then) has no such table:
+	 * its report simply has no probes */
+	if (!have_table(s))
+		return 0;
 	int r = store_probe_foreach(s, &sel, report_row, &l, err, errlen);
 	if (l.ret < 0)
 		r = l.ret;

@@ -380,6 +380,21 @@ rows = list(csv.reader(io.StringIO(c)))
 check(len({len(x) for x in rows}) == 1 and any(x[0] == "127.0.0.1" and x[1] == "server" and x[2] == "violation"
                                                  and "probe_accepts_old" in x[3] for x in rows), "report csv rows")
 
+if port6:
+    rep6 = json.loads(run("report", "--db", db, "--format", "json", "--host", "::1").stdout)
+    check({p["ip"] for p in rep6.get("probes", [])} == {"::1"} and len(rep6["probes"]) == 2,
+          f"report --host ::1: {[(p['ip'], p['port']) for p in rep6.get('probes', [])]}")
+# a schema-3 database from before the probes table: reports still work, probe refuses it
+old = os.path.join(tmp, "old.db")
+shutil.copy(db, old)
+con = sqlite3.connect(old)
+con.executescript("drop view probes_named; drop table probes;")
+con.close()
+r = run("report", "--db", old, "--format", "json")
+check(r.returncode == 0 and "probes" not in json.loads(r.stdout), f"report on a database without probes: {r.returncode}")
+r = run("probe", "--db", old, "127.0.0.1:1")
+check(r.returncode == 4 and b"no probes table" in r.stderr, f"probe into a database without probes: {r.returncode}")
+
 # ---- merge: idempotent, a conflicting row refused ----
 m = os.path.join(tmp, "m.db")
 r1, r2 = run("merge", m, db), run("merge", m, db)
