@@ -100,6 +100,7 @@ struct run {
 	char sensor[64];
 	uint16_t min_level;
 	bool unreachable, violation, db_failed, write_failed;
+	size_t skipped; /* attempts not made: the connection cap */
 };
 
 static bool parse_seconds(const char *opt, const char *s, unsigned *ret_ms)
@@ -199,6 +200,8 @@ static void emit(struct run *r, struct slot *sl)
 	for (size_t i = 0; i < sl->n; i++) {
 		if (sl->a[i].result == PROBE_UNREACHABLE)
 			r->unreachable = true;
+		if (sl->a[i].result == PROBE_SKIPPED)
+			r->skipped++;
 		if (sl->a[i].result == PROBE_ACCEPTED && tls_version_rank(sl->a[i].version) < r->min_level)
 			r->violation = true;
 	}
@@ -421,6 +424,10 @@ int cmd_probe(int argc, char **argv)
 	for (size_t i = 0; i < started; i++)
 		pthread_join(th[i], NULL);
 	pthread_mutex_destroy(&r.mu);
+	if (r.skipped)
+		fprintf(stderr,
+			"tlsaudit: --max-connections %" PRIu64 " reached: the rest of the targets were not probed\n",
+			maxconn);
 	store_close(r.st);
 	free(r.s);
 	if (r.write_failed) {
