@@ -117,4 +117,9 @@ int store_prune_db(sqlite3 *db, struct store_inserter *in, const struct store_pr
 		   struct store_prune_live *own, size_t n_own, struct store_prune_result *res, char *err,
 		   size_t errlen);
 
+/* probes (store_probe.c): copy the probe attempts of a foreign store into out (one transaction), counting
+ * them in ms (struct merge_stats, merge.h). */
+struct merge_stats;
+int store_probe_merge(struct store *out, struct store *in, struct merge_stats *ms, char *err, size_t errlen);
+
 #endif
