@@ -296,10 +296,14 @@ static int split_words(char **rfiles, int nr, char **words, int nw, struct read_
 int cmd_read(int argc, char **argv)
 {
 	static const struct option own[] = {
-		{"db", required_argument, NULL, OPT_DB},  {"json", no_argument, NULL, OPT_JSON},
-		{"filter", required_argument, NULL, 'f'}, {"quiet", no_argument, NULL, 'q'},
-		{"jobs", required_argument, NULL, 'j'},	  {"no-ndpi", no_argument, NULL, OPT_NO_NDPI},
-		{"read", required_argument, NULL, 'r'},	  {"count", required_argument, NULL, 'c'},
+		{"db", required_argument, NULL, OPT_DB},
+		{"json", no_argument, NULL, OPT_JSON},
+		{"filter", required_argument, NULL, 'f'},
+		{"quiet", no_argument, NULL, 'q'},
+		{"jobs", required_argument, NULL, 'j'},
+		{"no-ndpi", no_argument, NULL, OPT_NO_NDPI},
+		{"read", required_argument, NULL, 'r'},
+		{"count", required_argument, NULL, 'c'},
 		{"ndpi-every-flow", no_argument, NULL, OPT_NDPI_EVERY},
 		{"help", no_argument, NULL, 'h'},
 	};
