@@ -725,6 +725,11 @@ const struct cap_info *capfile_info(const struct capfile *cf)
 	return &cf->info;
 }
 
+uint64_t capfile_file_bytes(const struct capfile *cf)
+{
+	return capsrc_file_bytes(cf->src);
+}
+
 void capfile_free(struct capfile *cf)
 {
 	if (!cf)
