@@ -297,8 +297,9 @@ const size_t rep_n_counters = sizeof(rep_counters) / sizeof(rep_counters[0]);
 /* totals and informational counters: everything else means something was not analysed */
 static bool counter_is_info(const char *name)
 {
-	static const char *const info[] = {"frames", "frame_bytes", "tcp_packets", "not_tcp",	   "filtered_out",
-					   "flows",  "flows_tls",   "flows_idle",  "pcap_received"};
+	static const char *const info[] = {"frames",	    "frame_bytes", "tcp_packets",     "not_tcp",
+					   "filtered_out",  "flows",	   "flows_tls",	      "flows_idle",
+					   "pcap_received", "ndpi_flows",  "duplicate_frames"};
 	for (size_t i = 0; i < sizeof(info) / sizeof(info[0]); i++)
 		if (strcmp(name, info[i]) == 0)
 			return true;
