@@ -13,7 +13,7 @@ cd "$(dirname "$0")/.."
 secs=${1:-60}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(tls decode flow capture starttls cert store)
+[ ${#targets[@]} -gt 0 ] || targets=(tls decode flow capture starttls cert store probe)
 corpus=${TLSAUDIT_CORPUS:-../shared/corpus}
 if [ ! -f build-fuzz/build.ninja ]; then
 	CC=clang meson setup build-fuzz -Dfuzzing=true -Db_sanitize=address,undefined -Db_lundef=false \
@@ -36,6 +36,7 @@ dicts() {
 	starttls) echo starttls ;;
 	cert) echo cert ;;
 	store) echo store ;;
+	probe) echo tls starttls ;;
 	esac
 }
 status=0

@@ -14,6 +14,9 @@ struct merge_stats {
 	uint64_t captures_conflict; /* same identity as a capture of the output, other connections: refused */
 	uint64_t connections_added;
 	uint64_t connections_known; /* rows the output already had (same capture identity and seq) */
+	uint64_t probes_added;	    /* probe attempts copied (`tlsaudit probe`) */
+	uint64_t probes_known;	    /* attempts the output already had, identical */
+	uint64_t probes_conflict;   /* same identity (address, port, STARTTLS, time, version, sensor), other facts */
 	char conflict[1536];	    /* the first conflict in words (its capture path is the input's: raw bytes) */
 };
 
@@ -22,7 +25,8 @@ struct merge_stats {
  * and its share of the host summary. Capture identity: sha256 and analysis options when known, else (sensor,
  * path, first_ns, packets); a capture whose identity is known with other rows is a conflict (refused, counted,
  * the first described in st->conflict). Adds to *st. Returns 0 or a negative errno; -EINVAL for an input that is not a
- * tlsaudit database, has another schema version or a schema that is not exactly ours. */
+ * tlsaudit database, has another schema version or a schema that is not exactly ours.
+ * Probe attempts follow the captures, in one transaction (store_probe.c). */
 int store_merge(struct store *s, const char *in_path, struct merge_stats *st, char *err, size_t errlen);
 
 #endif

@@ -66,6 +66,7 @@ enum names_kind {
 	NAMES_ANOMALY, /* bit number -> anomaly name */
 	NAMES_RISK,    /* nDPI risk bit number -> nDPI's name */
 	NAMES_STARTTLS,
+	NAMES_PROBE_RESULT, /* enum probe_result (probe.h) */
 	NAMES_KIND_COUNT_
 };
 /* The table name of a kind in the database ("tls_versions", "cipher_suites", ...). */
@@ -90,5 +91,8 @@ const char *names_bit(enum names_kind k, unsigned bit);
 
 /* STARTTLS protocols (enum starttls_proto values): "smtp", "imap", ...; NULL for 0 (none) and unknown values. */
 const char *names_starttls(unsigned proto);
+
+/* Probe results (enum probe_result in probe.h): "accepted", "alert", ...; NULL for an unknown value. */
+const char *names_probe_result(unsigned r);
 
 #endif

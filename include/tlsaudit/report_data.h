@@ -39,6 +39,7 @@ enum {
 	REP_R_MAX_OLD_FAILED = 1u << 1, /* ... and that handshake failed (the Exchange push-notification case) */
 	REP_R_NEG_OLD = 1u << 2,	/* a version below the policy was negotiated */
 	REP_R_OFFERS_OLD = 1u << 3,	/* client: supported_versions still lists a version below the policy */
+	REP_R_PROBE_OLD = 1u << 4, /* server: a probe (`tlsaudit probe`) shows it accepts a version below the policy */
 };
 
 struct rep_query {
@@ -92,6 +93,10 @@ struct rep_host {
 	int64_t old_first_ns, old_last_ns; /* the same for connections that used or offered only an old version */
 	unsigned reasons_mask;		   /* REP_R_*, set by report_evaluate */
 	enum rep_verdict verdict;	   /* set by report_evaluate */
+	/* probes of this address (role server): the union over its probed endpoints */
+	size_t probe_endpoints;	 /* 0: never probed (in the window) */
+	uint32_t probe_accepted; /* bit i: probe_versions[i] accepted at the latest attempt (REP_PROBE_VERSIONS) */
+	int64_t probe_last_ns;	 /* the latest attempt */
 };
 
 struct rep_bucket {
@@ -114,6 +119,46 @@ struct rep_capture {
 	struct ta_stats stats;
 };
 
+/* ---- probes (`tlsaudit probe`): what a server accepts when asked, per endpoint (store_probe.c) ---- */
+
+#define REP_PROBE_VERSIONS 6 /* SSL 2.0, SSL 3.0, TLS 1.0, 1.1, 1.2, 1.3 (probe.h probe_versions) */
+
+/* The latest attempt for one version at one endpoint. */
+struct rep_probe_try {
+	bool tried;
+	uint16_t version;
+	uint8_t result; /* enum probe_result, named by names_probe_result() */
+	uint16_t server_version;
+	bool has_cipher;
+	uint16_t cipher;
+	bool hrr;
+	bool has_alert;
+	uint8_t alert_level, alert_desc, alert_sender;
+	bool has_rtt;
+	uint32_t rtt_us;
+	int64_t ts_ns;
+	uint16_t detail_len;
+	char detail[128]; /* raw bytes from the server (attacker-chosen) */
+};
+
+/* One probed endpoint: address, port, STARTTLS protocol and SNI. */
+struct rep_probe {
+	uint8_t family;
+	char ip[48];
+	uint16_t port;
+	uint8_t starttls; /* enum starttls_proto; 0 plain TLS */
+	bool has_sni;
+	uint16_t sni_len;
+	char sni[TA_MAX_SNI + 1]; /* raw bytes (chosen by whoever ran the probe, or taken from a name) */
+	char target[256];	  /* the latest target text, raw bytes */
+	char sensor[64];	  /* the sensor of the latest attempt */
+	struct rep_probe_try tries[REP_PROBE_VERSIONS]; /* index as probe_versions */
+	struct rep_probe_try failure;			/* the latest attempt that sent no hello (unreachable, ...) */
+	uint32_t accepted;				/* bit i: tries[i] accepted */
+	int64_t first_ns, last_ns;			/* the attempts shown */
+	enum rep_verdict verdict; /* set by report_evaluate: violation when a version below the policy is accepted */
+};
+
 struct rep_data {
 	struct rep_query q;
 	struct rep_host *hosts; /* ordered by family, address, role */
@@ -125,11 +170,17 @@ struct rep_data {
 	int64_t bucket_ns;
 	uint64_t connections;
 	int64_t first_ns, last_ns; /* of the selected connections (0 if none) */
+	struct rep_probe *probes;  /* ordered by family, address, port, STARTTLS, SNI */
+	size_t n_probes;
 };
 
 /* Load the report facts for query q (copied) from the store. Connections of captures still 'reading' are left
  * out. *ret is owned by the caller (report_data_free). Returns 0 or a negative errno; err gets the message. */
 int report_load(struct store *s, const struct rep_query *q, struct rep_data **ret, char *err, size_t errlen);
 void report_data_free(struct rep_data *d); /* accepts NULL */
+/* Add the probes of the query's window and host to d (report_load calls it): d->probes, and a server row
+ * (no connections) for every probed address that has none, so a probed server is judged even if no client was
+ * seen. Returns 0 or a negative errno. */
+int report_load_probes(struct store *s, struct rep_data *d, char *err, size_t errlen);
 
 #endif

@@ -19,6 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "tlsaudit/limits.h"
 #include "tlsaudit/record.h"
 #include "tlsaudit/stats.h"
 
@@ -173,5 +174,45 @@ int store_check(struct store *s, char *err, size_t errlen);
 
 /* The per-host summary of one capture, aggregated from its rows (capture_id 0: all). *ret owned by caller. */
 int store_capture_summary(struct store *s, int64_t capture_id, struct agg **ret, char *err, size_t errlen);
+
+/* ---- probes (`tlsaudit probe`, src/store/store_probe.c): what a server accepted when asked --------------- */
+
+/* One attempt: the table `probes` row (numbers as in probe.h; names come from the view `probes_named`). */
+struct store_probe {
+	int64_t ts_ns;	 /* when the attempt began, ns since 1970 UTC */
+	char sensor[64]; /* host name of the machine that probed */
+	uint16_t target_len;
+	char target[256]; /* as given on the command line (raw bytes, NUL-terminated) */
+	uint8_t family;	  /* 4 or 6 */
+	uint8_t addr[16]; /* the address probed */
+	uint16_t port;
+	uint8_t starttls; /* enum starttls_proto; 0 plain TLS */
+	bool has_sni;
+	uint16_t sni_len;
+	char sni[TA_MAX_SNI + 1]; /* raw bytes, NUL-terminated */
+	uint16_t version;	  /* offered; 0 when no hello was sent */
+	uint8_t result;		  /* enum probe_result */
+	uint16_t server_version;  /* 0 none */
+	bool has_cipher;
+	uint16_t cipher;
+	bool hello_retry_request;
+	bool has_alert;
+	uint8_t alert_level, alert_desc, alert_sender;
+	bool has_rtt;
+	uint32_t rtt_us;
+	uint16_t detail_len;
+	char detail[128]; /* raw bytes from the server or the local error, NUL-terminated */
+};
+
+/* Can probes be stored here? -EINVAL (and a message) for a schema-3 database made before the table existed. */
+int store_probe_check(struct store *s, char *err, size_t errlen);
+/* Add n attempts (copied) in one transaction (STORE_RW, no writer running). An attempt already stored
+ * (same address, port, STARTTLS, time, version and sensor) is not added twice. Returns 0 or a negative errno. */
+int store_probe_add(struct store *s, const struct store_probe *p, size_t n, char *err, size_t errlen);
+/* Visit the stored attempts, ordered by address, port, STARTTLS, SNI, version and time; p is valid for the
+ * call. sel: only attempts in its window (capture_id ignored); NULL for all. */
+typedef int (*store_probe_cb)(const struct store_probe *p, void *ctx);
+int store_probe_foreach(struct store *s, const struct store_select *sel, store_probe_cb cb, void *ctx, char *err,
+			size_t errlen);
 
 #endif

@@ -32,6 +32,7 @@ struct read_opts {
 	unsigned jobs;
 	uint64_t count; /* -c: stop each capture after this many packets (that pass the filter); 0 = all */
 	struct ta_limits lim;
+	struct progress *progress; /* the progress line (progress.h), NULL when not shown */
 };
 
 struct agg;
@@ -54,6 +55,7 @@ int cmd_read(int argc, char **argv);
 int cmd_report(int argc, char **argv); /* report.c */
 int cmd_diff(int argc, char **argv);   /* diff.c */
 int cmd_merge(int argc, char **argv);  /* merge.c */
+int cmd_probe(int argc, char **argv);  /* probe.c: which versions a server accepts when asked */
 /* report.c: "2026-11-27", "2026-11-27T12:00:00Z", "2026-11-27 12:00:00", "@UNIXSECONDS" -> ns (UTC) */
 bool cli_parse_time(const char *opt, const char *s, int64_t *ret_ns);
 int cmd_capture(int argc, char **argv); /* capture.c: live sensor */

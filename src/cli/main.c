@@ -21,6 +21,7 @@ static void usage(FILE *fp)
 	      "  report              per-host verdicts, remediation, charts (text|md|csv|json|html)\n"
 	      "  diff                before/after per host and role (two databases or two time windows)\n"
 	      "  merge OUT IN...     combine databases of several sensors, idempotently\n"
+	      "  probe TARGET...     which versions a server accepts when asked (active; only named targets)\n"
 	      "  export              stored connections out again: NDJSON, ECS JSON or a Zeek ssl.log\n"
 	      "  prune               retention: delete connections and captures older than a time\n"
 	      "  help [COMMAND]      this text, or the options of COMMAND (same as COMMAND --help)\n"
@@ -40,7 +41,7 @@ struct command {
 
 static const struct command commands[] = {
 	{"read", cmd_read},   {"capture", cmd_capture}, {"report", cmd_report}, {"diff", cmd_diff},
-	{"merge", cmd_merge}, {"export", cmd_export},	{"prune", cmd_prune},
+	{"merge", cmd_merge}, {"export", cmd_export},	{"prune", cmd_prune},	{"probe", cmd_probe},
 };
 
 static const struct command *find_command(const char *name)

@@ -18,6 +18,8 @@ static void merge_usage(FILE *fp)
 	      "missing) without duplicates: a capture is identified by its sha256, or for stdin/live captures by\n"
 	      "(sensor, path, first packet time, packets); a connection by (capture, seq). Each capture keeps its\n"
 	      "sensor, path, hash and counters, so every merged connection still says where it came from.\n"
+	      "Probe attempts (`tlsaudit probe`) are copied too, each once (identity: address, port, STARTTLS,\n"
+	      "time, version, sensor).\n"
 	      "\n"
 	      "exit status: 0 ok; 1 bad command line; 2 an input is missing or not a tlsaudit database of this\n"
 	      "schema version (the other inputs are still merged); 4 database error; 5 internal error.\n",
@@ -79,7 +81,11 @@ int cmd_merge(int argc, char **argv)
 			       " connections added, %" PRIu64 " already present\n",
 			       argv[i], ms.captures_added, ms.captures_known, ms.captures_skipped, ms.captures_conflict,
 			       ms.connections_added, ms.connections_known);
-		if (ms.captures_conflict && EXIT_INPUT > worst)
+		if (!quiet && (ms.probes_added || ms.probes_known || ms.probes_conflict))
+			printf("%s: %" PRIu64 " probe attempts added, %" PRIu64 " already present, %" PRIu64
+			       " refused (conflict)\n",
+			       argv[i], ms.probes_added, ms.probes_known, ms.probes_conflict);
+		if ((ms.captures_conflict || ms.probes_conflict) && EXIT_INPUT > worst)
 			worst = EXIT_INPUT;
 	}
 	if (store_check(st, err, sizeof(err)) < 0) {

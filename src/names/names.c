@@ -12,6 +12,7 @@
 
 #include "tlsaudit/cert.h"
 #include "tlsaudit/names.h"
+#include "tlsaudit/probe.h"
 #include "tlsaudit/record.h"
 #include "tlsaudit/starttls.h"
 #include "tlsaudit/tls.h"
@@ -945,6 +946,26 @@ const char *names_starttls(unsigned proto)
 	return proto < STARTTLS_COUNT_ ? starttls_names[proto] : NULL;
 }
 
+/* ---- probe results ------------------------------------------------------------------------------------- */
+
+static const char *const probe_result_names[PROBE_R_COUNT_] = {
+	[PROBE_ACCEPTED] = "accepted",
+	[PROBE_OTHER_VERSION] = "other_version",
+	[PROBE_ALERT] = "alert",
+	[PROBE_RESET] = "reset",
+	[PROBE_CLOSED] = "closed",
+	[PROBE_TIMEOUT] = "timeout",
+	[PROBE_NOT_TLS] = "not_tls",
+	[PROBE_STARTTLS_REFUSED] = "starttls_refused",
+	[PROBE_UNREACHABLE] = "unreachable",
+	[PROBE_SKIPPED] = "skipped",
+};
+
+const char *names_probe_result(unsigned r)
+{
+	return r < PROBE_R_COUNT_ ? probe_result_names[r] : NULL;
+}
+
 /* ---- every name of a kind (the store's name tables) --------------------------------------------------- */
 
 static const char *const kind_tables[NAMES_KIND_COUNT_] = {
@@ -958,6 +979,7 @@ static const char *const kind_tables[NAMES_KIND_COUNT_] = {
 	[NAMES_ANOMALY] = "anomalies",
 	[NAMES_RISK] = "risks",
 	[NAMES_STARTTLS] = "starttls_protocols",
+	[NAMES_PROBE_RESULT] = "probe_results",
 };
 
 const char *names_kind_table(enum names_kind k)
@@ -978,6 +1000,7 @@ static const char *const sql_fallbacks[NAMES_KIND_COUNT_] = {
 	[NAMES_ANOMALY] = "NULL",
 	[NAMES_RISK] = "NULL",
 	[NAMES_STARTTLS] = "NULL",
+	[NAMES_PROBE_RESULT] = "'unknown'",
 };
 
 const char *names_sql_fallback(enum names_kind k)
@@ -1035,6 +1058,10 @@ int names_each(enum names_kind k, int (*fn)(void *ctx, uint32_t id, const char *
 	case NAMES_STARTTLS:
 		for (uint32_t p = 1; p < STARTTLS_COUNT_ && r == 0; p++)
 			r = fn(ctx, p, starttls_names[p]);
+		return r;
+	case NAMES_PROBE_RESULT:
+		for (uint32_t p = 0; p < PROBE_R_COUNT_ && r == 0; p++)
+			r = fn(ctx, p, probe_result_names[p]);
 		return r;
 	case NAMES_KIND_COUNT_: break;
 	}

@@ -223,6 +223,8 @@ static void html_report(FILE *fp, const struct rep_data *d)
 		}
 	fputs("</tbody></table></div>\n", fp);
 
+	rep_probes_html(fp, d);
+
 	fputs("<h2>Findings</h2>\n", fp);
 	bool anyf = false;
 	for (size_t i = 0; i < d->n_hosts; i++) {
@@ -350,7 +352,9 @@ static void html_diff(FILE *fp, const struct rep_diff *d)
 		esc(fp, a);
 		fputs("</td></tr>\n", fp);
 	}
-	fputs("</tbody></table></div>\n</body></html>\n", fp);
+	fputs("</tbody></table></div>\n", fp);
+	rep_probes_diff_html(fp, d);
+	fputs("</body></html>\n", fp);
 }
 
 const struct rep_format_ops rep_fmt_html = {

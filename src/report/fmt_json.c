@@ -234,6 +234,7 @@ static void json_report(FILE *fp, const struct rep_data *d)
 		fputs("]}", fp);
 	}
 	fputs("]", fp);
+	rep_probes_json(fp, d);
 	key(fp, "timeline", &f);
 	fputc('{', fp);
 	g = true;
@@ -325,7 +326,9 @@ static void json_diff(FILE *fp, const struct rep_diff *d)
 		}
 		fputc('}', fp);
 	}
-	fputs("]}\n", fp);
+	fputs("]", fp);
+	rep_probes_diff_json(fp, d);
+	fputs("}\n", fp);
 }
 
 const struct rep_format_ops rep_fmt_json = {

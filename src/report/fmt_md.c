@@ -65,6 +65,8 @@ static void md_report(FILE *fp, const struct rep_data *d)
 			fprintf(fp, " | %s | %s |\n", t1, t2);
 		}
 
+	rep_probes_md(fp, d);
+
 	fputs("\n## Findings\n", fp);
 	bool anyf = false;
 	for (size_t i = 0; i < d->n_hosts; i++) {
@@ -166,6 +168,7 @@ static void md_diff(FILE *fp, const struct rep_diff *d)
 		esc(fp, a);
 		fputs(" |\n", fp);
 	}
+	rep_probes_diff_md(fp, d);
 }
 
 const struct rep_format_ops rep_fmt_md = {

@@ -131,6 +131,8 @@ static void text_report(FILE *fp, const struct rep_data *d)
 			if ((int)d->hosts[i].verdict == want)
 				host_block(fp, d, &d->hosts[i]);
 
+	rep_probes_text(fp, d);
+
 	fputs("\nremediation\n", fp);
 	bool any_hint = false;
 	for (size_t k = 0; k < rep_n_hints; k++) {
@@ -234,6 +236,7 @@ static void text_diff(FILE *fp, const struct rep_diff *d)
 		fprintf(fp, "; verdict %s -> %s\n", r->before ? report_verdict_name(r->before->verdict) : "-",
 			r->after ? report_verdict_name(r->after->verdict) : "-");
 	}
+	rep_probes_diff_text(fp, d);
 }
 
 const struct rep_format_ops rep_fmt_text = {

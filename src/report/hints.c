@@ -69,5 +69,27 @@ const struct rep_hint rep_hints[] = {
 				NULL,
 			},
 	},
+	{
+		.id = "server-accepts-old",
+		.role = "server",
+		.when = REP_R_PROBE_OLD,
+		.unless = REP_R_NEG_OLD,
+		.title = "A probe shows this server accepts an old version when a client asks for it, even if no"
+			 " client has used it yet: turn the old versions off on the server side.",
+		.steps =
+			{
+				"Windows (IIS, Exchange OWA/EWS, SMTP STARTTLS, IMAP/POP): " SCHANNEL
+				"\\TLS 1.0\\Server and ...\\TLS 1.1\\Server: DWORD Enabled=0 (and SSL 3.0 / SSL 2.0"
+				" likewise); keep " SCHANNEL
+				"\\TLS 1.2\\Server Enabled=1, DisabledByDefault=0; restart.",
+				"OpenSSL-based servers: nginx `ssl_protocols TLSv1.2 TLSv1.3;`, Apache `SSLProtocol "
+				"-all"
+				" +TLSv1.2 +TLSv1.3`, Postfix `smtpd_tls_protocols = >=TLSv1.2` (3.6 and later; older:"
+				" `!SSLv2, !SSLv3, !TLSv1, !TLSv1.1`), Dovecot `ssl_min_protocol = TLSv1.2`; reload "
+				"the service.",
+				"Probe again (`tlsaudit probe --db DB HOST:PORT`) and compare with `tlsaudit diff`.",
+				NULL,
+			},
+	},
 };
 const size_t rep_n_hints = sizeof(rep_hints) / sizeof(rep_hints[0]);

@@ -108,6 +108,7 @@ void report_evaluate(struct rep_data *d)
 		else
 			h->verdict = REP_OK;
 	}
+	rep_probe_evaluate(d); /* a probed server that accepts an old version: violation (fmt_probe.c) */
 }
 
 enum rep_verdict report_overall(const struct rep_data *d)
@@ -171,6 +172,10 @@ void report_host_state(const struct rep_host *h, char *buf, size_t len)
 	char lo_b[32], hi_b[32], peer[64];
 	uint16_t lo = 0, hi = 0;
 	bool client = strcmp(h->role, "client") == 0;
+	if (h->probe_endpoints && !h->connections) {
+		rep_probe_state(h, buf, len);
+		return;
+	}
 	if (h->max_negotiated) {
 		lo = h->min_negotiated;
 		hi = h->max_negotiated;
@@ -217,6 +222,10 @@ void report_host_state(const struct rep_host *h, char *buf, size_t len)
 		off += (size_t)w;
 	}
 	snprintf(buf + off, len - off, ")");
+	if (h->probe_endpoints && (off = strlen(buf)) + 2 < len) {
+		snprintf(buf + off, len - off, "; ");
+		rep_probe_state(h, buf + off + 2, len - off - 2);
+	}
 }
 
 static enum rep_change classify(const struct rep_host *b, const struct rep_host *a)
@@ -235,7 +244,8 @@ static enum rep_change classify(const struct rep_host *b, const struct rep_host 
 	/* counts differ in any two windows: compare the version part only */
 	char *pb = strchr(sb, '('), *pa = strchr(sa, '(');
 	size_t nb = pb ? (size_t)(pb - sb) : strlen(sb), na = pa ? (size_t)(pa - sa) : strlen(sa);
-	bool same = nb == na && memcmp(sb, sa, nb) == 0 && (a->failed == 0) == (b->failed == 0);
+	bool same = nb == na && memcmp(sb, sa, nb) == 0 && (a->failed == 0) == (b->failed == 0) &&
+		    a->probe_accepted == b->probe_accepted && !a->probe_endpoints == !b->probe_endpoints;
 	return same ? REP_CH_UNCHANGED : REP_CH_CHANGED;
 }
 
@@ -287,8 +297,9 @@ const size_t rep_n_counters = sizeof(rep_counters) / sizeof(rep_counters[0]);
 /* totals and informational counters: everything else means something was not analysed */
 static bool counter_is_info(const char *name)
 {
-	static const char *const info[] = {"frames", "frame_bytes", "tcp_packets", "not_tcp",	   "filtered_out",
-					   "flows",  "flows_tls",   "flows_idle",  "pcap_received"};
+	static const char *const info[] = {"frames",	    "frame_bytes", "tcp_packets",     "not_tcp",
+					   "filtered_out",  "flows",	   "flows_tls",	      "flows_idle",
+					   "pcap_received", "ndpi_flows",  "duplicate_frames"};
 	for (size_t i = 0; i < sizeof(info) / sizeof(info[0]); i++)
 		if (strcmp(name, info[i]) == 0)
 			return true;
@@ -365,7 +376,8 @@ void rep_peer_text(const struct rep_peer *p, char buf[static 64])
 		snprintf(buf, 64, v6 ? "[%s]:%u" : "%s:%u", p->ip, (unsigned)p->port);
 }
 
-const unsigned rep_reason_bits[4] = {REP_R_MAX_OLD_FAILED, REP_R_MAX_OLD, REP_R_NEG_OLD, REP_R_OFFERS_OLD};
+const unsigned rep_reason_bits[5] = {REP_R_MAX_OLD_FAILED, REP_R_MAX_OLD, REP_R_NEG_OLD, REP_R_OFFERS_OLD,
+				     REP_R_PROBE_OLD};
 
 const char *rep_reason_key(unsigned reason)
 {
@@ -374,6 +386,7 @@ const char *rep_reason_key(unsigned reason)
 	case REP_R_MAX_OLD_FAILED: return "old_hello_failed";
 	case REP_R_NEG_OLD: return "negotiated_old";
 	case REP_R_OFFERS_OLD: return "still_offers_old";
+	case REP_R_PROBE_OLD: return "probe_accepts_old";
 	}
 	return "?";
 }
@@ -410,6 +423,7 @@ void rep_reason_text(const struct rep_host *h, unsigned reason, uint16_t min_lev
 			 h->offers_old, h->offers_old == 1 ? "" : "s", h->offers_old == 1 ? "s" : "",
 			 rep_version(min_level, b));
 		break;
+	case REP_R_PROBE_OLD: rep_probe_reason_text(h, min_level, buf, len); break;
 	default: snprintf(buf, len, "?");
 	}
 }

@@ -38,7 +38,7 @@ void rep_peer_text(const struct rep_peer *p, char buf[static 64]); /* "10.0.0.5:
 /* Plain-words sentence for one reason bit of a host ("3 handshakes failed whose ClientHello offered at most
  * TLS 1.0 ..."); built only from numbers and our own names. */
 void rep_reason_text(const struct rep_host *h, unsigned reason, uint16_t min_level, char *buf, size_t len);
-extern const unsigned rep_reason_bits[4];
+extern const unsigned rep_reason_bits[5];
 const char *rep_reason_key(unsigned reason); /* "max_old", ... (JSON/CSV) */
 size_t rep_host_count(const struct rep_data *d, enum rep_verdict v);
 
@@ -56,5 +56,18 @@ void rep_cell_versions(FILE *fp, const struct rep_host *h, const struct rep_cell
 void rep_cell_reasons(FILE *fp, const struct rep_host *h, const struct rep_cell_style *st);
 void rep_cell_peers(FILE *fp, const struct rep_host *h, const struct rep_cell_style *st);
 void rep_cell_snis(FILE *fp, const struct rep_host *h, const struct rep_cell_style *st);
+
+/* ---- probes (fmt_probe.c): the "Probes" section of each format, the verdict rule for probed servers ---- */
+void rep_probe_evaluate(struct rep_data *d); /* probe verdicts; REP_R_PROBE_OLD on the probed server rows */
+void rep_probe_reason_text(const struct rep_host *h, uint16_t min_level, char *buf, size_t len);
+void rep_probe_state(const struct rep_host *h, char *buf, size_t len); /* "probed: accepts TLS 1.2, TLS 1.3" */
+void rep_probes_text(FILE *fp, const struct rep_data *d); /* each writes nothing when there are no probes */
+void rep_probes_md(FILE *fp, const struct rep_data *d);
+void rep_probes_html(FILE *fp, const struct rep_data *d);
+void rep_probes_json(FILE *fp, const struct rep_data *d); /* ,"probes":[...] */
+void rep_probes_diff_text(FILE *fp, const struct rep_diff *d);
+void rep_probes_diff_md(FILE *fp, const struct rep_diff *d);
+void rep_probes_diff_html(FILE *fp, const struct rep_diff *d);
+void rep_probes_diff_json(FILE *fp, const struct rep_diff *d);
 
 #endif

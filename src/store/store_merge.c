@@ -279,6 +279,8 @@ int store_merge(struct store *s, const char *in_path, struct merge_stats *ms, ch
 	}
 	if (r == 0 && rc != SQLITE_DONE)
 		r = store_db_err(in->db, rc, in_path, err, errlen);
+	if (r == 0)
+		r = store_probe_merge(s, in, ms, err, errlen);
 out:
 	sqlite3_finalize(st);
 	store_inserter_free(ins);

@@ -459,6 +459,8 @@ int report_load(struct store *s, const struct rep_query *q, struct rep_data **re
 		d->first_ns = d->last_ns = 0;
 		d->n_buckets = 0;
 	}
+	if ((r = report_load_probes(s, d, err, errlen)) < 0)
+		goto fail;
 	agg_free(l.agg);
 	free(l.v);
 	free(l.slot);
@@ -478,5 +480,6 @@ void report_data_free(struct rep_data *d)
 		return;
 	free(d->hosts);
 	free(d->captures);
+	free(d->probes);
 	free(d);
 }

@@ -156,6 +156,26 @@ const char *const store_sql_v3_tables[] = {
 	"CREATE TABLE host_failures ("
 	" host_id INTEGER NOT NULL REFERENCES hosts(id), role INTEGER NOT NULL, reason INTEGER NOT NULL,"
 	" connections INTEGER NOT NULL, PRIMARY KEY (host_id, role, reason)) WITHOUT ROWID;",
+	/* `tlsaudit probe`: one row per attempt (store_probe.c); numbers as in conn, named by the view */
+	"CREATE TABLE probes ("
+	" id INTEGER PRIMARY KEY,"
+	" ts_ns INTEGER NOT NULL," /* when the attempt began (wall clock) */
+	" sensor TEXT NOT NULL,"   /* host name of the machine that probed */
+	" target NOT NULL,"	   /* as given on the command line (TEXT, or BLOB when not UTF-8) */
+	" host_id INTEGER NOT NULL REFERENCES hosts(id),"
+	" port INTEGER NOT NULL,"
+	" starttls INTEGER NOT NULL," /* enum starttls_proto; 0 plain TLS */
+	" sni,"			      /* server_name sent (TEXT or BLOB); NULL none */
+	" version INTEGER NOT NULL,"  /* the one version offered; 0: no hello was sent */
+	" result INTEGER NOT NULL,"   /* enum probe_result */
+	" server_version INTEGER,"    /* the ServerHello's version; NULL none */
+	" cipher INTEGER,"	      /* the ServerHello's suite; NULL none */
+	" hello_retry_request INTEGER NOT NULL,"
+	" alert INTEGER,"  /* sender << 16 | level << 8 | description; NULL none */
+	" rtt_us INTEGER," /* hello sent -> deciding answer; NULL: none came */
+	" detail"	   /* the server's non-TLS line or upgrade answer, or the local error; NULL none */
+	");",
+	"CREATE UNIQUE INDEX probes_attempt ON probes(host_id, port, starttls, ts_ns, version, sensor);",
 	NULL,
 };
 
@@ -227,6 +247,20 @@ static const char *const views_template[] = {
 	" WHERE f.host_id = s.host_id AND f.role = s.role) AS failures,"
 	" " TS_OF("s.first_ns") " AS first_ts, " TS_OF("s.last_ns") " AS last_ts, s.first_ns, s.last_ns"
 	" FROM host_stats s JOIN hosts h ON h.id = s.host_id;",
+	"CREATE VIEW probes_named AS SELECT"
+	" p.id, " TS_OF("p.ts_ns") " AS ts, p.ts_ns, p.sensor, p.target, h.family, h.ip AS address, p.port,"
+	" (SELECT name FROM starttls_protocols WHERE id = p.starttls) AS starttls, p.sni,"
+	" CASE WHEN p.version = 0 THEN NULL ELSE " NAMED("tls_versions", "v", "p.version") " END AS version,"
+	" p.version AS version_id,"
+	" coalesce((SELECT name FROM probe_results WHERE id = p.result), 'unknown') AS result,"
+	" " NAMED("tls_versions", "v", "p.server_version") " AS server_version,"
+	" " NAMED("cipher_suites", "c", "p.cipher") " AS cipher, p.cipher AS cipher_id,"
+	" p.hello_retry_request,"
+	" " NAMED("alerts", "a", "(p.alert & 255)") " AS alert,"
+	" CASE (p.alert >> 8) & 255 WHEN 1 THEN 'warning' WHEN 2 THEN 'fatal' END AS alert_level,"
+	" CASE WHEN p.alert IS NULL THEN NULL WHEN p.alert >> 16 THEN 'server' ELSE 'client' END AS alert_sender,"
+	" p.rtt_us / 1000.0 AS rtt_ms, p.detail"
+	" FROM probes p JOIN hosts h ON h.id = p.host_id;",
 	NULL,
 };
 /* clang-format on */
