@@ -45,6 +45,10 @@ struct cap_info {
 /* Open path ("-" = stdin). Returns 0 or a negative errno-style code; err gets a
  * one-line message naming the file and what is wrong ("not a capture file", "empty file"). */
 int capfile_open(const char *path, struct capfile **ret, char *err, size_t errlen);
+/* The same for a capture held in memory: data[0..len) is borrowed until capfile_free(); name is for messages.
+ * Read on the caller's thread (no read-ahead thread) with the same parsing, decompression and hashing as a
+ * file: for the fuzz targets and tests, where a thread per input would cost more than the input. */
+int capfile_open_mem(const uint8_t *data, size_t len, const char *name, struct capfile **ret, char *err, size_t errlen);
 /* Next frame; on CAP_CUT/CAP_BAD err holds the message. */
 enum cap_status capfile_next(struct capfile *cf, struct cap_frame *fr, char *err, size_t errlen);
 const struct cap_info *capfile_info(const struct capfile *cf);

@@ -25,7 +25,7 @@
 
 #include "capsrc.h"
 
-#define CAP_BUF_SIZE	    (1u << 20)	  /* read(2) granule and initial buffer */
+#define CAP_BUF_SIZE	    (1u << 20)	  /* granule of the carry (made on the first record that spans blocks) */
 #define CAP_MAX_PCAP_RECORD (262144u * 4) /* largest pcap caplen accepted */
 #define CAP_MAX_BLOCK	    (16u << 20)	  /* largest pcapng block accepted */
 #define CAP_MAX_IFACES	    65536u	  /* pcapng interfaces per section */
@@ -589,24 +589,35 @@ static enum cap_status cap_ng_next(struct capfile *cf, struct cap_frame *fr)
 
 /* ---- public -------------------------------------------------------------------- */
 
-int capfile_open(const char *path, struct capfile **ret, char *err, size_t errlen)
+static struct capfile *cf_new(const char *name, char *err, size_t errlen)
 {
 	struct capfile *cf = calloc(1, sizeof(*cf));
 	if (!cf) {
 		if (err && errlen)
-			snprintf(err, errlen, "%s: out of memory", path);
-		return -ENOMEM;
+			snprintf(err, errlen, "%s: out of memory", name);
+		return NULL;
 	}
-	int rc = 0;
+	snprintf(cf->name, sizeof(cf->name), "%s", name);
+	return cf;
+}
+
+static int cf_start(struct capfile *cf, struct capfile **ret, char *err, size_t errlen);
+
+int capfile_open(const char *path, struct capfile **ret, char *err, size_t errlen)
+{
 	bool use_stdin = strcmp(path, "-") == 0;
-	snprintf(cf->name, sizeof(cf->name), "%s", use_stdin ? "stdin" : path);
+	struct capfile *cf = cf_new(use_stdin ? "stdin" : path, err, errlen);
+	if (!cf)
+		return -ENOMEM;
+	int rc = 0;
 	int fd = STDIN_FILENO;
 	if (!use_stdin) {
 		fd = open(path, O_RDONLY | O_CLOEXEC);
 		if (fd < 0) {
 			rc = -errno;
 			cap_msg(cf, err, errlen, "%s", strerror(-rc));
-			goto fail;
+			capfile_free(cf);
+			return rc;
 		}
 	}
 	rc = capsrc_open(fd, !use_stdin, cf->name, &cf->src);
@@ -614,16 +625,30 @@ int capfile_open(const char *path, struct capfile **ret, char *err, size_t errle
 		if (!use_stdin)
 			close(fd);
 		cap_msg(cf, err, errlen, "cannot start the reader: %s", strerror(-rc));
-		goto fail;
+		capfile_free(cf);
+		return rc;
 	}
-	cf->buf = malloc(CAP_BUF_SIZE);
-	if (!cf->buf) {
-		rc = -ENOMEM;
-		cap_msg(cf, err, errlen, "cannot allocate the reader");
-		goto fail;
-	}
-	cf->cap = CAP_BUF_SIZE;
+	return cf_start(cf, ret, err, errlen);
+}
 
+int capfile_open_mem(const uint8_t *data, size_t len, const char *name, struct capfile **ret, char *err, size_t errlen)
+{
+	struct capfile *cf = cf_new(name, err, errlen);
+	if (!cf)
+		return -ENOMEM;
+	int rc = capsrc_open_mem(data, len, cf->name, &cf->src);
+	if (rc < 0) {
+		cap_msg(cf, err, errlen, "cannot start the reader: %s", strerror(-rc));
+		capfile_free(cf);
+		return rc;
+	}
+	return cf_start(cf, ret, err, errlen);
+}
+
+/* The source is open: read the file header (pcap) or the first section header (pcapng). */
+static int cf_start(struct capfile *cf, struct capfile **ret, char *err, size_t errlen)
+{
+	int rc;
 	size_t have;
 	rc = cap_fill(cf, 4, &have);
 	if (rc < 0) {

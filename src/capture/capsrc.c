@@ -2,11 +2,16 @@
  * specification: RFC 1952 (gzip), the .xz file format 1.1.0, RFC 8878 (zstd); decoding by zlib, liblzma and
  * libzstd, never by hand.
  *
- * Design note. The reader thread fills a ring of SRC_SLOTS blocks; a plain file is read straight into the
- * blocks, a compressed one into a raw buffer and decoded into them. The consumer copies out of the block at
- * the tail; a block belongs to the reader outside [tail, head) and to the consumer inside, so the lock is
- * taken once per block. The hash covers the bytes as read from the file. The decoders' memory is capped
- * (xz and zstd window sizes) so a hostile file cannot make one allocate without bound.
+ * Design note. The reader fills a ring of SRC_SLOTS blocks; a plain file is read straight into the blocks, a
+ * compressed one into a raw buffer and decoded into them. The consumer copies out of the block at the tail; a
+ * block belongs to the reader outside [tail, head) and to the consumer inside, so the lock is taken once per
+ * block. The hash covers the bytes as read from the file. The decoders' memory is capped (xz and zstd window
+ * sizes) so a hostile file cannot make one allocate without bound.
+ *
+ * The reader is one resumable step (reader_step: read or decode until a block is published, the ring is full
+ * or the input ends), driven either by its own thread (a file: reading ahead overlaps parsing) or, for a
+ * capture held in memory (capsrc_open_mem), by the consumer itself when the ring is empty. Both run the same
+ * detection, decoding and hashing; in memory a plain capture's blocks are views of the caller's bytes.
  */
 #include "capsrc.h"
 
@@ -36,8 +41,15 @@ enum layer { L_PLAIN, L_GZIP, L_XZ, L_ZSTD };
 static const char *const layer_names[] = {NULL, "gzip", "xz", "zstd"};
 
 struct block {
-	uint8_t *data; /* SRC_BLOCK bytes, allocated on first use */
+	uint8_t *data;	     /* SRC_BLOCK bytes, allocated on first use (owned) */
+	const uint8_t *view; /* what the consumer reads: data, or the caller's bytes (in memory, plain) */
 	size_t len;
+};
+
+enum step_result {
+	R_MORE, /* published or read something: step again when more is wanted */
+	R_FULL, /* the ring is full (synchronous reader only) */
+	R_DONE, /* the end of the input, an error, or the consumer went away */
 };
 
 struct capsrc {
@@ -46,6 +58,10 @@ struct capsrc {
 	char name[256];
 	pthread_t thread;
 	bool started;
+	/* in memory (no thread): the caller's bytes, borrowed, and how far the reader has taken them */
+	const uint8_t *mem;
+	size_t mem_len, mem_pos;
+	bool sync;
 	pthread_mutex_t mu;
 	pthread_cond_t filled, drained;
 	struct block slots[SRC_SLOTS];
@@ -59,10 +75,14 @@ struct capsrc {
 	/* consumer side */
 	size_t pos; /* read offset in the block at tail */
 	/* reader side */
+	bool decided; /* the layer is known */
 	EVP_MD_CTX *md;
 	uint8_t sha[32];
-	bool sha_ok; /* guarded by mu (written before done) */
-	uint8_t *raw;
+	bool sha_ok;  /* guarded by mu (written before done) */
+	uint8_t *raw; /* compressed input: raw[raw_off..raw_len) not decoded yet */
+	size_t raw_len, raw_off;
+	uint64_t raw_base; /* file offset of raw[0] */
+	bool raw_eof;	   /* the file has no more compressed bytes */
 	z_stream zs;
 	bool zs_init, gz_member_open;
 	lzma_stream xs;
@@ -90,21 +110,26 @@ reader_fail(struct capsrc *s, int err, const char *fmt, ...)
 	pthread_mutex_unlock(&s->mu);
 }
 
-/* The block to fill next (waiting for room); NULL when the consumer went away or memory ran out. */
-static struct block *next_block(struct capsrc *s)
+/* The block to fill next, waiting for room (the thread); NULL with *full set when the ring is full (the
+ * synchronous reader: the consumer drains it first), NULL when the consumer went away or memory ran out.
+ * Its buffer is allocated when the block will hold bytes of its own (not a view of the caller's). */
+static struct block *next_block(struct capsrc *s, bool *full)
 {
+	bool view = s->mem && (!s->decided || atomic_load(&s->layer) == L_PLAIN);
 	pthread_mutex_lock(&s->mu);
-	while (s->head - s->tail >= SRC_SLOTS && !s->stop)
+	while (!s->sync && s->head - s->tail >= SRC_SLOTS && !s->stop)
 		pthread_cond_wait(&s->drained, &s->mu);
-	bool stop = s->stop;
+	*full = s->head - s->tail >= SRC_SLOTS && !s->stop;
+	bool stop = s->stop || *full;
 	struct block *b = &s->slots[s->head % SRC_SLOTS];
 	pthread_mutex_unlock(&s->mu);
 	if (stop)
 		return NULL;
-	if (!b->data && !(b->data = malloc(SRC_BLOCK))) {
+	if (!view && !b->data && !(b->data = malloc(SRC_BLOCK))) {
 		reader_fail(s, -ENOMEM, "out of memory");
 		return NULL;
 	}
+	b->view = b->data;
 	b->len = 0;
 	return b;
 }
@@ -117,17 +142,29 @@ static void publish(struct capsrc *s)
 	pthread_mutex_unlock(&s->mu);
 }
 
-/* read(2) up to n bytes; returns the count, 0 at end of file, negative errno. */
+/* Hash and count n bytes just taken from the file. */
+static long took(struct capsrc *s, const uint8_t *p, size_t n)
+{
+	if (n > 0 && EVP_DigestUpdate(s->md, p, n) != 1)
+		return -EIO;
+	atomic_fetch_add(&s->file_bytes, (uint64_t)n);
+	return (long)n;
+}
+
+/* Up to n bytes of the file into dst (read(2), or from memory); returns the count, 0 at end of file, negative
+ * errno. */
 static long read_some(struct capsrc *s, uint8_t *dst, size_t n)
 {
+	if (s->mem) {
+		size_t k = s->mem_len - s->mem_pos < n ? s->mem_len - s->mem_pos : n;
+		memcpy(dst, s->mem + s->mem_pos, k);
+		s->mem_pos += k;
+		return took(s, dst, k);
+	}
 	for (;;) {
 		ssize_t r = read(s->fd, dst, n);
-		if (r >= 0) {
-			if (r > 0 && EVP_DigestUpdate(s->md, dst, (size_t)r) != 1)
-				return -EIO;
-			atomic_fetch_add(&s->file_bytes, (uint64_t)r);
-			return (long)r;
-		}
+		if (r >= 0)
+			return took(s, dst, (size_t)r);
 		if (errno != EINTR)
 			return -errno;
 	}
@@ -227,28 +264,30 @@ static enum step decode_step(struct capsrc *s, enum layer l, const uint8_t *in, 
 	return STEP_OK;
 }
 
-/* Decode in[0..n) into blocks; n == 0 is the end of the file. Returns false when reading must stop. */
-static bool decode(struct capsrc *s, enum layer l, const uint8_t *in, size_t n)
+/* Decode the pending compressed input into blocks, then (once the file ended) flush the decoder. R_MORE:
+ * every byte taken, read more; R_FULL: the ring is full, call again after the consumer took a block. */
+static enum step_result decode_pending(struct capsrc *s, enum layer l)
 {
-	uint64_t base = atomic_load(&s->file_bytes) - n; /* file offset of in[0] */
-	bool finish = n == 0;
-	size_t off = 0;
-
 	for (;;) {
-		struct block *b = next_block(s);
+		bool finish = s->raw_off == s->raw_len;
+		if (finish && !s->raw_eof)
+			return R_MORE;
+		bool full;
+		struct block *b = next_block(s, &full);
 		if (!b)
-			return false;
+			return full ? R_FULL : R_DONE;
 		size_t used, made;
 		const char *why;
-		enum step st = decode_step(s, l, in + off, n - off, b->data, SRC_BLOCK, finish, &used, &made, &why);
-		off += used;
+		enum step st = decode_step(s, l, s->raw + s->raw_off, s->raw_len - s->raw_off, b->data, SRC_BLOCK,
+					   finish, &used, &made, &why);
+		s->raw_off += used;
 		b->len = made;
 		if (made)
 			publish(s);
 		if (st == STEP_ERROR) {
 			reader_fail(s, -EINVAL, "%s layer: corrupt data at compressed byte %llu (%s)", layer_names[l],
-				    (unsigned long long)(base + off), why);
-			return false;
+				    (unsigned long long)(s->raw_base + s->raw_off), why);
+			return R_DONE;
 		}
 		if (finish) {
 			if (made)
@@ -256,93 +295,126 @@ static bool decode(struct capsrc *s, enum layer l, const uint8_t *in, size_t n)
 			if (st != STEP_END)
 				reader_fail(s, -ENODATA,
 					    "%s layer: the compressed stream ends early (file cut at byte %llu)",
-					    layer_names[l], (unsigned long long)base);
-			return false;
+					    layer_names[l], (unsigned long long)(s->raw_base + s->raw_len));
+			return R_DONE;
 		}
-		if (made == SRC_BLOCK)
-			continue; /* more output may be waiting */
-		if (off == n)
-			return true; /* everything taken: the next read brings more */
+		if (made == SRC_BLOCK || s->raw_off == s->raw_len)
+			continue; /* more output may be waiting; or all taken: read more (or flush at the end) */
 		if (used == 0 && made == 0) {
 			reader_fail(s, -EINVAL, "%s layer: the decoder stopped at compressed byte %llu", layer_names[l],
-				    (unsigned long long)(base + off));
-			return false;
+				    (unsigned long long)(s->raw_base + s->raw_off));
+			return R_DONE;
 		}
 	}
 }
 
-static void *reader_main(void *arg)
+static void read_fail(struct capsrc *s, long r)
 {
-	struct capsrc *s = arg;
-	enum layer l = L_PLAIN;
-	bool decided = false;
+	reader_fail(s, (int)r, "read error at byte %llu: %s", (unsigned long long)atomic_load(&s->file_bytes),
+		    strerror((int)-r));
+}
 
-	for (;;) {
-		if (!decided) {
-			/* the first block decides the layer: read until a magic number can be told */
-			struct block *b = next_block(s);
-			if (!b)
-				break;
-			long r = 1;
-			while (b->len < SRC_MAGIC_BYTES && r > 0) {
-				r = read_some(s, b->data + b->len, SRC_BLOCK - b->len);
-				if (r > 0)
-					b->len += (size_t)r;
-			}
-			if (r < 0) {
-				reader_fail(s, (int)r, "read error at byte %zu: %s", b->len, strerror((int)-r));
-				break;
-			}
-			l = detect(b->data, b->len);
-			atomic_store(&s->layer, (int)l);
-			decided = true;
-			if (l == L_PLAIN) {
-				if (b->len)
-					publish(s);
-				if (r == 0)
-					break;
-				continue;
-			}
-			if (!decoder_init(s, l) || !(s->raw = malloc(SRC_BLOCK))) {
-				reader_fail(s, -ENOMEM, "%s layer: cannot start the decoder", layer_names[l]);
-				break;
-			}
-			/* the block's bytes are compressed input: decode them from the raw buffer */
-			size_t n = b->len;
-			memcpy(s->raw, b->data, n);
-			if (!decode(s, l, s->raw, n))
-				break;
-			if (r == 0) {
-				(void)decode(s, l, NULL, 0);
-				break;
-			}
-			continue;
+/* The first bytes decide the layer: read until a magic number can be told. */
+static enum step_result reader_first(struct capsrc *s)
+{
+	bool full;
+	struct block *b = next_block(s, &full);
+	if (!b)
+		return full ? R_FULL : R_DONE;
+	long r = 1;
+	if (s->mem) { /* the bytes are all here: look at them where they are */
+		b->view = s->mem;
+		b->len = s->mem_len < SRC_BLOCK ? s->mem_len : SRC_BLOCK;
+		s->mem_pos = b->len;
+		r = took(s, b->view, b->len);
+		if (r >= 0 && s->mem_pos == s->mem_len)
+			r = 0;
+	} else {
+		while (b->len < SRC_MAGIC_BYTES && r > 0) {
+			r = read_some(s, b->data + b->len, SRC_BLOCK - b->len);
+			if (r > 0)
+				b->len += (size_t)r;
 		}
-		if (l == L_PLAIN) {
-			struct block *b = next_block(s);
-			if (!b)
-				break;
-			long r = read_some(s, b->data, SRC_BLOCK);
+	}
+	if (r < 0) {
+		reader_fail(s, (int)r, "read error at byte %zu: %s", b->len, strerror((int)-r));
+		return R_DONE;
+	}
+	enum layer l = detect(b->view, b->len);
+	atomic_store(&s->layer, (int)l);
+	s->decided = true;
+	if (l == L_PLAIN) {
+		if (b->len)
+			publish(s);
+		return r == 0 ? R_DONE : R_MORE;
+	}
+	if (!decoder_init(s, l) || !(s->raw = malloc(SRC_BLOCK))) {
+		reader_fail(s, -ENOMEM, "%s layer: cannot start the decoder", layer_names[l]);
+		return R_DONE;
+	}
+	/* the block's bytes are compressed input: decode them from the raw buffer */
+	memcpy(s->raw, b->view, b->len);
+	s->raw_len = b->len;
+	s->raw_off = 0;
+	s->raw_base = 0;
+	s->raw_eof = r == 0;
+	return decode_pending(s, l);
+}
+
+/* One step of the reader. */
+static enum step_result reader_step(struct capsrc *s)
+{
+	if (!s->decided)
+		return reader_first(s);
+	enum layer l = (enum layer)atomic_load(&s->layer);
+	if (l == L_PLAIN) {
+		bool full;
+		struct block *b = next_block(s, &full);
+		if (!b)
+			return full ? R_FULL : R_DONE;
+		if (s->mem) {
+			size_t k = s->mem_len - s->mem_pos < SRC_BLOCK ? s->mem_len - s->mem_pos : SRC_BLOCK;
+			b->view = s->mem + s->mem_pos;
+			s->mem_pos += k;
+			long r = took(s, b->view, k);
 			if (r < 0) {
-				reader_fail(s, (int)r, "read error at byte %llu: %s",
-					    (unsigned long long)atomic_load(&s->file_bytes), strerror((int)-r));
-				break;
+				read_fail(s, r);
+				return R_DONE;
 			}
 			if (r == 0)
-				break;
+				return R_DONE;
 			b->len = (size_t)r;
 			publish(s);
-			continue;
+			return R_MORE;
 		}
-		long r = read_some(s, s->raw, SRC_BLOCK);
+		long r = read_some(s, b->data, SRC_BLOCK);
 		if (r < 0) {
-			reader_fail(s, (int)r, "read error at byte %llu: %s",
-				    (unsigned long long)atomic_load(&s->file_bytes), strerror((int)-r));
-			break;
+			read_fail(s, r);
+			return R_DONE;
 		}
-		if (!decode(s, l, s->raw, (size_t)r) || r == 0)
-			break;
+		if (r == 0)
+			return R_DONE;
+		b->len = (size_t)r;
+		publish(s);
+		return R_MORE;
 	}
+	if (s->raw_off < s->raw_len || s->raw_eof)
+		return decode_pending(s, l);
+	long r = read_some(s, s->raw, SRC_BLOCK);
+	if (r < 0) {
+		read_fail(s, r);
+		return R_DONE;
+	}
+	s->raw_base = atomic_load(&s->file_bytes) - (uint64_t)r;
+	s->raw_len = (size_t)r;
+	s->raw_off = 0;
+	s->raw_eof = r == 0;
+	return decode_pending(s, l);
+}
+
+/* The reader stopped: the hash is final, the consumer may see the end. */
+static void reader_finish(struct capsrc *s)
+{
 	unsigned int mdlen = 0;
 	bool ok = EVP_DigestFinal_ex(s->md, s->sha, &mdlen) == 1 && mdlen == 32;
 	pthread_mutex_lock(&s->mu);
@@ -350,18 +422,38 @@ static void *reader_main(void *arg)
 	s->done = true;
 	pthread_cond_broadcast(&s->filled);
 	pthread_mutex_unlock(&s->mu);
+}
+
+static void *reader_main(void *arg)
+{
+	struct capsrc *s = arg;
+	while (reader_step(s) != R_DONE)
+		; /* next_block waits for room: R_FULL is the synchronous reader's */
+	reader_finish(s);
 	return NULL;
+}
+
+/* The synchronous reader, on the consumer's thread: steps until a block is there or the input ended. Called
+ * with mu held and the ring empty; returns with mu held. */
+static void sync_fill(struct capsrc *s)
+{
+	while (s->tail == s->head && !s->done) {
+		pthread_mutex_unlock(&s->mu);
+		enum step_result r = reader_step(s);
+		if (r == R_DONE)
+			reader_finish(s);
+		pthread_mutex_lock(&s->mu);
+	}
 }
 
 /* ---- the consumer ---- */
 
-int capsrc_open(int fd, bool own_fd, const char *name, struct capsrc **ret)
+static struct capsrc *src_new(const char *name)
 {
 	struct capsrc *s = calloc(1, sizeof(*s));
 	if (!s)
-		return -ENOMEM;
-	s->fd = fd;
-	s->own_fd = own_fd;
+		return NULL;
+	s->fd = -1;
 	snprintf(s->name, sizeof(s->name), "%s", name);
 	pthread_mutex_init(&s->mu, NULL);
 	pthread_cond_init(&s->filled, NULL);
@@ -369,9 +461,20 @@ int capsrc_open(int fd, bool own_fd, const char *name, struct capsrc **ret)
 	s->md = EVP_MD_CTX_new();
 	if (!s->md || EVP_DigestInit_ex(s->md, EVP_sha256(), NULL) != 1) {
 		capsrc_free(s);
-		return -ENOMEM;
+		return NULL;
 	}
+	return s;
+}
+
+int capsrc_open(int fd, bool own_fd, const char *name, struct capsrc **ret)
+{
+	struct capsrc *s = src_new(name);
+	if (!s)
+		return -ENOMEM;
+	s->fd = fd;
+	s->own_fd = own_fd;
 	if (pthread_create(&s->thread, NULL, reader_main, s) != 0) {
+		s->own_fd = false; /* the caller still owns fd on failure */
 		capsrc_free(s);
 		return -EAGAIN;
 	}
@@ -380,11 +483,32 @@ int capsrc_open(int fd, bool own_fd, const char *name, struct capsrc **ret)
 	return 0;
 }
 
+int capsrc_open_mem(const uint8_t *data, size_t len, const char *name, struct capsrc **ret)
+{
+	static const uint8_t empty[1];
+	struct capsrc *s = src_new(name);
+	if (!s)
+		return -ENOMEM;
+	s->mem = data ? data : empty;
+	s->mem_len = data ? len : 0;
+	s->sync = true;
+	*ret = s;
+	return 0;
+}
+
+/* Wait until a block is there or the reader is done (mu held). */
+static void wait_filled(struct capsrc *s)
+{
+	if (s->sync)
+		sync_fill(s);
+	while (s->tail == s->head && !s->done)
+		pthread_cond_wait(&s->filled, &s->mu);
+}
+
 long capsrc_acquire(struct capsrc *s, const uint8_t **ret, char *err, size_t errlen)
 {
 	pthread_mutex_lock(&s->mu);
-	while (s->tail == s->head && !s->done)
-		pthread_cond_wait(&s->filled, &s->mu);
+	wait_filled(s);
 	if (s->tail == s->head) {
 		int e = s->err;
 		if (e && err && errlen)
@@ -395,7 +519,7 @@ long capsrc_acquire(struct capsrc *s, const uint8_t **ret, char *err, size_t err
 	}
 	const struct block *b = &s->slots[s->tail % SRC_SLOTS];
 	pthread_mutex_unlock(&s->mu);
-	*ret = b->data;
+	*ret = b->view;
 	return (long)b->len;
 }
 
@@ -415,8 +539,7 @@ long capsrc_read(struct capsrc *s, uint8_t *dst, size_t n, char *err, size_t err
 	size_t got = 0;
 	while (got < n) {
 		pthread_mutex_lock(&s->mu);
-		while (s->tail == s->head && !s->done)
-			pthread_cond_wait(&s->filled, &s->mu);
+		wait_filled(s);
 		if (s->tail == s->head) { /* done, nothing left */
 			int e = s->err;
 			if (e && got == 0 && err && errlen)
@@ -427,7 +550,7 @@ long capsrc_read(struct capsrc *s, uint8_t *dst, size_t n, char *err, size_t err
 		struct block *b = &s->slots[s->tail % SRC_SLOTS];
 		pthread_mutex_unlock(&s->mu);
 		size_t k = b->len - s->pos < n - got ? b->len - s->pos : n - got;
-		memcpy(dst + got, b->data + s->pos, k);
+		memcpy(dst + got, b->view + s->pos, k);
 		got += k;
 		s->pos += k;
 		if (s->pos == b->len) {

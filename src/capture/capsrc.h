@@ -4,7 +4,8 @@
  * every byte as given (SHA-256: the capture's identity stays that of the file, compressed or not) and, when
  * the first bytes are a gzip, xz or zstd stream, decompresses it. capsrc_read() hands the (decompressed)
  * bytes out in order on the caller's thread. Memory is bounded: a few blocks in flight, whatever the file
- * holds. One consumer; capsrc_free() stops the thread wherever it is.
+ * holds. One consumer; capsrc_free() stops the thread wherever it is. capsrc_open_mem() does the same for
+ * bytes in memory without a thread: the reader runs on the consumer's thread when it asks for bytes.
  */
 #ifndef TLSAUDIT_CAPSRC_H
 #define TLSAUDIT_CAPSRC_H
@@ -17,6 +18,9 @@ struct capsrc;
 
 /* fd is read (and closed by capsrc_free when own_fd). name is for messages. Returns 0 or -ENOMEM/-EAGAIN. */
 int capsrc_open(int fd, bool own_fd, const char *name, struct capsrc **ret);
+/* data[0..len) (borrowed until capsrc_free), read synchronously: the same layers, decoding and hash. Returns 0
+ * or -ENOMEM. */
+int capsrc_open_mem(const uint8_t *data, size_t len, const char *name, struct capsrc **ret);
 /* Up to n bytes into dst, waiting for the reader. Returns the count (0 = end of the stream), or a negative
  * errno with err set ("read error: ...", "gzip layer: corrupt data at compressed byte 1234"). */
 long capsrc_read(struct capsrc *s, uint8_t *dst, size_t n, char *err, size_t errlen);

@@ -13,6 +13,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <lzma.h>
+#include <zlib.h>
+#include <zstd.h>
+
 #include "../check.h"
 
 static const char *corpus;
@@ -845,16 +849,136 @@ static void test_pcapng_timestamps(void)
 	free(body.d);
 }
 
+/* ---- a capture in memory reads as the same file ---- */
+
+/* gzip (RFC 1952), xz and zstd of b, made with the libraries the reader decodes with */
+static struct buf compress_buf(const struct buf *b, const char *how)
+{
+	struct buf o = {0};
+	size_t cap = b->n + b->n / 2 + 1024;
+	o.d = malloc(cap);
+	if (!o.d)
+		abort();
+	o.cap = cap;
+	if (strcmp(how, "gzip") == 0) {
+		z_stream z;
+		memset(&z, 0, sizeof(z));
+		if (deflateInit2(&z, 6, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+			abort();
+		z.next_in = b->d;
+		z.avail_in = (uInt)b->n;
+		z.next_out = o.d;
+		z.avail_out = (uInt)cap;
+		if (deflate(&z, Z_FINISH) != Z_STREAM_END)
+			abort();
+		o.n = cap - z.avail_out;
+		deflateEnd(&z);
+	} else if (strcmp(how, "xz") == 0) {
+		size_t pos = 0;
+		if (lzma_easy_buffer_encode(6, LZMA_CHECK_CRC64, NULL, b->d, b->n, o.d, &pos, cap) != LZMA_OK)
+			abort();
+		o.n = pos;
+	} else {
+		size_t r = ZSTD_compress(o.d, cap, b->d, b->n, 3);
+		if (ZSTD_isError(r))
+			abort();
+		o.n = r;
+	}
+	return o;
+}
+
+static void same_summary(const struct summary *a, const struct summary *b, const char *what, size_t cut)
+{
+	bool same = a->end == b->end && a->frames == b->frames && a->tcp == b->tcp && a->first_ts == b->first_ts &&
+		    a->last_ts == b->last_ts && a->info.bytes_read == b->info.bytes_read &&
+		    a->info.sha256_valid == b->info.sha256_valid && memcmp(a->info.sha256, b->info.sha256, 32) == 0 &&
+		    strcmp(a->info.compression, b->info.compression) == 0 &&
+		    memcmp(a->offsets, b->offsets, sizeof(a->offsets)) == 0;
+	/* messages name the source: the file's path, or the name given to capfile_open_mem */
+	const char *ea = strchr(a->err, ':'), *eb = strchr(b->err, ':');
+	same = same && (ea ? eb && strcmp(ea, eb) == 0 : !eb);
+	CHECK(same);
+	if (!same)
+		fprintf(stderr, "  %s cut at %zu: file %d/%u frames/%s, memory %d/%u frames/%s\n", what, cut, a->end,
+			a->frames, a->err, b->end, b->frames, b->err);
+}
+
+/* open result and summary of bytes d[0..n) read from a file and from memory */
+static void mem_vs_file(const uint8_t *d, size_t n, const char *what, size_t cut)
+{
+	char errf[512] = "", errm[512] = "";
+	struct summary sf, sm;
+	memset(&sm, 0, sizeof(sm));
+	const char *p = write_tmp(d, n);
+	int rf = read_capture(p, &sf, errf, sizeof(errf));
+	unlink(p);
+	struct capfile *cf;
+	int rm = capfile_open_mem(d, n, p, &cf, errm, sizeof(errm));
+	if (rm == 0) {
+		summarize(cf, &sm);
+		capfile_free(cf);
+	}
+	CHECK_EQ(rm, rf);
+	if (rf < 0) {
+		CHECK(strcmp(errf, errm) == 0);
+		if (strcmp(errf, errm) != 0)
+			fprintf(stderr, "  %s cut at %zu: '%s' vs '%s'\n", what, cut, errf, errm);
+		return;
+	}
+	same_summary(&sf, &sm, what, cut);
+}
+
+/* capfile_open_mem runs the same detection, decompression, hashing and parsing as capfile_open: a sample, its
+ * gzip, xz and zstd forms, every cut of them (a step through the larger ones), and a capture over 1 MiB whose
+ * records span the source's blocks */
+static void test_mem_matches_file(const char *samples)
+{
+	char path[4096];
+	snprintf(path, sizeof(path), "%s/tls12-sni.pcap", samples);
+	struct buf plain = read_whole(path);
+	static const char *const how[] = {"plain", "gzip", "xz", "zstd"};
+	for (size_t h = 0; h < sizeof(how) / sizeof(how[0]); h++) {
+		struct buf c = h == 0 ? plain : compress_buf(&plain, how[h]);
+		size_t step = c.n > 2000 ? 7 : 1;
+		for (size_t k = 0; k <= c.n; k += step)
+			mem_vs_file(c.d, k, how[h], k);
+		mem_vs_file(c.d, c.n, how[h], c.n);
+		if (h)
+			free(c.d);
+	}
+	/* over 1 MiB: the records of the sample repeated (times moved on), so blocks end inside records */
+	struct buf big = {0};
+	buf_put(&big, plain.d, 24);
+	while (big.n < (3u << 20) / 2)
+		buf_put(&big, plain.d + 24, plain.n - 24);
+	mem_vs_file(big.d, big.n, "1.5 MiB", big.n);
+	struct buf bigz = compress_buf(&big, "zstd");
+	mem_vs_file(bigz.d, bigz.n, "1.5 MiB zstd", bigz.n);
+	struct summary s;
+	struct capfile *cf;
+	char err[512];
+	memset(&s, 0, sizeof(s));
+	CHECK_EQ(capfile_open_mem(big.d, big.n, "big", &cf, err, sizeof(err)), 0);
+	summarize(cf, &s);
+	capfile_free(cf);
+	CHECK_EQ(s.end, CAP_EOF);
+	CHECK_EQ(s.info.bytes_read, big.n);
+	free(bigz.d);
+	free(big.d);
+	free(plain.d);
+}
+
 int main(int argc, char **argv)
 {
-	if (argc < 2) {
-		fprintf(stderr, "%s:%d: usage: test_capfile CORPUS_DIR\n", __FILE__, __LINE__);
+	if (argc < 3) {
+		fprintf(stderr, "%s:%d: usage: test_capfile CORPUS_DIR SAMPLES_DIR\n", __FILE__, __LINE__);
 		return 1;
 	}
 	corpus = argv[1];
-	/* built in the test */
+	/* built in the test, or from samples/ */
 	test_bad_files();
 	test_pcapng_timestamps();
+	test_mem_matches_file(argv[2]);
 	struct stat st;
 	if (stat(corpus_file("arkime__mysql-tls.pcap"), &st) != 0) {
 		printf("SKIP: the tests on real captures (and the pcap/pcapng files built from their frames) need the "

@@ -575,7 +575,7 @@ def item12():
     nowhere = os.path.join(WORK, "no-corpus")
     for prog, args in (("tls/test_tls", [nowhere]), ("flow/test_flow", [nowhere, SAMPLES]),
                        ("fingerprint/test_fingerprint", [nowhere]), ("starttls/test_starttls", [nowhere + "/pcaps"]),
-                       ("capture/test_capfile", [nowhere]), ("capture/test_capfilter", [nowhere]),
+                       ("capture/test_capfile", [nowhere, SAMPLES]), ("capture/test_capfilter", [nowhere]),
                        ("classify/test_classify", [nowhere + "/pcaps"])):
         r = subprocess.run([os.path.join(BUILD, "tests", prog), *args], capture_output=True, text=True, timeout=300)
         check(r.returncode == 0 and "SKIP: " in r.stdout and nowhere in r.stdout,
