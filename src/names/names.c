@@ -7,6 +7,7 @@
  * tests/names checks the two agree for every value). Nothing here allocates or depends on another stage's
  * code: the bit tables take their masks from the stages' headers.
  */
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -463,12 +464,9 @@ const char *names_cipher(uint16_t id, char buf[static NAMES_BUF])
 	return buf;
 }
 
-uint32_t names_cipher_flags(uint16_t id)
+static uint32_t cipher_flags_of(const char *n)
 {
-	const char *n = names_cipher_known(id);
 	uint32_t f = 0;
-	if (!n)
-		return 0;
 	size_t len = strlen(n);
 	if (strstr(n, "_RC4_"))
 		f |= NAMES_CIPHER_RC4;
@@ -487,6 +485,33 @@ uint32_t names_cipher_flags(uint16_t id)
 	if (len > 4 && strcmp(n + len - 4, "_MD5") == 0)
 		f |= NAMES_CIPHER_MD5;
 	return f;
+}
+
+/* each named suite's flags, read from its name once (0: not yet; else CIPHER_FLAGS_KNOWN | flags): a hello
+ * offers dozens of suites, so the name is not searched again for each */
+#define CIPHER_FLAGS_KNOWN 0x100u
+static _Atomic uint16_t cipher_flags_memo[N_ELEMS(cipher_names)];
+_Static_assert(NAMES_CIPHER_MD5 < CIPHER_FLAGS_KNOWN, "the flags fit below the marker");
+
+uint32_t names_cipher_flags(uint16_t id)
+{
+	size_t lo = 0, hi = N_ELEMS(cipher_names);
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (cipher_names[mid].id == id) {
+			uint16_t v = atomic_load_explicit(&cipher_flags_memo[mid], memory_order_relaxed);
+			if (!v) {
+				v = (uint16_t)(CIPHER_FLAGS_KNOWN | cipher_flags_of(cipher_names[mid].name));
+				atomic_store_explicit(&cipher_flags_memo[mid], v, memory_order_relaxed);
+			}
+			return v & ~CIPHER_FLAGS_KNOWN;
+		}
+		if (cipher_names[mid].id < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return 0;
 }
 
 /* draft-hickman-netscape-ssl-00 appendix A: the seven SSLv2 CIPHER-KIND values, named as Wireshark's

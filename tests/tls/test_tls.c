@@ -256,6 +256,31 @@ static void test_reader(void)
 
 /* ---- names ---- */
 
+/* the strength flags read from IANA suite names (TLS Cipher Suites registry), asked twice (the second answer is
+ * remembered) */
+static void test_cipher_flags(void)
+{
+	static const struct {
+		uint16_t id;
+		uint32_t want;
+	} cases[] = {
+		{0x0000, NAMES_CIPHER_NULL}, /* TLS_NULL_WITH_NULL_NULL */
+		{0x0003,
+		 NAMES_CIPHER_EXPORT | NAMES_CIPHER_RC4 | NAMES_CIPHER_MD5}, /* TLS_RSA_EXPORT_WITH_RC4_40_MD5 */
+		{0x0004, NAMES_CIPHER_RC4 | NAMES_CIPHER_MD5},		     /* TLS_RSA_WITH_RC4_128_MD5 */
+		{0x000A, NAMES_CIPHER_3DES | NAMES_CIPHER_CBC_SHA1},	     /* TLS_RSA_WITH_3DES_EDE_CBC_SHA */
+		{0x0009, NAMES_CIPHER_DES | NAMES_CIPHER_CBC_SHA1},	     /* TLS_RSA_WITH_DES_CBC_SHA */
+		{0x0034, NAMES_CIPHER_ANON | NAMES_CIPHER_CBC_SHA1},	     /* TLS_DH_anon_WITH_AES_128_CBC_SHA */
+		{0x002F, NAMES_CIPHER_CBC_SHA1},			     /* TLS_RSA_WITH_AES_128_CBC_SHA */
+		{0xC02F, 0},						     /* ECDHE_RSA_WITH_AES_128_GCM_SHA256 */
+		{0x1301, 0},						     /* TLS_AES_128_GCM_SHA256 */
+		{0xFFFF, 0},						     /* unnamed */
+	};
+	for (int pass = 0; pass < 2; pass++)
+		for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+			CHECK_EQ(names_cipher_flags(cases[i].id), cases[i].want);
+}
+
 static void test_names(void)
 {
 	static const struct {
@@ -1229,6 +1254,7 @@ int main(int argc, char **argv)
 	/* what needs no capture */
 	test_reader();
 	test_names();
+	test_cipher_flags();
 	test_client_max_version();
 	const size_t n_fx = sizeof(fx_all) / sizeof(fx_all[0]);
 	if (!have_corpus) {
