@@ -180,7 +180,20 @@ static void cert_md_init(void)
 
 static enum cert_status cert_parse_der(const uint8_t *der, size_t len, const uint8_t sha[32], struct cert_info *out);
 
-/* Servers send the same leaf to every client: the caller (the pipeline's dict) parses each distinct DER once. */
+/* Servers send the same leaf to every client and into every pipeline (each file of `read -j`, each input of the
+ * fuzz targets): the pipeline's dict parses each distinct DER once per pipeline, and the last certificates
+ * parsed in this process are remembered by SHA-256 (direct-mapped on its first byte), so OpenSSL decodes a DER
+ * once while it keeps its slot. cert_parse is a function of the bytes alone, so a remembered answer is the
+ * answer. */
+#define CERT_MEMO_SLOTS 32
+struct cert_memo {
+	bool used;
+	enum cert_status st;
+	struct cert_info info; /* info.sha256 is the key, also for a DER that did not decode */
+};
+static struct cert_memo cert_memo[CERT_MEMO_SLOTS];
+static pthread_mutex_t cert_memo_mu = PTHREAD_MUTEX_INITIALIZER;
+
 enum cert_status cert_parse(const uint8_t *der, size_t len, struct cert_info *out)
 {
 	memset(out, 0, sizeof(*out));
@@ -191,7 +204,29 @@ enum cert_status cert_parse(const uint8_t *der, size_t len, struct cert_info *ou
 	unsigned int dlen = 0;
 	if (!cert_sha256_md || EVP_Digest(der, len, sha, &dlen, cert_sha256_md, NULL) != 1 || dlen != sizeof(sha))
 		return CERT_E_NOMEM;
-	return cert_parse_der(der, len, sha, out);
+	struct cert_memo *m = &cert_memo[sha[0] % CERT_MEMO_SLOTS];
+	pthread_mutex_lock(&cert_memo_mu);
+	if (m->used && memcmp(m->info.sha256, sha, sizeof(sha)) == 0) {
+		enum cert_status st = m->st;
+		if (st == CERT_OK)
+			*out = m->info;
+		pthread_mutex_unlock(&cert_memo_mu);
+		return st;
+	}
+	pthread_mutex_unlock(&cert_memo_mu);
+	enum cert_status st = cert_parse_der(der, len, sha, out);
+	if (st == CERT_OK || st == CERT_E_DECODE) {
+		pthread_mutex_lock(&cert_memo_mu);
+		m->used = true;
+		m->st = st;
+		if (st == CERT_OK)
+			m->info = *out;
+		else
+			memset(&m->info, 0, sizeof(m->info));
+		memcpy(m->info.sha256, sha, sizeof(sha));
+		pthread_mutex_unlock(&cert_memo_mu);
+	}
+	return st;
 }
 
 static enum cert_status cert_parse_der(const uint8_t *der, size_t len, const uint8_t sha[32], struct cert_info *out)

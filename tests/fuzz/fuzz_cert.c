@@ -18,7 +18,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	if (size)
 		memcpy(der, data, size);
-	if (cert_parse(der, size, &ci) == CERT_OK) {
+	enum cert_status st = cert_parse(der, size, &ci);
+	/* the same bytes again (now remembered by the process): the same answer */
+	static struct cert_info again;
+	if (cert_parse(der, size, &again) != st || memcmp(&again, &ci, sizeof(ci)) != 0)
+		abort();
+	if (st == CERT_OK) {
 		/* the packed SAN list must stay inside its own bytes */
 		size_t off = 0;
 		for (unsigned i = 0; i < ci.n_sans; i++) {
