@@ -28,5 +28,7 @@ struct merge_stats {
  * tlsaudit database, has another schema version or a schema that is not exactly ours.
  * Probe attempts follow the captures, in one transaction (store_probe.c). */
 int store_merge(struct store *s, const char *in_path, struct merge_stats *st, char *err, size_t errlen);
+/* The same from an input already open as STORE_FOREIGN (borrowed; its path names it in messages). */
+int store_merge_from(struct store *s, struct store *in, struct merge_stats *st, char *err, size_t errlen);
 
 #endif

@@ -213,8 +213,6 @@ fail:
 int store_merge(struct store *s, const char *in_path, struct merge_stats *ms, char *err, size_t errlen)
 {
 	struct store *in = NULL;
-	struct store_inserter *ins = NULL;
-	sqlite3_stmt *st = NULL;
 	int r;
 
 	struct stat a, b;
@@ -226,6 +224,22 @@ int store_merge(struct store *s, const char *in_path, struct merge_stats *ms, ch
 	}
 	if ((r = store_open(in_path, STORE_FOREIGN, &in, err, errlen)) < 0)
 		return r == -ENOENT || r == -EINVAL || r == -ELOOP ? -EINVAL : r;
+	r = store_merge_from(s, in, ms, err, errlen);
+	store_close(in);
+	return r;
+}
+
+int store_merge_from(struct store *s, struct store *in, struct merge_stats *ms, char *err, size_t errlen)
+{
+	struct store_inserter *ins = NULL;
+	sqlite3_stmt *st = NULL;
+	const char *in_path = in->path;
+	int r;
+
+	if (in->mode != STORE_FOREIGN) {
+		store_set_err(err, errlen, "%s: a merge input is opened as a foreign database", in_path);
+		return -EINVAL;
+	}
 	if ((r = store_inserter_new(s->db, &ins, err, errlen)) < 0)
 		goto out;
 	int rc = sqlite3_prepare_v2(in->db, sql_in_captures, -1, &st, NULL);
@@ -259,12 +273,14 @@ int store_merge(struct store *s, const char *in_path, struct merge_stats *ms, ch
 			ms->captures_known++;
 			ms->connections_known += d.n;
 		} else if (same) {
-			if (!ms->captures_conflict)
-				snprintf(ms->conflict, sizeof(ms->conflict),
-					 "%s: capture %" PRId64 " (%s) has the identity of capture %" PRId64
-					 " of the output but other connections (%" PRIu64 " against %" PRIu64
-					 "): not merged",
-					 in_path, ic->id, ic->c.path, same, d.n, same_n);
+			/* the paths are long at worst: a cut message still says which capture */
+			if (!ms->captures_conflict &&
+			    snprintf(ms->conflict, sizeof(ms->conflict),
+				     "%s: capture %" PRId64 " (%s) has the identity of capture %" PRId64
+				     " of the output but other connections (%" PRIu64 " against %" PRIu64
+				     "): not merged",
+				     in_path, ic->id, ic->c.path, same, d.n, same_n) >= (int)sizeof(ms->conflict))
+				ms->conflict[sizeof(ms->conflict) - 2] = '.';
 			ms->captures_conflict++;
 		} else {
 			uint64_t rows = 0;
@@ -284,6 +300,5 @@ int store_merge(struct store *s, const char *in_path, struct merge_stats *ms, ch
 out:
 	sqlite3_finalize(st);
 	store_inserter_free(ins);
-	store_close(in);
 	return r;
 }
