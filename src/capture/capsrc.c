@@ -372,22 +372,15 @@ static enum step_result reader_step(struct capsrc *s)
 		struct block *b = next_block(s, &full);
 		if (!b)
 			return full ? R_FULL : R_DONE;
-		if (s->mem) {
+		long r;
+		if (s->mem) { /* a view of the caller's bytes, not a copy */
 			size_t k = s->mem_len - s->mem_pos < SRC_BLOCK ? s->mem_len - s->mem_pos : SRC_BLOCK;
 			b->view = s->mem + s->mem_pos;
 			s->mem_pos += k;
-			long r = took(s, b->view, k);
-			if (r < 0) {
-				read_fail(s, r);
-				return R_DONE;
-			}
-			if (r == 0)
-				return R_DONE;
-			b->len = (size_t)r;
-			publish(s);
-			return R_MORE;
+			r = took(s, b->view, k);
+		} else {
+			r = read_some(s, b->data, SRC_BLOCK);
 		}
-		long r = read_some(s, b->data, SRC_BLOCK);
 		if (r < 0) {
 			read_fail(s, r);
 			return R_DONE;
