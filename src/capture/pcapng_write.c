@@ -109,7 +109,7 @@ static int write_idb(struct pcapng_writer *w, uint32_t linktype)
 
 static int open_file(struct pcapng_writer *w, char *err, size_t errlen)
 {
-	int fd = open(w->path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+	int fd = open(w->path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0640); /* a link is refused */
 	if (fd < 0) {
 		int e = errno;
 		set_err(err, errlen, "cannot create evidence file", w->path, e);

@@ -202,7 +202,7 @@ static int drop_privileges(const struct capture_opts *o, char *who, size_t whole
 /* stderr goes to path (appended); called again on SIGHUP after logrotate moved it. */
 static int log_reopen(const char *path)
 {
-	int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+	int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0640); /* a link is refused */
 	if (fd < 0)
 		return -errno;
 	fflush(stderr);

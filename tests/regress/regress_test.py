@@ -400,6 +400,17 @@ def item09():
         r = run(*args)
         check(r.returncode == code and b"symbolic link" in r.stderr and not os.path.exists("nowhere/target.db"),
               f"{' '.join(args[:2])}: dangling --db refused ({r.returncode} {r.stderr!r})")
+    # the live sensor's evidence file and log: a dangling link is refused, its target never made
+    for opt in ("-w", "--log"):
+        link = "dangling" + opt.strip("-")
+        os.symlink(os.path.join(WORK, "nowhere", link + ".target"), link)
+        r = run("capture", "-i", "lo", "--duration", "1", "--no-drop-privileges", "-q", "--db", "c.db", opt, link,
+                timeout=30)
+        if r.returncode == 6 or b"lo:" in r.stderr:
+            print(f"note: no capture on lo here: capture {opt} not checked ({r.stderr[-120:]!r})")
+            continue
+        check(r.returncode == 2 and b"symbolic link" in r.stderr and not os.listdir("nowhere"),
+              f"capture {opt} to a dangling link refused ({r.returncode} {r.stderr!r})")
     os.symlink(os.path.join(WORK, "j.db"), "link-to-real.db")
     r = run("read", "--db", "link-to-real.db", os.path.join(SAMPLES, "tls13.pcap"))
     check(r.returncode == 4 and b"symbolic link" in r.stderr, "a symbolic link to a real database is refused too")
