@@ -73,7 +73,7 @@ static void head(FILE *fp, const char *title)
 	      fp);
 	fputs(".legend span{display:inline-block;margin-right:12px;font-size:.85em}.legend i{display:inline-block;"
 	      "width:12px;height:12px;vertical-align:-1px;margin-right:4px}\n"
-	      ".bars{margin:.5em 0}.row{display:grid;grid-template-columns:minmax(9em,17em) 1fr 4em;gap:8px;"
+	      ".bars{margin:.5em 0}.row{display:grid;grid-template-columns:minmax(10em,26em) 1fr 4em;gap:8px;"
 	      "align-items:center;margin:2px 0;font-size:.85em}.row .l{overflow-wrap:anywhere;text-align:right}"
 	      ".bar{display:flex;height:16px;background:#fafafa}.bar i{display:block;height:100%;min-width:2px;"
 	      "-webkit-print-color-adjust:exact;print-color-adjust:exact}\n"
@@ -102,9 +102,9 @@ static void head(FILE *fp, const char *title)
 	      "td.sni{min-width:8em}h2{break-after:avoid}tr,.row,pre,li,section.hint{break-inside:avoid}"
 	      ".verdict{color:#000;border:2px solid #000;background:none!important}pre{white-space:pre-wrap;"
 	      "font-size:7pt}.row{grid-template-columns:14em 1fr 3em}"
-	      "#hosts{table-layout:fixed}#hosts td{overflow-wrap:anywhere}#hosts th:nth-child(1){width:13%}"
-	      "#hosts th:nth-child(2){width:7%}#hosts th:nth-child(3){width:8%}#hosts th:nth-child(4){width:10%}"
-	      "#hosts th:nth-child(5){width:14%}#hosts th:nth-child(6){width:10%}#hosts th:nth-child(7){width:14%}"
+	      "#hosts{table-layout:fixed}#hosts td{overflow-wrap:break-word}#hosts th:nth-child(1){width:12%}"
+	      "#hosts th:nth-child(2){width:7%}#hosts th:nth-child(3){width:9%}#hosts th:nth-child(4){width:9%}"
+	      "#hosts th:nth-child(5){width:13%}#hosts th:nth-child(6){width:12%}#hosts th:nth-child(7){width:14%}"
 	      "#hosts th:nth-child(8){width:15%}#hosts th:nth-child(9){width:9%}}\n"
 	      "</style></head><body>\n",
 	      fp);
@@ -243,7 +243,7 @@ static void chart_hosts(FILE *fp, const struct rep_data *d, const struct rep_ren
 	for (size_t i = 0; i < n; i++)
 		if (rep_ranked(d, i)->connections > max)
 			max = rep_ranked(d, i)->connections;
-	fputs("<section id=\"chart\"><h2>Host roles, worst first</h2>\n", fp);
+	fputs("<section id=\"chart\"><h2>The worst host roles: connections by version and outcome</h2>\n", fp);
 	legend(fp);
 	fputs("<div class=\"bars\" id=\"chart-hosts\">\n", fp);
 	for (size_t i = 0; i < n; i++) {
@@ -364,7 +364,7 @@ static void hosts_table(FILE *fp, const struct rep_data *d, const struct rep_ren
 {
 	char a[32], b[32], t1[64], t2[64];
 	size_t n = d->n_hosts < r->top ? d->n_hosts : r->top;
-	fprintf(fp, "<h2 id=\"hosts-h\">Host roles, worst first</h2>\n");
+	fprintf(fp, "<h2 id=\"hosts-h\">Host roles in detail, worst first</h2>\n");
 	if (n < d->n_hosts)
 		fprintf(fp,
 			"<p>The %zu worst of %zu; <code>--top N</code> shows more, <code>--format csv</code> lists all"

@@ -110,6 +110,7 @@ enum rep_group_kind { REP_GROUP_NET, REP_GROUP_DOMAIN };
 struct rep_group {
 	char key[TA_MAX_SNI + 1]; /* "10.0.5.0/24"; a domain's raw bytes */
 	uint16_t key_len;
+	uint8_t family, addr[16]; /* networks: the prefix, for numeric order */
 	size_t hosts, violation, at_risk;
 	uint64_t connections;
 };

@@ -699,12 +699,18 @@ size_t rep_headlines(const struct rep_data *d, struct rep_headline *out, size_t 
 struct gitem {
 	char key[TA_MAX_SNI + 1];
 	uint16_t key_len;
+	uint8_t family, addr[16];
 	size_t host;
 };
 
 static int gitem_cmp(const void *a, const void *b)
 {
 	const struct gitem *x = a, *y = b;
+	if (x->family != y->family)
+		return x->family < y->family ? -1 : 1;
+	int c0 = memcmp(x->addr, y->addr, 16);
+	if (c0)
+		return c0;
 	size_t n = x->key_len < y->key_len ? x->key_len : y->key_len;
 	int c = memcmp(x->key, y->key, n);
 	if (c)
@@ -721,8 +727,13 @@ static int group_cmp(const void *a, const void *b)
 		return x->violation > y->violation ? -1 : 1;
 	if (x->hosts != y->hosts)
 		return x->hosts > y->hosts ? -1 : 1;
+	if (x->family != y->family) /* networks in numeric order; domains have family 0 */
+		return x->family < y->family ? -1 : 1;
+	int c = memcmp(x->addr, y->addr, 16);
+	if (c)
+		return c;
 	size_t n = x->key_len < y->key_len ? x->key_len : y->key_len;
-	int c = memcmp(x->key, y->key, n);
+	c = memcmp(x->key, y->key, n);
 	return c ? c : (x->key_len > y->key_len) - (x->key_len < y->key_len);
 }
 
@@ -768,6 +779,8 @@ int rep_groups(const struct rep_data *d, enum rep_group_kind kind, struct rep_gr
 			rep_net_text(&net, t);
 			snprintf(it[n].key, sizeof(it[n].key), "%s", t);
 			it[n].key_len = (uint16_t)strlen(it[n].key);
+			it[n].family = net.family;
+			memcpy(it[n].addr, net.addr, 16);
 			it[n++].host = i;
 		} else {
 			for (size_t k = 0; k < h->n_snis; k++) {
@@ -791,6 +804,8 @@ int rep_groups(const struct rep_data *d, enum rep_group_kind kind, struct rep_gr
 		if (!same_key) {
 			memcpy(g[ng].key, it[i].key, sizeof(g[ng].key));
 			g[ng].key_len = it[i].key_len;
+			g[ng].family = it[i].family;
+			memcpy(g[ng].addr, it[i].addr, 16);
 			ng++;
 		}
 		const struct rep_host *h = &d->hosts[it[i].host];
