@@ -125,10 +125,11 @@ def client_hello(st, sni, rnd):
 
 def unknown_stack(r):
     """A hello of no known stack: an unusual cipher list and extension set."""
-    ciphers = r.sample([0xC02F, 0xC030, 0x009E, 0x009F, 0xC013, 0xC014, 0x0033, 0x0039, 0x002F, 0x0035, 0xCCA8,
-                        0x00FF, 0xC009, 0xC00A, 0x0067, 0x006B], 9)
-    return {"max": 0x0303 if r.random() < 0.6 else 0x0301, "ciphers": ciphers, "exts": [10, 11, 23],
-            "groups": [23, 24], "sigalgs": [0x0401, 0x0501], "pf": [0], "comp": [0]}
+    # DSS and CCM suites no stack of the table leads with, in a random order: the matcher finds nothing close
+    ciphers = r.sample([0x0013, 0x0016, 0x0032, 0x0038, 0x0040, 0x0044, 0x0063, 0x0065, 0x0066, 0x0087, 0x00A2,
+                        0x00A3, 0xC0A0, 0xC0A1, 0xC0AC, 0xC0AD], 10)
+    return {"max": 0x0303 if r.random() < 0.6 else 0x0301, "ciphers": ciphers, "exts": [22, 10],
+            "groups": [25], "sigalgs": [0x0402], "pf": [], "comp": [0]}
 
 
 def record(ctype, ver, body):

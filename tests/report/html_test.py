@@ -200,6 +200,24 @@ for label, sdb, sel in cases:
                        '"SchUseStrongCrypto"=dword:00000001', '"SystemDefaultTlsVersions"=dword:00000001',
                        "New-ItemProperty -Path $k -Name 'SchUseStrongCrypto' -Value 1 -PropertyType DWord -Force"):
             check(needle.replace("&", "&amp;").replace('"', "&quot;") in dom or needle in dom, f"registry block: {needle}")
+        # remediation by stack: Windows registry steps only where the client is plausibly Windows
+        doc = json.loads(tool("report", "--db", sdb, "--format", "json").stdout)
+        win_hints = {"schannel-client-xp", "schannel-client-vista", "schannel-client-win7", "schannel-client",
+                     "schannel-client-fallback", "unknown-client-windows", "server-old-version-windows"}
+        seen = {x for h in doc["hosts"] for x in h["hints"]}
+        for want in ("schannel-client-win7", "java-client", "openssl-client", "unknown-client-windows",
+                     "unknown-client", "server-old-version-windows", "server-old-version", "server-certificate-expiry",
+                     "server-certificate-weak"):
+            check(want in seen, f"5,000: hint {want} used")
+        wrong = [(h["ip"], h["role"], h["hints"]) for h in doc["hosts"] if win_hints & set(h["hints"]) and not (
+            h["windows_host"] or any(st["family"] == "schannel" for st in h["stacks"]))]
+        check(not wrong, f"Windows steps only for SChannel stacks or hosts that also sent SChannel hellos: {wrong[:3]}")
+        # a Windows 7 host that also runs a Java 17 agent: the SChannel stack gets its hint, the agent (TLS 1.3,
+        # nothing older offered) none - stacks are judged one by one
+        two = [h for h in doc["hosts"] if {"schannel", "java"} <= {st["family"] for st in h["stacks"]}]
+        check(two and all("schannel-client-win7" in h["hints"] and ("java-client" in h["hints"]) ==
+                          any(st["family"] == "java" and st["reasons"] for st in h["stacks"]) for h in two),
+              f"a Windows host with a Java agent: one hint per stack that needs one ({len(two)} hosts)")
         shot = os.path.join(OUT, "scale-1280.png")
         r = chrome("file://" + out, f"--screenshot={shot}", "--window-size=1280,1500", "--hide-scrollbars")
         check(r.returncode == 0 and os.path.getsize(shot) > 20000, "5,000: 1280 px screenshot")
