@@ -96,16 +96,17 @@ static void head(FILE *fp, const char *title)
 	      "width:100%}#hosts tr{border:1px solid #ccc;margin:0 0 8px;border-radius:4px}#hosts td{border:0;"
 	      "border-top:1px solid #eee}#hosts td::before{content:attr(data-l);display:block;font-size:.8em;"
 	      "color:#666}.verdict{font-size:1.05em}}\n"
+	      "@media (min-width:641px){#hosts{table-layout:fixed}#hosts td{overflow-wrap:break-word}"
+	      "#hosts th:nth-child(1){width:12%}#hosts th:nth-child(2){width:7%}#hosts th:nth-child(3){width:9%}"
+	      "#hosts th:nth-child(4){width:9%}#hosts th:nth-child(5){width:13%}#hosts th:nth-child(6){width:12%}"
+	      "#hosts th:nth-child(7){width:14%}#hosts th:nth-child(8){width:15%}#hosts th:nth-child(9){width:9%}}\n"
 	      "@page{size:A4 portrait;margin:12mm}\n"
 	      "@media print{body{max-width:none;padding:0;font-size:9pt}nav,#all,.noprint{display:none}"
 	      ".scroll{overflow:visible}table{font-size:7.5pt;width:100%}th,td{padding:2px 3px}"
 	      "td.sni{min-width:8em}h2{break-after:avoid}tr,.row,pre,li,section.hint{break-inside:avoid}"
 	      ".verdict{color:#000;border:2px solid #000;background:none!important}pre{white-space:pre-wrap;"
 	      "font-size:7pt}.row{grid-template-columns:14em 1fr 3em}"
-	      "#hosts{table-layout:fixed}#hosts td{overflow-wrap:break-word}#hosts th:nth-child(1){width:12%}"
-	      "#hosts th:nth-child(2){width:7%}#hosts th:nth-child(3){width:9%}#hosts th:nth-child(4){width:9%}"
-	      "#hosts th:nth-child(5){width:13%}#hosts th:nth-child(6){width:12%}#hosts th:nth-child(7){width:14%}"
-	      "#hosts th:nth-child(8){width:15%}#hosts th:nth-child(9){width:9%}}\n"
+	      "}\n"
 	      "</style></head><body>\n",
 	      fp);
 }
@@ -370,7 +371,8 @@ static void hosts_table(FILE *fp, const struct rep_data *d, const struct rep_ren
 			"<p>The %zu worst of %zu; <code>--top N</code> shows more, <code>--format csv</code> lists all"
 			" with every column.</p>\n",
 			n, d->n_hosts);
-	fputs("<div class=\"scroll\"><table id=\"hosts\"><thead><tr><th>host</th><th>verdict</th><th>connections</th>"
+	fputs("<div class=\"scroll fit\"><table "
+	      "id=\"hosts\"><thead><tr><th>host</th><th>verdict</th><th>connections</th>"
 	      "<th>versions</th><th>client stack</th><th>failures</th><th>peers</th><th>SNI</th><th>seen</th></tr>"
 	      "</thead><tbody>\n",
 	      fp);

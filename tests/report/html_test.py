@@ -62,7 +62,9 @@ WRAPPER = """<!DOCTYPE html><html><body style="margin:0"><iframe id="f" src="%s"
 document.getElementById('f').onload = function () {
   var d = this.contentDocument, e = d.documentElement, wide = [];
   d.querySelectorAll('body *').forEach(function (n) {
-    if ((n.closest('pre') && n.tagName != 'PRE') || (n.closest('.scroll') && !n.classList.contains('scroll'))) return;
+    /* what may scroll inside its own box: code blocks, and the tables meant to (not the host table, .fit) */
+    if ((n.closest('pre') && n.tagName != 'PRE') ||
+        (n.closest('.scroll:not(.fit)') && !n.classList.contains('scroll'))) return;
     var r = n.getBoundingClientRect();
     if (r.right > e.clientWidth + 1) wide.push(n.tagName + '.' + n.className + ' ' + Math.round(r.right));
   });
