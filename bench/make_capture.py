@@ -7,7 +7,8 @@ connection in them, each copy with rewritten client and server addresses and
 client port, CONCURRENT copies interleaved packet by packet (so the flow table
 holds that many flows at once), timestamps moving forward.
 
-usage: make_capture.py OUT --copies N [--concurrent K] TEMPLATE.pcap...
+usage: make_capture.py OUT --copies N [--concurrent K] [--servers S] TEMPLATE.pcap...
+  --servers S: the copies talk to S server addresses in turn (a busy server: 1) instead of one each
 """
 import argparse
 import struct
@@ -55,12 +56,13 @@ def csum(b):
     return (~s) & 0xFFFF
 
 
-def rewrite(fr, first_src, n):
+def rewrite(fr, first_src, n, servers):
     ihl = (fr[14] & 15) * 4
     b = bytearray(fr)
     src, dst = bytes(b[26:30]), bytes(b[30:34])
     client = struct.pack(">BBBB", 10, (n >> 16) & 255, (n >> 8) & 255, n & 255)
-    server = struct.pack(">BBBB", 172, 16 + ((n >> 16) & 15), (n >> 8) & 255, n & 255)
+    s = n % servers if servers else n
+    server = struct.pack(">BBBB", 172, 16 + ((s >> 16) & 15), (s >> 8) & 255, s & 255)
     cport = 1024 + (n % 60000)
     is_client = src == first_src
     b[26:30] = client if is_client else server
@@ -80,6 +82,8 @@ def main():
     ap.add_argument("out")
     ap.add_argument("--copies", type=int, required=True)
     ap.add_argument("--concurrent", type=int, default=64)
+    ap.add_argument("--servers", type=int, default=0,
+                    help="server addresses to use, in turn (default: a new one per connection)")
     ap.add_argument("templates", nargs="+")
     a = ap.parse_args()
     conns = []
@@ -97,7 +101,7 @@ def main():
             for k in range(c0, min(c0 + a.concurrent, a.copies)):
                 for c in conns:
                     first_src = c[0][26:30]
-                    batch.append([rewrite(fr, first_src, n) for fr in c])
+                    batch.append([rewrite(fr, first_src, n, a.servers) for fr in c])
                     n += 1
             # interleave the batch packet by packet
             i = 0

@@ -48,6 +48,8 @@ int capfile_open(const char *path, struct capfile **ret, char *err, size_t errle
 /* Next frame; on CAP_CUT/CAP_BAD err holds the message. */
 enum cap_status capfile_next(struct capfile *cf, struct cap_frame *fr, char *err, size_t errlen);
 const struct cap_info *capfile_info(const struct capfile *cf);
+/* Bytes of the file read so far (compressed bytes for a compressed file; for progress). */
+uint64_t capfile_file_bytes(const struct capfile *cf);
 void capfile_free(struct capfile *cf);
 
 /* BPF filter over frames of any link type (compiled lazily per link type). */

@@ -89,6 +89,8 @@ struct pkt {
 	size_t payload_len;	 /* captured payload bytes */
 	size_t payload_wire_len; /* payload length the IP header claims (>= payload_len) */
 	uint32_t encaps;	 /* ENCAP_* bits: encapsulations peeled on the way to the innermost IP */
+	uint16_t ip_id;		 /* innermost IPv4 identification, or the low 16 bits of the IPv6 flow label */
+	uint16_t tcp_csum;	 /* TCP checksum as sent: with ip_id, what tells two copies of a frame apart */
 };
 
 enum decode_status {

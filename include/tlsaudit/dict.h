@@ -39,6 +39,7 @@ struct dict_entry {
 	struct dict_entry *lru_prev, *lru_next; /* the unreferenced list (refs == 0) */
 	uint64_t serial;			/* unique in the process: what the store's writer remembers */
 	uint64_t hash;				/* of kind and key (keyed, per dict) */
+	uint64_t key_digest; /* of kind and key with a fixed key: the same in every process (row digests) */
 	uint32_t refs;
 	uint32_t bytes;	  /* allocation size, charged to dict_mem */
 	uint32_t key_len; /* key bytes follow the kind's struct */

@@ -31,7 +31,7 @@ int main(int argc, char **argv)
 	mbedtls_ssl_conf_authmode(&conf, MBEDTLS_SSL_VERIFY_NONE);
 	mbedtls_ssl_conf_rng(&conf, mbedtls_ctr_drbg_random, &drbg);
 	if (argc > 4 && strcmp(argv[4], "-") != 0) {
-		int minor = argv[4][2] == '0' ? MBEDTLS_SSL_MINOR_VERSION_1
+		int minor = argv[4][2] == '0'	? MBEDTLS_SSL_MINOR_VERSION_1
 			    : argv[4][2] == '1' ? MBEDTLS_SSL_MINOR_VERSION_2
 						: MBEDTLS_SSL_MINOR_VERSION_3;
 		mbedtls_ssl_conf_max_version(&conf, MBEDTLS_SSL_MAJOR_VERSION_3, minor);

@@ -22,7 +22,7 @@ int main(int argc, char **argv)
 		return 1;
 	wolfSSL_Init();
 	WOLFSSL_CTX *ctx = wolfSSL_CTX_new(argc > 4 && strcmp(argv[4], "1.2") == 0 ? wolfTLSv1_2_client_method()
-										 : wolfSSLv23_client_method());
+										   : wolfSSLv23_client_method());
 	if (!ctx)
 		return 1;
 	wolfSSL_CTX_set_verify(ctx, WOLFSSL_VERIFY_NONE, NULL);

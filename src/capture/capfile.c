@@ -53,9 +53,13 @@ struct cap_iface {
 struct capfile {
 	struct capsrc *src;	 /* the file's bytes (owned) */
 	char name[CAP_NAME_MAX]; /* for messages */
-	uint8_t *buf;		 /* owned; unread bytes are buf[start..end) */
+	/* Unread bytes: carry[start..end) (a record that spans blocks, copied), then blk[pos..len) (the source's
+	 * block, parsed in place). */
+	const uint8_t *blk; /* borrowed from src; NULL when none is held */
+	size_t blk_len, blk_pos;
+	uint8_t *buf; /* owned: the carry */
 	size_t cap, start, end;
-	uint64_t off;		    /* stream offset of buf[start] (after the compression layer) */
+	uint64_t off;		    /* stream offset of the next unread byte (after the compression layer) */
 	bool eof;		    /* the source has no more bytes */
 	bool layer_cut;		    /* ... because the compressed stream ended early */
 	char src_msg[CAP_NAME_MAX]; /* the source's message for an error or a cut layer */
@@ -92,46 +96,97 @@ static void cap_msg(const struct capfile *cf, char *err, size_t errlen, const ch
 	va_end(ap);
 }
 
-/* Make up to need bytes available at buf[start]. Sets *ret_avail to what is there
- * (less than need only at end of file). Returns 0 or a negative errno. */
+/* Take the next block from the source; false at its end (or on an error, in *rc). */
+static bool cap_next_block(struct capfile *cf, int *rc)
+{
+	if (cf->blk)
+		capsrc_release(cf->src);
+	cf->blk = NULL;
+	cf->blk_len = cf->blk_pos = 0;
+	if (cf->eof)
+		return false;
+	const uint8_t *b;
+	long n = capsrc_acquire(cf->src, &b, cf->src_msg, sizeof(cf->src_msg));
+	if (n == -ENODATA) { /* a compression layer cut short: what came before it is still read */
+		cf->eof = true;
+		cf->layer_cut = true;
+		return false;
+	}
+	if (n < 0) {
+		*rc = (int)n;
+		return false;
+	}
+	if (n == 0) {
+		cf->eof = true;
+		return false;
+	}
+	cf->blk = b;
+	cf->blk_len = (size_t)n;
+	return true;
+}
+
+/* Make up to need bytes available contiguously at cap_view(). Sets *ret_avail to what is there (less than need
+ * only at end of file). Bytes inside one block are not copied. Returns 0 or a negative errno. */
 static int cap_fill(struct capfile *cf, size_t need, size_t *ret_avail)
 {
-	while (cf->end - cf->start < need && !cf->eof) {
-		if (need > cf->cap - cf->start || cf->end == cf->cap) {
-			memmove(cf->buf, cf->buf + cf->start, cf->end - cf->start);
-			cf->end -= cf->start;
-			cf->start = 0;
+	int rc = 0;
+	if (cf->start == cf->end) {
+		while (cf->blk_pos == cf->blk_len && cap_next_block(cf, &rc))
+			;
+		if (rc < 0)
+			return rc;
+		if (cf->blk_len - cf->blk_pos >= need || cf->eof) {
+			size_t have = cf->blk_len - cf->blk_pos;
+			*ret_avail = have < need ? have : need;
+			return 0;
 		}
-		if (need > cf->cap) {
-			size_t ncap = (need + CAP_BUF_SIZE - 1) / CAP_BUF_SIZE * CAP_BUF_SIZE;
-			uint8_t *nb = realloc(cf->buf, ncap);
-			if (!nb)
-				return -ENOMEM;
-			cf->buf = nb;
-			cf->cap = ncap;
-		}
-		long n = capsrc_read(cf->src, cf->buf + cf->end, cf->cap - cf->end, cf->src_msg, sizeof(cf->src_msg));
-		if (n == -ENODATA) { /* a compression layer cut short: what came before it is still read */
-			cf->eof = true;
-			cf->layer_cut = true;
-			break;
-		}
-		if (n < 0)
-			return (int)n;
-		if (n == 0) {
-			cf->eof = true;
-			break;
-		}
-		cf->end += (size_t)n;
 	}
+	/* the bytes span blocks: gather them in the carry */
+	if (cf->start > 0 && need > cf->cap - cf->start) {
+		memmove(cf->buf, cf->buf + cf->start, cf->end - cf->start);
+		cf->end -= cf->start;
+		cf->start = 0;
+	}
+	if (need > cf->cap) {
+		size_t ncap = (need + CAP_BUF_SIZE - 1) / CAP_BUF_SIZE * CAP_BUF_SIZE;
+		uint8_t *nb = realloc(cf->buf, ncap);
+		if (!nb)
+			return -ENOMEM;
+		cf->buf = nb;
+		cf->cap = ncap;
+	}
+	while (cf->end - cf->start < need) {
+		if (cf->blk_pos == cf->blk_len && !cap_next_block(cf, &rc))
+			break;
+		size_t k = need - (cf->end - cf->start);
+		if (k > cf->blk_len - cf->blk_pos)
+			k = cf->blk_len - cf->blk_pos;
+		memcpy(cf->buf + cf->end, cf->blk + cf->blk_pos, k);
+		cf->end += k;
+		cf->blk_pos += k;
+	}
+	if (rc < 0)
+		return rc;
 	size_t have = cf->end - cf->start;
 	*ret_avail = have < need ? have : need;
 	return 0;
 }
 
+/* The first unread byte (valid for what cap_fill() made available). */
+static const uint8_t *cap_view(const struct capfile *cf)
+{
+	return cf->start < cf->end ? cf->buf + cf->start : cf->blk ? cf->blk + cf->blk_pos : cf->buf;
+}
+
 static void cap_consume(struct capfile *cf, size_t n)
 {
-	cf->start += n;
+	if (cf->start < cf->end) {
+		cf->start += n; /* n never passes end: it was made available */
+		if (cf->start == cf->end)
+			cf->start = cf->end = 0;
+	} else {
+		cf->blk_pos += n;
+	}
 	cf->off += n;
 	cf->info.bytes_read = cf->off;
 }
@@ -219,7 +274,7 @@ static enum cap_status cap_pcap_header(struct capfile *cf)
 		return cap_io_fail(cf, rc);
 	if (have < 24)
 		return cap_fail(cf, CAP_CUT, "file ends inside the pcap file header (%zu of 24 bytes present)", have);
-	struct br r = br_make(cf->buf + cf->start, 24);
+	struct br r = br_make(cap_view(cf), 24);
 	uint32_t magic = br_u32(&r);
 	cf->le = (magic == 0xd4c3b2a1u || magic == 0x4d3cb2a1u);
 	cf->info.nanosecond = (magic == PCAP_MAGIC_NS || magic == 0x4d3cb2a1u);
@@ -250,7 +305,7 @@ static enum cap_status cap_pcap_next(struct capfile *cf, struct cap_frame *fr)
 		return CAP_EOF;
 	if (have < 16)
 		return cap_cut(cf, "a packet record", have, 16);
-	struct br r = br_make(cf->buf + cf->start, 16);
+	struct br r = br_make(cap_view(cf), 16);
 	uint32_t sec = cap_u32(cf, &r);
 	uint32_t frac = cap_u32(cf, &r);
 	uint32_t caplen = cap_u32(cf, &r);
@@ -264,7 +319,7 @@ static enum cap_status cap_pcap_next(struct capfile *cf, struct cap_frame *fr)
 	if (have < 16 + (size_t)caplen)
 		return cap_cut(cf, "a packet record", have, 16 + (uint64_t)caplen);
 
-	r = br_make(cf->buf + cf->start + 16, caplen);
+	r = br_make(cap_view(cf) + 16, caplen);
 	fr->ts_ns = (int64_t)sec * NS_PER_S + (int64_t)frac * (cf->info.nanosecond ? 1 : 1000);
 	fr->linktype = cf->pcap_linktype;
 	fr->ifindex = 0;
@@ -465,7 +520,7 @@ static enum cap_status cap_ng_block(struct capfile *cf, struct cap_frame *fr, bo
 		return cap_io_fail(cf, rc);
 	if (have == 0)
 		return CAP_EOF;
-	struct br r = br_make(cf->buf + cf->start, have);
+	struct br r = br_make(cap_view(cf), have);
 	uint32_t type = br_u32(&r); /* SHB type is a palindrome; others re-read below */
 	if (type == PCAPNG_SHB) {
 		if (have < 12)
@@ -483,7 +538,7 @@ static enum cap_status cap_ng_block(struct capfile *cf, struct cap_frame *fr, bo
 	}
 	if (have < 8)
 		return cap_cut(cf, "a pcapng block", have, 8);
-	r = br_make(cf->buf + cf->start, 8);
+	r = br_make(cap_view(cf), 8);
 	type = cap_u32(cf, &r);
 	uint32_t len = cap_u32(cf, &r);
 	if (len < 12 || len % 4 != 0)
@@ -497,7 +552,7 @@ static enum cap_status cap_ng_block(struct capfile *cf, struct cap_frame *fr, bo
 	bool is_packet = type == PCAPNG_EPB || type == PCAPNG_SPB || type == PCAPNG_PB;
 	if (have < len)
 		return cap_cut(cf, is_packet ? "a packet record" : "a pcapng block", have, len);
-	r = br_make(cf->buf + cf->start, len);
+	r = br_make(cap_view(cf), len);
 	br_skip(&r, 8);
 	struct br body = br_sub(&r, len - 12);
 	uint32_t trailer = cap_u32(cf, &r);
@@ -591,7 +646,7 @@ int capfile_open(const char *path, struct capfile **ret, char *err, size_t errle
 			layer ? " inside the " : "", layer ? layer : "");
 		goto fail;
 	}
-	struct br r = br_make(cf->buf + cf->start, 4);
+	struct br r = br_make(cap_view(cf), 4);
 	uint32_t magic = br_u32(&r);
 	enum cap_status st;
 	if (magic == PCAP_MAGIC_US || magic == PCAP_MAGIC_NS || magic == 0xd4c3b2a1u || magic == 0x4d3cb2a1u) {
@@ -650,6 +705,11 @@ enum cap_status capfile_next(struct capfile *cf, struct cap_frame *fr, char *err
 	/* damage inside a compressed layer is often the layer's own, found a little further on (deflate and xz
 	 * check their data at the end of a block): name it when so */
 	char layer_msg[CAP_NAME_MAX];
+	if (cf->blk) { /* the source is read on below */
+		capsrc_release(cf->src);
+		cf->blk = NULL;
+		cf->blk_len = cf->blk_pos = 0;
+	}
 	if (cf->info.compression[0] && capsrc_layer_error(cf->src, CAP_LAYER_LOOKAHEAD, layer_msg, sizeof(layer_msg))) {
 		snprintf(cf->final_msg, sizeof(cf->final_msg), "%s: %s (the capture inside read as damaged before it)",
 			 cf->name, layer_msg);
@@ -663,6 +723,11 @@ enum cap_status capfile_next(struct capfile *cf, struct cap_frame *fr, char *err
 const struct cap_info *capfile_info(const struct capfile *cf)
 {
 	return &cf->info;
+}
+
+uint64_t capfile_file_bytes(const struct capfile *cf)
+{
+	return capsrc_file_bytes(cf->src);
 }
 
 void capfile_free(struct capfile *cf)

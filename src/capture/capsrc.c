@@ -380,6 +380,36 @@ int capsrc_open(int fd, bool own_fd, const char *name, struct capsrc **ret)
 	return 0;
 }
 
+long capsrc_acquire(struct capsrc *s, const uint8_t **ret, char *err, size_t errlen)
+{
+	pthread_mutex_lock(&s->mu);
+	while (s->tail == s->head && !s->done)
+		pthread_cond_wait(&s->filled, &s->mu);
+	if (s->tail == s->head) {
+		int e = s->err;
+		if (e && err && errlen)
+			snprintf(err, errlen, "%s", s->errmsg);
+		pthread_mutex_unlock(&s->mu);
+		*ret = NULL;
+		return e;
+	}
+	const struct block *b = &s->slots[s->tail % SRC_SLOTS];
+	pthread_mutex_unlock(&s->mu);
+	*ret = b->data;
+	return (long)b->len;
+}
+
+void capsrc_release(struct capsrc *s)
+{
+	pthread_mutex_lock(&s->mu);
+	if (s->tail != s->head) {
+		s->tail++;
+		s->pos = 0;
+		pthread_cond_signal(&s->drained);
+	}
+	pthread_mutex_unlock(&s->mu);
+}
+
 long capsrc_read(struct capsrc *s, uint8_t *dst, size_t n, char *err, size_t errlen)
 {
 	size_t got = 0;

@@ -20,6 +20,10 @@ int capsrc_open(int fd, bool own_fd, const char *name, struct capsrc **ret);
 /* Up to n bytes into dst, waiting for the reader. Returns the count (0 = end of the stream), or a negative
  * errno with err set ("read error: ...", "gzip layer: corrupt data at compressed byte 1234"). */
 long capsrc_read(struct capsrc *s, uint8_t *dst, size_t n, char *err, size_t errlen);
+/* Zero-copy reading: the next block, borrowed until capsrc_release() (one at a time; not mixed with
+ * capsrc_read() while held). Returns its length, 0 at the end, or a negative errno with err set. */
+long capsrc_acquire(struct capsrc *s, const uint8_t **ret, char *err, size_t errlen);
+void capsrc_release(struct capsrc *s);
 /* The capture inside a compressed layer looked damaged: was it the layer? Reads on (discarding) up to max
  * more bytes; true with the layer's message in msg when the layer itself failed or was cut. */
 bool capsrc_layer_error(struct capsrc *s, size_t max, char *msg, size_t msglen);

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "progress.h"
 #include "tlsaudit/capture.h"
 #include "tlsaudit/pipeline.h"
 #include "tlsaudit/store.h"
@@ -65,6 +66,21 @@ void cli_analysis_options(const struct read_opts *o, const struct ta_capture_fac
 		opt_add(buf, len, "limits", "default");
 }
 
+/* What one file added to the progress line so far: the line shows the sum over the files being read. */
+struct progress_mark {
+	uint64_t bytes, packets, conns;
+};
+
+static void progress_since(struct progress *p, struct progress_mark *m, const struct capfile *cf,
+			   const struct ta_stats *s)
+{
+	if (!p)
+		return;
+	uint64_t b = capfile_file_bytes(cf);
+	progress_add(p, b - m->bytes, s->frames - m->packets, s->flows_tls - m->conns);
+	*m = (struct progress_mark){b, s->frames, s->flows_tls};
+}
+
 void analyze_file(const char *path, const struct read_opts *o, struct store_writer *w, struct analyze_result *ret)
 {
 	char err[512];
@@ -82,12 +98,12 @@ void analyze_file(const char *path, const struct read_opts *o, struct store_writ
 		return;
 	}
 	if (capfile_open(path, &cf, err, sizeof(err)) < 0) {
-		fprintf(stderr, "tlsaudit: %s\n", err);
+		progress_message(o->progress, "tlsaudit: %s", err);
 		ret->status = EXIT_INPUT;
 		goto out;
 	}
 	if (o->filter && capfilter_new(o->filter, &flt, err, sizeof(err)) < 0) {
-		fprintf(stderr, "tlsaudit: filter: %s\n", err);
+		progress_message(o->progress, "tlsaudit: filter: %s", err);
 		ret->status = EXIT_USAGE;
 		goto out;
 	}
@@ -95,7 +111,7 @@ void analyze_file(const char *path, const struct read_opts *o, struct store_writ
 		.lim = o->lim, .ndpi = !o->no_ndpi, .ndpi_every_flow = o->ndpi_every_flow, .name = path, .filter = flt};
 	struct pipeline_sink ps = {.conn = sink_conn, .ctx = &sink};
 	if (pipeline_new(&po, &ps, &c->facts, &pl, err, sizeof(err)) < 0) {
-		fprintf(stderr, "tlsaudit: %s: %s\n", path, err);
+		progress_message(o->progress, "tlsaudit: %s: %s", path, err);
 		ret->status = EXIT_INTERNAL;
 		goto out;
 	}
@@ -117,13 +133,14 @@ void analyze_file(const char *path, const struct read_opts *o, struct store_writ
 	}
 
 	bool cut = false, stopped = false;
+	struct progress_mark mark = {0};
 	for (;;) {
 		struct cap_frame fr;
 		enum cap_status cs = capfile_next(cf, &fr, err, sizeof(err));
 		if (cs == CAP_EOF)
 			break;
 		if (cs == CAP_CUT || cs == CAP_BAD) {
-			fprintf(stderr, "tlsaudit: warning: %s\n", err);
+			progress_message(o->progress, "tlsaudit: warning: %s", err);
 			pipeline_warn(&c->facts, err);
 			cut = true;
 			ret->status = EXIT_DAMAGED;
@@ -132,6 +149,8 @@ void analyze_file(const char *path, const struct read_opts *o, struct store_writ
 		pipeline_frame(pl, &fr);
 		if (pipeline_sink_error(pl))
 			break;
+		if (o->progress && (c->facts.stats.frames & 15) == 0)
+			progress_since(o->progress, &mark, cf, &c->facts.stats);
 		/* -c N: N packets that passed the filter, as tcpdump counts; a file of exactly N is read whole */
 		if (o->count && c->facts.stats.frames - c->facts.stats.filtered_out >= o->count) {
 			if (capfile_next(cf, &fr, err, sizeof(err)) == CAP_EOF)
@@ -145,6 +164,7 @@ void analyze_file(const char *path, const struct read_opts *o, struct store_writ
 	}
 	if (!pipeline_sink_error(pl))
 		pipeline_finish(pl, cut);
+	progress_since(o->progress, &mark, cf, &c->facts.stats);
 
 	ci = capfile_info(cf);
 	c->file_bytes = ci->bytes_read;
@@ -157,7 +177,7 @@ void analyze_file(const char *path, const struct read_opts *o, struct store_writ
 	cli_analysis_options(&ao, &c->facts, c->options, sizeof(c->options));
 	struct store_capture_result res;
 	if (store_queue_capture_end(q, c, &res, err, sizeof(err)) < 0) {
-		fprintf(stderr, "tlsaudit: %s: %s\n", path, err);
+		progress_message(o->progress, "tlsaudit: %s: %s", path, err);
 		ret->status = EXIT_DB;
 		goto out;
 	}

@@ -35,6 +35,7 @@ struct read_opts {
 	unsigned jobs;
 	uint64_t count; /* -c: stop each capture after this many packets (that pass the filter); 0 = all */
 	struct ta_limits lim;
+	struct progress *progress; /* the progress line (progress.h), NULL when not shown */
 };
 
 struct agg;

@@ -39,7 +39,7 @@ struct command {
 
 static const struct command commands[] = {
 	{"read", cmd_read},   {"capture", cmd_capture}, {"report", cmd_report}, {"diff", cmd_diff},
-	{"merge", cmd_merge}, {"export", cmd_export},	{"prune", cmd_prune},	  {"probe", cmd_probe},
+	{"merge", cmd_merge}, {"export", cmd_export},	{"prune", cmd_prune},	{"probe", cmd_probe},
 };
 
 static const struct command *find_command(const char *name)

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "progress.h"
 #include "tlsaudit/agg.h"
 #include "tlsaudit/output.h"
 #include "tlsaudit/store.h"
@@ -36,7 +37,7 @@ static void read_usage(FILE *fp)
 	      "  -r, --read FILE      a capture to read (repeatable; then all words are the filter)\n"
 	      "  -f, --filter BPF     only frames matching this pcap filter expression\n"
 	      "  -c, --count N        stop each capture after N packets (that pass the filter)\n"
-	      "  -q, --quiet          no summary (errors and warnings still go to stderr)\n"
+	      "  -q, --quiet          no summary and no progress line (errors and warnings still go to stderr)\n"
 	      "  -j, --jobs N         analyze N files at a time (threads, one database writer)\n"
 	      "  --no-ndpi            skip nDPI classification (l7_protocol and risks stay empty)\n"
 	      "  --ndpi-every-flow    run nDPI's DPI on every flow and report its own risks\n"
@@ -141,6 +142,19 @@ static void read_files(char **files, int nfiles, const struct read_opts *o, stru
 	pthread_mutex_destroy(&j.mu);
 }
 
+/* The bytes of all inputs, or 0 when one of them has no size known in advance (stdin, a FIFO). */
+static uint64_t inputs_size(char **files, int nfiles)
+{
+	uint64_t total = 0;
+	for (int i = 0; i < nfiles; i++) {
+		struct stat sb;
+		if (strcmp(files[i], "-") == 0 || stat(files[i], &sb) < 0 || !S_ISREG(sb.st_mode))
+			return 0;
+		total += (uint64_t)sb.st_size;
+	}
+	return total;
+}
+
 /* The run itself: files in, database, summaries or NDJSON out. */
 static int read_run(const struct read_opts *po, char **files, int nfiles)
 {
@@ -160,7 +174,11 @@ static int read_run(const struct read_opts *po, char **files, int nfiles)
 		store_close(st);
 		return EXIT_INTERNAL;
 	}
-	read_files(files, nfiles, &o, w, res);
+	struct read_opts ro = o;
+	if (!o.quiet && isatty(STDERR_FILENO))
+		progress_start(inputs_size(files, nfiles), &ro.progress);
+	read_files(files, nfiles, &ro, w, res);
+	progress_stop(ro.progress);
 	int worst = EXIT_OK;
 	if (store_writer_stop(w, err, sizeof(err)) < 0) {
 		fprintf(stderr, "tlsaudit: %s: %s\n", o.db_path, err);
@@ -296,10 +314,14 @@ static int split_words(char **rfiles, int nr, char **words, int nw, struct read_
 int cmd_read(int argc, char **argv)
 {
 	static const struct option own[] = {
-		{"db", required_argument, NULL, OPT_DB},  {"json", no_argument, NULL, OPT_JSON},
-		{"filter", required_argument, NULL, 'f'}, {"quiet", no_argument, NULL, 'q'},
-		{"jobs", required_argument, NULL, 'j'},	  {"no-ndpi", no_argument, NULL, OPT_NO_NDPI},
-		{"read", required_argument, NULL, 'r'},	  {"count", required_argument, NULL, 'c'},
+		{"db", required_argument, NULL, OPT_DB},
+		{"json", no_argument, NULL, OPT_JSON},
+		{"filter", required_argument, NULL, 'f'},
+		{"quiet", no_argument, NULL, 'q'},
+		{"jobs", required_argument, NULL, 'j'},
+		{"no-ndpi", no_argument, NULL, OPT_NO_NDPI},
+		{"read", required_argument, NULL, 'r'},
+		{"count", required_argument, NULL, 'c'},
 		{"ndpi-every-flow", no_argument, NULL, OPT_NDPI_EVERY},
 		{"help", no_argument, NULL, 'h'},
 	};

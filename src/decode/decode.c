@@ -152,7 +152,9 @@ static enum decode_status decode_tcp(struct dctx *c, struct br r, size_t wire_le
 	uint32_t seq = br_u32(&r);
 	uint32_t ack = br_u32(&r);
 	uint16_t off_flags = br_u16(&r);
-	br_skip(&r, 6); /* window, checksum, urgent pointer */
+	br_skip(&r, 2); /* window */
+	uint16_t csum = br_u16(&r);
+	br_skip(&r, 2); /* urgent pointer */
 	if (!br_ok(&r))
 		return wire_len < 20 ? DECODE_MALFORMED : DECODE_TRUNCATED;
 
@@ -168,6 +170,7 @@ static enum decode_status decode_tcp(struct dctx *c, struct br r, size_t wire_le
 	out->seq = seq;
 	out->ack = ack;
 	out->tcp_flags = (uint8_t)(off_flags & 0xff);
+	out->tcp_csum = csum;
 	out->payload_len = br_left(&r);
 	out->payload = br_ptr(&r, out->payload_len);
 	out->payload_wire_len = wire_len - hdr_len;
@@ -878,7 +881,7 @@ static enum decode_status decode_ip4(struct dctx *c, struct br r)
 	uint8_t ver_ihl = br_u8(&r);
 	br_skip(&r, 1);
 	uint16_t total = br_u16(&r);
-	br_skip(&r, 2);
+	uint16_t id = br_u16(&r);
 	uint16_t frag = br_u16(&r);
 	br_skip(&r, 1);
 	uint8_t proto = br_u8(&r);
@@ -910,6 +913,7 @@ static enum decode_status decode_ip4(struct dctx *c, struct br r)
 	decode_set_addrs(out, 4, src, dst, 4);
 	out->l3 = l3;
 	out->l3_len = ihl + br_left(&r);
+	out->ip_id = id;
 
 	if ((frag & 0x2000) || (frag & 0x1fff)) {
 		out->flags |= PKT_IPV4_FRAGMENT;
@@ -931,7 +935,8 @@ static enum decode_status decode_ip6(struct dctx *c, struct br r)
 	struct pkt *out = c->out;
 	const uint8_t *l3 = r.err ? NULL : r.base + r.off;
 	uint8_t ver = br_u8(&r);
-	br_skip(&r, 3);
+	br_skip(&r, 1);
+	uint16_t flow_label = br_u16(&r); /* its low 16 bits */
 	uint16_t plen = br_u16(&r);
 	uint8_t next = br_u8(&r);
 	br_skip(&r, 1);
@@ -951,6 +956,7 @@ static enum decode_status decode_ip6(struct dctx *c, struct br r)
 	decode_set_addrs(out, 6, src, dst, 16);
 	out->l3 = l3;
 	out->l3_len = 40 + br_left(&r);
+	out->ip_id = flow_label;
 
 	size_t wire = plen; /* payload bytes the header claims, after the headers seen so far */
 	for (unsigned n = 0;; n++) {

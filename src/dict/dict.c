@@ -66,6 +66,8 @@ static uint64_t mix(uint64_t h)
 	return h;
 }
 
+#define DICT_FIXED_SEED 0x5441444943544b45ULL /* for key_digest: never per process */
+
 static uint64_t hash_bytes(uint64_t seed, uint8_t kind, const uint8_t *p, size_t n)
 {
 	uint64_t h = seed ^ ((uint64_t)kind << 56) ^ (uint64_t)n;
@@ -241,6 +243,7 @@ static struct dict_entry *entry_alloc(struct dict *d, uint8_t kind, size_t hdr, 
 	e->key_len = (uint32_t)len;
 	e->kind = kind;
 	e->hash = h;
+	e->key_digest = hash_bytes(DICT_FIXED_SEED, kind, key, len);
 	e->bytes = (uint32_t)bytes;
 	e->refs = 1;
 	size_t bi = h & (d->n_buckets - 1);

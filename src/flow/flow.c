@@ -72,7 +72,8 @@ struct flow_table {
 	void *free_flows; /* recycled struct flow (linked through their first word) */
 	size_t n_free;
 	struct flow **buckets;
-	size_t n_buckets; /* power of two */
+	size_t n_buckets;   /* power of two; grows with the flows (a small table stays in cache) */
+	size_t max_buckets; /* ... up to this */
 	size_t n_flows;
 	uint64_t next_seq;
 	uint64_t hash_seed;
@@ -197,22 +198,13 @@ static int flow_match(const struct flow *f, const struct pkt *p)
 	return -1;
 }
 
-/* A frame's identity for duplicate detection: its time, its TCP numbers and length, and the first bytes of its
- * IP and TCP headers, which hold the IP id and the TCP checksum over the payload. */
+/* A frame's identity for duplicate detection: its time, its TCP numbers, flags and length, the IP id and the
+ * TCP checksum over the payload. */
 static uint64_t frame_digest(const struct pkt *p)
 {
-	uint64_t h = mix64((uint64_t)p->ts_ns ^ 0x9e3779b97f4a7c15ULL);
-	h = mix64(h ^ ((uint64_t)p->seq << 32 | p->ack));
-	h = mix64(h ^ ((uint64_t)p->tcp_flags << 32 | (uint32_t)p->payload_len));
-	size_t n = p->l3_len < 64 ? p->l3_len : 64;
-	uint8_t b[64] = {0};
-	if (p->l3 && n)
-		memcpy(b, p->l3, n);
-	for (size_t i = 0; i < 64; i += 8) {
-		uint64_t w;
-		memcpy(&w, b + i, 8);
-		h = mix64(h ^ w);
-	}
+	uint64_t h = mix64((uint64_t)p->ts_ns ^ ((uint64_t)p->seq << 32 | p->ack));
+	h = mix64(h ^ ((uint64_t)p->tcp_flags << 56 | (uint64_t)p->ip_id << 40 | (uint64_t)p->tcp_csum << 24 |
+		       (uint32_t)(p->payload_len & 0xffffff)));
 	return h | 1; /* never 0: 0 marks an empty slot */
 }
 
@@ -230,9 +222,10 @@ int flow_table_new(const struct ta_limits *lim, const struct flow_ops *ops, void
 	t->idle_ns = ta_sat_mul_i64((int64_t)ta_min_u64(t->lim.idle_s, INT64_MAX), 1000000000);
 	t->max_mem = (size_t)ta_min_u64(t->lim.max_memory, SIZE_MAX);
 	size_t want = t->lim.max_flows < (1u << 22) ? (size_t)t->lim.max_flows : (1u << 22);
+	t->max_buckets = 1024;
+	while (t->max_buckets < want)
+		t->max_buckets <<= 1;
 	t->n_buckets = 1024;
-	while (t->n_buckets < want)
-		t->n_buckets <<= 1;
 	t->buckets = calloc(t->n_buckets, sizeof(*t->buckets));
 	if (!t->buckets) {
 		free(t);
@@ -649,6 +642,25 @@ static void dir_data(struct flow_table *t, struct flow *f, int e, uint32_t seq, 
 
 /* ---- per packet ----------------------------------------------------------- */
 
+/* Double the bucket array (one flow per bucket on average; counted in flow_table_memory() like the first
+ * one); without memory the table only gets slower. */
+static void buckets_grow(struct flow_table *t)
+{
+	size_t n = t->n_buckets * 2;
+	struct flow **nb = calloc(n, sizeof(*nb));
+	if (!nb)
+		return;
+	for (size_t i = 0; i < t->n_buckets; i++)
+		for (struct flow *f = t->buckets[i], *next; f; f = next) {
+			next = f->hnext;
+			f->hnext = nb[f->hash & (n - 1)];
+			nb[f->hash & (n - 1)] = f;
+		}
+	free(t->buckets);
+	t->buckets = nb;
+	t->n_buckets = n;
+}
+
 static struct flow *flow_create(struct flow_table *t, const struct pkt *p, uint32_t h)
 {
 	if (t->n_flows >= t->lim.max_flows && t->lru_head) {
@@ -685,6 +697,8 @@ static struct flow *flow_create(struct flow_table *t, const struct pkt *p, uint3
 	*b = f;
 	lru_append(t, f);
 	t->n_flows++;
+	if (t->n_flows > t->n_buckets && t->n_buckets < t->max_buckets)
+		buckets_grow(t);
 	t->stats->flows++;
 	return f;
 }
@@ -736,11 +750,10 @@ static bool flow_reused(const struct flow *f, int e, const struct pkt *p)
 }
 
 /* true if p repeats a recent frame of f exactly (same time, same header bytes) */
-static bool flow_duplicate(struct flow *f, int e, const struct pkt *p)
+static bool flow_duplicate(struct flow *f, int e, const struct pkt *p, uint64_t dg)
 {
 	if (p->ts_ns > f->info.last_ns)
 		return false; /* time advanced: nothing seen before can be the same frame */
-	uint64_t dg = frame_digest(p);
 	if ((p->tcp_flags & TCP_SYN) && f->d[e].syn_digest == dg)
 		return true;
 	for (size_t i = 0; i < DUP_RING; i++)
@@ -749,9 +762,8 @@ static bool flow_duplicate(struct flow *f, int e, const struct pkt *p)
 	return false;
 }
 
-static void flow_remember(struct flow *f, int e, const struct pkt *p)
+static void flow_remember(struct flow *f, int e, const struct pkt *p, uint64_t dg)
 {
-	uint64_t dg = frame_digest(p);
 	f->recent[f->dup_pos] = dg;
 	f->dup_pos = (uint8_t)((f->dup_pos + 1) % DUP_RING);
 	if (p->tcp_flags & TCP_SYN)
@@ -764,8 +776,9 @@ bool flow_packet(struct flow_table *t, const struct pkt *p)
 	uint32_t h = flow_hash(t, p);
 	int e = 0;
 	struct flow *f = flow_lookup(t, p, h, &e);
+	uint64_t dg = frame_digest(p);
 	t->current = NULL;
-	if (f && flow_duplicate(f, e, p)) {
+	if (f && flow_duplicate(f, e, p, dg)) {
 		f->info.flags |= FLOW_F_DUPLICATES;
 		if (f->info.dup_frames < UINT32_MAX)
 			f->info.dup_frames++;
@@ -788,7 +801,7 @@ bool flow_packet(struct flow_table *t, const struct pkt *p)
 			return false;
 		e = 0;
 	}
-	flow_remember(f, e, p);
+	flow_remember(f, e, p, dg);
 	if (p->ts_ns > f->info.last_ns)
 		f->info.last_ns = p->ts_ns;
 	lru_unlink(t, f);

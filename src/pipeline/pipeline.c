@@ -36,7 +36,7 @@
 /* How a connection gets its application label (README "Application labels"). */
 enum ndpi_mode {
 	NM_OFF,		/* no nDPI */
-	NM_WAIT,	/* no payload packet yet */
+	NM_WAIT,	/* no payload packet yet, or only the start of a first TLS record (held back) */
 	NM_PROVISIONAL, /* nDPI is fed until the label key is known (the hello did not come first) */
 	NM_DPI,		/* the key's label is not known: nDPI is fed, and what it says is learnt */
 	NM_CACHED,	/* the key's label is known: nDPI sees nothing */
@@ -56,6 +56,17 @@ struct ndpi_facts {
 	const struct dict_str *sni2;	      /* the second hello's host name (reference owned) */
 };
 
+/* A packet nDPI has not seen yet: the flow's first record is still incomplete, so its label key is not known
+ * and nDPI may not be needed at all (README "Application labels"). */
+struct held_pkt {
+	struct held_pkt *next;
+	int64_t ts_ns;
+	uint32_t len;
+	bool from_client;
+	uint8_t l3[];
+};
+#define HELD_MAX_BYTES ((size_t)TLS_MAX_RECORD + 4096) /* a first record's packets, headers included */
+
 struct pconn {
 	struct pipeline *pl;
 	struct flow *flow;
@@ -68,10 +79,13 @@ struct pconn {
 	struct dict_server *server;
 	struct dict_cert *cert;
 	const struct dict_str *sni, *alpn;
-	const struct dict_str *label; /* NM_CACHED: the key's label (reference owned; NULL = none) */
-	struct label_key *key;	      /* NM_DPI: the key to learn for (owned) */
-	uint64_t anomalies;	      /* the connection's own: SNI truncated, certificate anomalies */
-	uint32_t flags;		      /* REC_F_* learnt from the hellos */
+	const struct dict_str *label;	    /* NM_CACHED: the key's label (reference owned; NULL = none) */
+	struct label_key *key;		    /* NM_DPI: the key to learn for (owned) */
+	struct held_pkt *held, **held_tail; /* NM_WAIT: packets held back from nDPI, in order (owned) */
+	size_t held_bytes;
+	uint32_t n_held;
+	uint64_t anomalies; /* the connection's own: SNI truncated, certificate anomalies */
+	uint32_t flags;	    /* REC_F_* learnt from the hellos */
 	struct ndpi_facts nf;
 };
 
@@ -147,7 +161,7 @@ static void dict_release(void *ctx, size_t n)
 static size_t pconn_heap(const struct pconn *pc)
 {
 	return sizeof(*pc) + (pc->tls ? tls_conn_heap(pc->tls) : 0) + classify_flow_cost(pc->cls) +
-	       (pc->key ? sizeof(*pc->key) : 0);
+	       (pc->key ? sizeof(*pc->key) : 0) + pc->held_bytes;
 }
 
 static void pconn_charge(struct pconn *pc)
@@ -319,6 +333,8 @@ static struct pconn *pconn_get(struct pipeline *pl, struct flow *f)
 	pc->flow = f;
 	pc->client = -1;
 	pc->nm = !pl->cls ? NM_OFF : pl->o.ndpi_every_flow ? NM_DPI : NM_WAIT;
+	if (pc->nm == NM_DPI)
+		pl->facts->stats.ndpi_flows++;
 	flow_set_user(f, pc);
 	pl->pconn_live++;
 	pconn_charge(pc);
@@ -333,9 +349,53 @@ static void ndpi_stop(struct pconn *pc, struct classify_result *r)
 		classify_finish(pc->pl->cls, &pc->cls, r ? r : &unused);
 }
 
+static void held_free(struct pconn *pc)
+{
+	while (pc->held) {
+		struct held_pkt *h = pc->held;
+		pc->held = h->next;
+		free(h);
+	}
+	pc->held_tail = NULL;
+	pc->held_bytes = 0;
+	pc->n_held = 0;
+}
+
+/* nDPI gets the packets held back, in order, before the packet being processed. */
+static void held_to_ndpi(struct pconn *pc)
+{
+	for (struct held_pkt *h = pc->held; h && (pc->nm == NM_PROVISIONAL || pc->nm == NM_DPI); h = h->next)
+		if (!classify_packet(pc->pl->cls, &pc->cls, h->l3, h->len, h->ts_ns, h->from_client))
+			pc->nm = NM_ENDED;
+	held_free(pc);
+}
+
+/* Hold p back from nDPI until the first record tells the label key; false when the bound is reached (then
+ * nDPI must see the flow from its start after all). */
+static bool held_add(struct pconn *pc, int e, const struct pkt *p)
+{
+	size_t n = sizeof(struct held_pkt) + p->l3_len;
+	if (pc->n_held >= pc->pl->o.lim.ndpi_packets || pc->held_bytes + n > HELD_MAX_BYTES)
+		return false;
+	struct held_pkt *h = malloc(n);
+	if (!h)
+		return false;
+	h->next = NULL;
+	h->ts_ns = p->ts_ns;
+	h->len = (uint32_t)p->l3_len;
+	h->from_client = e == 0;
+	memcpy(h->l3, p->l3, p->l3_len);
+	*(pc->held_tail ? pc->held_tail : &pc->held) = h;
+	pc->held_tail = &h->next;
+	pc->held_bytes += n;
+	pc->n_held++;
+	return true;
+}
+
 static void pconn_free(struct pconn *pc)
 {
 	struct pipeline *pl = pc->pl;
+	held_free(pc);
 	tls_conn_free(pc->tls);
 	ndpi_stop(pc, NULL);
 	dict_unref(pl->dict, pc->hello);
@@ -381,6 +441,7 @@ static void ndpi_key_known(struct pconn *pc)
 	plabel_key(pl->labels, &lf, &k);
 	if (plabel_lookup(pl->labels, &k, &pc->label)) {
 		ndpi_stop(pc, NULL); /* what nDPI saw of it so far is not needed */
+		held_free(pc);
 		pc->nm = NM_CACHED;
 		return;
 	}
@@ -388,6 +449,8 @@ static void ndpi_key_known(struct pconn *pc)
 	if (pc->key)
 		*pc->key = k;
 	pc->nm = NM_DPI;
+	pl->facts->stats.ndpi_flows++;
+	held_to_ndpi(pc);
 }
 
 /* After the TLS stage took bytes: the packet numbers at which nDPI would have read the messages. */
@@ -509,8 +572,18 @@ static void on_packet(void *ctx, struct flow *f, int e, const struct pkt *p)
 	if (!pc && !(pc = pconn_get(pl, f)))
 		return;
 	ndpi_note_packet(pc, e, p);
-	if (pc->nm == NM_WAIT)
+	if (pc->nm == NM_WAIT) {
+		/* no TLS state yet: the stream starts with a handshake record still incomplete, whose end gives the
+		 * key; until then the packets wait here, not in nDPI (a flood of half-sent hellos costs no DPI) */
+		if (!pc->tls && held_add(pc, e, p)) {
+			pconn_charge(pc);
+			return;
+		}
 		pc->nm = NM_PROVISIONAL; /* the first payload did not give the key: nDPI sees it from the start */
+		held_to_ndpi(pc);
+		if (pc->nm != NM_PROVISIONAL)
+			return;
+	}
 	if (pc->nm != NM_PROVISIONAL && pc->nm != NM_DPI)
 		return;
 	if (!classify_packet(pl->cls, &pc->cls, p->l3, p->l3_len, p->ts_ns, e == 0))

@@ -100,6 +100,10 @@ int store_insert_conn(struct store_inserter *in, int64_t capture_id, const struc
 		      char *err, size_t errlen);
 /* Merge an aggregate into host_stats / host_failures (UPSERT). */
 int store_upsert_summary(struct store_inserter *in, struct agg *a, char *err, size_t errlen);
+/* Part of a capture's summary written out while it is read (spill tables, merged the same way); at the
+ * capture's end merged into host_stats/host_failures (merge) or dropped (a duplicate). */
+int store_spill_summary(struct store_inserter *in, int64_t capture_id, struct agg *a, char *err, size_t errlen);
+int store_spill_end(struct store_inserter *in, int64_t capture_id, bool merge, char *err, size_t errlen);
 /* Rebuild host_stats / host_failures from every counted row (after rows were removed). */
 int store_rebuild_summary(sqlite3 *db, struct store_inserter *in, char *err, size_t errlen);
 /* Returns the new capture id, or a negative errno. */

@@ -288,7 +288,7 @@ static uint64_t dbytes(uint64_t h, const uint8_t *p, size_t n)
 static uint64_t dentry(uint64_t h, const void *entry)
 {
 	const struct dict_entry *e = entry;
-	return e ? dbytes(h, e->key, e->key_len) : dmix(h, 0xfe);
+	return e ? dmix(h, e->key_digest) : dmix(h, 0xfe);
 }
 
 /* A fixed-key hash of everything a row stores: the same record gives the same digest in every process. */
@@ -316,7 +316,7 @@ uint64_t store_row_digest(const struct ta_conn *c)
 				 : 1u << 24);
 	h = dmix(h, (uint64_t)c->outcome << 8 | (uint64_t)c->starttls);
 	h = dmix(h, (uint64_t)c->established | (uint64_t)c->resumed << 1 | (uint64_t)c->hello_retry_request << 2 |
-			    (uint64_t)c->cert_expired << 3);
+			    (uint64_t)c->cert_expired << 3 | (uint64_t)c->ndpi_ja3_from << 4);
 	h = dmix(h, c->flags);
 	h = dmix(h, c->anomalies);
 	h = dmix(h, c->risks);

@@ -59,8 +59,59 @@ enum {
 	S_CONN_INS,
 	S_STATS_UPSERT,
 	S_FAIL_UPSERT,
+	S_SPILL_STATS,
+	S_SPILL_FAIL,
+	S_SPILL_STATS_MERGE,
+	S_SPILL_FAIL_MERGE,
+	S_SPILL_STATS_DROP,
+	S_SPILL_FAIL_DROP,
 	S_COUNT_
 };
+
+/* The per host and role summary (host_stats, host_failures): its columns and how two rows of disjoint
+ * connections merge, the one rule for merging a read's aggregate and a spilled part of it (spill_* below). */
+#define STATS_COLS                                                                                                 \
+	"connections, established, failed, unknown, max_offered, min_offered, max_negotiated, min_negotiated,"     \
+	" first_ns, last_ns, neg_none, neg_ssl2, neg_ssl3, neg_tls10, neg_tls11, neg_tls12, neg_tls13, neg_other," \
+	" max_none, max_ssl2, max_ssl3, max_tls10, max_tls11, max_tls12, max_tls13, max_other"
+#define STATS_PARAMS                                                                                                \
+	"?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23," \
+	" ?24, ?25, ?26, ?27, ?28"
+#define STATS_MERGE                                                                                               \
+	"connections = connections + excluded.connections, established = established + excluded.established,"     \
+	" failed = failed + excluded.failed, unknown = unknown + excluded.unknown,"                               \
+	" max_offered = max(max_offered, excluded.max_offered),"                                                  \
+	" min_offered = CASE WHEN min_offered = 0 THEN excluded.min_offered WHEN excluded.min_offered = 0"        \
+	" THEN min_offered ELSE min(min_offered, excluded.min_offered) END,"                                      \
+	" max_negotiated = max(max_negotiated, excluded.max_negotiated),"                                         \
+	" min_negotiated = CASE WHEN min_negotiated = 0 THEN excluded.min_negotiated WHEN"                        \
+	" excluded.min_negotiated = 0 THEN min_negotiated ELSE min(min_negotiated, excluded.min_negotiated) END," \
+	" first_ns = min(first_ns, excluded.first_ns), last_ns = max(last_ns, excluded.last_ns),"                 \
+	" neg_none = neg_none + excluded.neg_none, neg_ssl2 = neg_ssl2 + excluded.neg_ssl2,"                      \
+	" neg_ssl3 = neg_ssl3 + excluded.neg_ssl3, neg_tls10 = neg_tls10 + excluded.neg_tls10,"                   \
+	" neg_tls11 = neg_tls11 + excluded.neg_tls11, neg_tls12 = neg_tls12 + excluded.neg_tls12,"                \
+	" neg_tls13 = neg_tls13 + excluded.neg_tls13, neg_other = neg_other + excluded.neg_other,"                \
+	" max_none = max_none + excluded.max_none, max_ssl2 = max_ssl2 + excluded.max_ssl2,"                      \
+	" max_ssl3 = max_ssl3 + excluded.max_ssl3, max_tls10 = max_tls10 + excluded.max_tls10,"                   \
+	" max_tls11 = max_tls11 + excluded.max_tls11, max_tls12 = max_tls12 + excluded.max_tls12,"                \
+	" max_tls13 = max_tls13 + excluded.max_tls13, max_other = max_other + excluded.max_other"
+#define FAIL_MERGE "connections = connections + excluded.connections"
+
+/* Parts of a read's summary written out before the capture ends (the writer's memory stays bounded whatever
+ * the number of hosts): merged into the summary at the end, or dropped when the capture is a duplicate. Temp
+ * tables: private to the writer's connection, gone with it (an interrupted read leaves nothing). */
+static const char spill_schema[] =
+	"CREATE TEMP TABLE IF NOT EXISTS spill_stats (capture_id INTEGER NOT NULL, host_id INTEGER NOT NULL,"
+	" role INTEGER NOT NULL, connections INTEGER, established INTEGER, failed INTEGER, unknown INTEGER,"
+	" max_offered INTEGER, min_offered INTEGER, max_negotiated INTEGER, min_negotiated INTEGER, first_ns INTEGER,"
+	" last_ns INTEGER, neg_none INTEGER, neg_ssl2 INTEGER, neg_ssl3 INTEGER, neg_tls10 INTEGER, neg_tls11 INTEGER,"
+	" neg_tls12 INTEGER, neg_tls13 INTEGER, neg_other INTEGER, max_none INTEGER, max_ssl2 INTEGER, max_ssl3 "
+	"INTEGER,"
+	" max_tls10 INTEGER, max_tls11 INTEGER, max_tls12 INTEGER, max_tls13 INTEGER, max_other INTEGER,"
+	" PRIMARY KEY (capture_id, host_id, role));"
+	"CREATE TEMP TABLE IF NOT EXISTS spill_failures (capture_id INTEGER NOT NULL, host_id INTEGER NOT NULL,"
+	" role INTEGER NOT NULL, reason INTEGER NOT NULL, connections INTEGER,"
+	" PRIMARY KEY (capture_id, host_id, role, reason));";
 
 static const char *const sqls[S_COUNT_] = {
 	[S_HOST_INS] = "INSERT OR IGNORE INTO hosts (family, addr, ip) VALUES (?1, ?2, ?3)",
@@ -90,33 +141,24 @@ static const char *const sqls[S_COUNT_] = {
 		" pkts_s2c, bytes_c2s, bytes_s2c, dup_frames) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10,"
 		" ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29,"
 		" ?30, ?31)",
-	[S_STATS_UPSERT] =
-		"INSERT INTO host_stats (host_id, role, connections, established, failed, unknown, max_offered,"
-		" min_offered, max_negotiated, min_negotiated, first_ns, last_ns, neg_none, neg_ssl2, neg_ssl3,"
-		" neg_tls10, neg_tls11, neg_tls12, neg_tls13, neg_other, max_none, max_ssl2, max_ssl3, max_tls10,"
-		" max_tls11, max_tls12, max_tls13, max_other) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11,"
-		" ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28)"
-		" ON CONFLICT (host_id, role) DO UPDATE SET connections = connections + excluded.connections,"
-		" established = established + excluded.established, failed = failed + excluded.failed,"
-		" unknown = unknown + excluded.unknown, max_offered = max(max_offered, excluded.max_offered),"
-		" min_offered = CASE WHEN min_offered = 0 THEN excluded.min_offered WHEN excluded.min_offered = 0"
-		" THEN min_offered ELSE min(min_offered, excluded.min_offered) END,"
-		" max_negotiated = max(max_negotiated, excluded.max_negotiated),"
-		" min_negotiated = CASE WHEN min_negotiated = 0 THEN excluded.min_negotiated WHEN"
-		" excluded.min_negotiated = 0 THEN min_negotiated ELSE min(min_negotiated, excluded.min_negotiated) "
-		"END,"
-		" first_ns = min(first_ns, excluded.first_ns), last_ns = max(last_ns, excluded.last_ns),"
-		" neg_none = neg_none + excluded.neg_none, neg_ssl2 = neg_ssl2 + excluded.neg_ssl2,"
-		" neg_ssl3 = neg_ssl3 + excluded.neg_ssl3, neg_tls10 = neg_tls10 + excluded.neg_tls10,"
-		" neg_tls11 = neg_tls11 + excluded.neg_tls11, neg_tls12 = neg_tls12 + excluded.neg_tls12,"
-		" neg_tls13 = neg_tls13 + excluded.neg_tls13, neg_other = neg_other + excluded.neg_other,"
-		" max_none = max_none + excluded.max_none, max_ssl2 = max_ssl2 + excluded.max_ssl2,"
-		" max_ssl3 = max_ssl3 + excluded.max_ssl3, max_tls10 = max_tls10 + excluded.max_tls10,"
-		" max_tls11 = max_tls11 + excluded.max_tls11, max_tls12 = max_tls12 + excluded.max_tls12,"
-		" max_tls13 = max_tls13 + excluded.max_tls13, max_other = max_other + excluded.max_other",
+	[S_STATS_UPSERT] = "INSERT INTO host_stats (host_id, role, " STATS_COLS ") VALUES (" STATS_PARAMS ")"
+			   " ON CONFLICT (host_id, role) DO UPDATE SET " STATS_MERGE,
 	[S_FAIL_UPSERT] = "INSERT INTO host_failures (host_id, role, reason, connections) VALUES (?1, ?2, ?3, ?4)"
-			  " ON CONFLICT (host_id, role, reason) DO UPDATE SET connections = connections +"
-			  " excluded.connections",
+			  " ON CONFLICT (host_id, role, reason) DO UPDATE SET " FAIL_MERGE,
+	[S_SPILL_STATS] =
+		"INSERT INTO temp.spill_stats (capture_id, host_id, role, " STATS_COLS ") VALUES (?29, " STATS_PARAMS
+		") ON CONFLICT (capture_id, host_id, role) DO UPDATE SET " STATS_MERGE,
+	[S_SPILL_FAIL] = "INSERT INTO temp.spill_failures (capture_id, host_id, role, reason, connections) VALUES (?5,"
+			 " ?1, ?2, ?3, ?4) ON CONFLICT (capture_id, host_id, role, reason) DO UPDATE SET " FAIL_MERGE,
+	[S_SPILL_STATS_MERGE] =
+		"INSERT INTO host_stats (host_id, role, " STATS_COLS ") SELECT host_id, role, " STATS_COLS
+		" FROM temp.spill_stats WHERE capture_id = ?1 ORDER BY host_id, role"
+		" ON CONFLICT (host_id, role) DO UPDATE SET " STATS_MERGE,
+	[S_SPILL_FAIL_MERGE] = "INSERT INTO host_failures (host_id, role, reason, connections) SELECT host_id, role,"
+			       " reason, connections FROM temp.spill_failures WHERE capture_id = ?1 ORDER BY"
+			       " host_id, role, reason ON CONFLICT (host_id, role, reason) DO UPDATE SET " FAIL_MERGE,
+	[S_SPILL_STATS_DROP] = "DELETE FROM temp.spill_stats WHERE capture_id = ?1",
+	[S_SPILL_FAIL_DROP] = "DELETE FROM temp.spill_failures WHERE capture_id = ?1",
 };
 
 struct store_inserter {
@@ -132,6 +174,12 @@ int store_inserter_new(sqlite3 *db, struct store_inserter **ret, char *err, size
 	if (!in)
 		return -ENOMEM;
 	in->db = db;
+	int src = sqlite3_exec(db, spill_schema, NULL, NULL, NULL);
+	if (src != SQLITE_OK) {
+		int r = store_db_err(db, src, "create spill tables", err, errlen);
+		free(in);
+		return r;
+	}
 	for (int i = 0; i < S_COUNT_; i++) {
 		int rc = sqlite3_prepare_v3(db, sqls[i], -1, SQLITE_PREPARE_PERSISTENT, &in->st[i], NULL);
 		if (rc != SQLITE_OK) {
@@ -601,7 +649,8 @@ int store_update_capture(sqlite3 *db, int64_t id, const struct store_capture *c,
 
 /* ---- host summary ---- */
 
-int store_upsert_summary(struct store_inserter *in, struct agg *a, char *err, size_t errlen)
+/* Every row of a into host_stats/host_failures (capture_id 0) or into the spill tables of capture_id. */
+static int upsert_rows(struct store_inserter *in, struct agg *a, int64_t capture_id, char *err, size_t errlen)
 {
 	for (size_t i = 0; i < agg_count(a); i++) {
 		const struct agg_host *h = agg_at(a, i);
@@ -610,7 +659,7 @@ int store_upsert_summary(struct store_inserter *in, struct agg *a, char *err, si
 		int r = host_id(in, h->family, h->ip, &hid, err, errlen);
 		if (r < 0)
 			return r;
-		sqlite3_stmt *st = in->st[S_STATS_UPSERT];
+		sqlite3_stmt *st = in->st[capture_id ? S_SPILL_STATS : S_STATS_UPSERT];
 		int k = 1;
 		sqlite3_bind_int64(st, k++, hid);
 		sqlite3_bind_int(st, k++, h->role);
@@ -628,17 +677,47 @@ int store_upsert_summary(struct store_inserter *in, struct agg *a, char *err, si
 			sqlite3_bind_int64(st, k++, (int64_t)n->negotiated[v]);
 		for (int v = 0; v < AGG_V_COUNT; v++)
 			sqlite3_bind_int64(st, k++, (int64_t)n->offered_max[v]);
+		if (capture_id)
+			sqlite3_bind_int64(st, 29, capture_id);
 		if ((r = step_done(in, st, "merge host summary", err, errlen)) < 0)
 			return r;
 		for (size_t f = 0; f < h->n_reasons; f++) {
-			st = in->st[S_FAIL_UPSERT];
+			st = in->st[capture_id ? S_SPILL_FAIL : S_FAIL_UPSERT];
 			sqlite3_bind_int64(st, 1, hid);
 			sqlite3_bind_int(st, 2, h->role);
 			sqlite3_bind_int(st, 3, h->reasons[f].code);
 			sqlite3_bind_int64(st, 4, (int64_t)h->reasons[f].count);
+			if (capture_id)
+				sqlite3_bind_int64(st, 5, capture_id);
 			if ((r = step_done(in, st, "merge host failures", err, errlen)) < 0)
 				return r;
 		}
 	}
 	return 0;
+}
+
+int store_upsert_summary(struct store_inserter *in, struct agg *a, char *err, size_t errlen)
+{
+	return upsert_rows(in, a, 0, err, errlen);
+}
+
+int store_spill_summary(struct store_inserter *in, int64_t capture_id, struct agg *a, char *err, size_t errlen)
+{
+	return upsert_rows(in, a, capture_id, err, errlen);
+}
+
+int store_spill_end(struct store_inserter *in, int64_t capture_id, bool merge, char *err, size_t errlen)
+{
+	static const int merges[] = {S_SPILL_STATS_MERGE, S_SPILL_FAIL_MERGE};
+	static const int drops[] = {S_SPILL_STATS_DROP, S_SPILL_FAIL_DROP};
+	int r = 0;
+	for (int i = 0; merge && r == 0 && i < 2; i++) {
+		sqlite3_bind_int64(in->st[merges[i]], 1, capture_id);
+		r = step_done(in, in->st[merges[i]], "merge spilled summary", err, errlen);
+	}
+	for (int i = 0; r == 0 && i < 2; i++) {
+		sqlite3_bind_int64(in->st[drops[i]], 1, capture_id);
+		r = step_done(in, in->st[drops[i]], "drop spilled summary", err, errlen);
+	}
+	return r;
 }

@@ -50,6 +50,7 @@ struct store_queue {
 	/* writer side: the current capture */
 	int64_t capture_id;
 	struct agg *agg;
+	bool spilled; /* part of agg went to the spill tables (store_spill_summary) */
 	uint64_t conns, digest;
 	int64_t conn_min, conn_max;
 	struct store_capture_result result; /* of the last M_END, guarded by w->mu */
@@ -169,6 +170,18 @@ static int do_conn(struct store_writer *w, struct store_queue *q, const struct t
 		return -ENOMEM;
 	}
 	w->pending++;
+	if (agg_count(q->agg) >= TA_AGG_SPILL_ROWS) {
+		/* many hosts: memory stays bounded. A live capture's summary is merged as it goes anyway; a file's
+		 * waits in the spill tables until its end tells whether it is a duplicate. */
+		r = w->live_summaries ? store_upsert_summary(w->in, q->agg, err, errlen)
+				      : store_spill_summary(w->in, q->capture_id, q->agg, err, errlen);
+		q->spilled |= !w->live_summaries;
+		agg_free(q->agg);
+		q->agg = NULL;
+		if (r == 0)
+			r = agg_new(&q->agg);
+		return r;
+	}
 	return 0;
 }
 
@@ -186,6 +199,7 @@ static int do_begin(struct store_writer *w, struct store_queue *q, const struct 
 	if ((r = agg_new(&q->agg)) < 0)
 		return r;
 	q->capture_id = id;
+	q->spilled = false;
 	q->conns = q->digest = 0;
 	q->conn_min = q->conn_max = 0;
 	/* the capture row is visible (status reading/running) from the first commit on */
@@ -266,18 +280,24 @@ static int do_end(struct store_writer *w, struct store_queue *q, const struct st
 		return r;
 	if (other) {
 		/* the summary never counted this capture's rows: it is merged only below */
-		if ((r = delete_capture(w, q, err, errlen)) < 0)
+		if ((r = delete_capture(w, q, err, errlen)) < 0 ||
+		    (q->spilled && (r = store_spill_end(w->in, q->capture_id, false, err, errlen)) < 0))
 			return r;
 		res->id = other;
 		res->duplicate = true;
 		agg_free(q->agg);
 	} else {
-		if ((r = store_upsert_summary(w->in, q->agg, err, errlen)) < 0)
+		if ((r = store_upsert_summary(w->in, q->agg, err, errlen)) < 0 ||
+		    (q->spilled && (r = store_spill_end(w->in, q->capture_id, true, err, errlen)) < 0))
 			return r;
 		res->id = q->capture_id;
 		res->conns = q->conns;
-		agg_sort(q->agg);
-		res->summary = q->agg;
+		if (q->spilled) {
+			agg_free(q->agg); /* only a part: the caller reads the whole summary back if it needs it */
+		} else {
+			agg_sort(q->agg);
+			res->summary = q->agg;
+		}
 	}
 	q->agg = NULL;
 	r = tx_commit(w, err, errlen);

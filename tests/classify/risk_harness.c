@@ -421,8 +421,10 @@ static void rh_finish(struct rh *h, struct rh_flow *f)
 	free(tls);
 }
 
-static void rh_free_flow(struct rh_flow *f)
+static void rh_free_flow(struct rh_flow *f) /* accepts NULL */
 {
+	if (!f)
+		return;
 	for (int e = 0; e < 2; e++) {
 		free(f->d[e].stream);
 		for (size_t i = 0; i < f->d[e].n_ooo; i++)
