@@ -48,7 +48,7 @@ struct analyze_result {
 
 /* Analyze one capture into the database through the writer w. Messages go to stderr. */
 void analyze_file(const char *path, const struct read_opts *o, struct store_writer *w, struct analyze_result *ret);
-/* The analysis options that change results, as stored with the capture (README "Captures and analyses"). */
+/* The analysis options that change results, as stored with the capture (README "tlsaudit read": reading the same capture again). */
 void cli_analysis_options(const struct read_opts *o, const struct ta_capture_facts *f, char *buf, size_t len);
 
 int cmd_read(int argc, char **argv);
