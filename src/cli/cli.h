@@ -20,8 +20,8 @@ enum {
 	EXIT_INTERNAL = 5,   /* out of memory or another internal failure */
 	EXIT_VIOLATION = 10, /* report/diff --fail-on-violation: a host violates the policy */
 	EXIT_AT_RISK = 11,   /* report/diff --fail-on-risk: a host is at risk (none violates) */
-	EXIT_NO_DATA = 12,   /* report/diff --fail-on-violation: the selection holds no connection */
-	EXIT_STALE = 13,     /* report/diff --fail-on-violation --max-age: the newest connection is too old */
+	EXIT_NO_DATA = 12,   /* report/diff --fail-on-violation: the selection holds no connection, no probe */
+	EXIT_STALE = 13,     /* report/diff --fail-on-violation --max-age: the newest data is too old */
 	EXIT_PRIV = 6,	     /* capture: permission denied, or the privilege drop failed */
 };
 
@@ -51,7 +51,8 @@ struct analyze_result {
 
 /* Analyze one capture into the database through the writer w. Messages go to stderr. */
 void analyze_file(const char *path, const struct read_opts *o, struct store_writer *w, struct analyze_result *ret);
-/* The analysis options that change results, as stored with the capture (README "Captures and analyses"). */
+/* The analysis options that change results, as stored with the capture (README "tlsaudit read": reading the
+ * same capture again). */
 void cli_analysis_options(const struct read_opts *o, const struct ta_capture_facts *f, char *buf, size_t len);
 
 int cmd_read(int argc, char **argv);

@@ -44,7 +44,8 @@ struct flow_dir {
 	bool delivering;   /* inside the consumer's data() for this side */
 };
 
-#define DUP_RING 8
+#define DUP_RING	    8
+#define FLOW_LOST_START_MAX (1u << 20) /* bytes a first acknowledgement may run ahead of the data seen */
 
 struct flow {
 	struct flow *hnext;	    /* hash chain */
@@ -476,26 +477,38 @@ static bool dir_wanted(struct flow_table *t, struct flow *f, int e)
 	return !f->finished && (f->ending || !t->ops->wants || t->ops->wants(t->ctx, f, e));
 }
 
-/* Hand buffered in-order bytes of endpoint e to the consumer. */
+/* Give in-order bytes of endpoint e to the consumer; returns how many it used. */
+static size_t dir_deliver(struct flow_table *t, struct flow *f, int e, const uint8_t *data, size_t len, bool final)
+{
+	struct flow_dir *d = &f->d[e];
+	struct flow *saved = t->current;
+	t->current = f;
+	t->depth++;
+	d->delivering = true;
+	size_t used = t->ops->data(t->ctx, f, e, data, len, d->lost_pending, final);
+	d->delivering = false;
+	t->depth--;
+	t->current = saved;
+	d->lost_pending = false;
+	return used < len ? used : len;
+}
+
+/* Hand buffered in-order bytes of endpoint e to the consumer. An emptied buffer is given back: a flow
+ * waiting for its next record holds only the part of a record it has (a handshake in progress is small). */
 static void dir_process(struct flow_table *t, struct flow *f, int e, bool final)
 {
 	struct flow_dir *d = &f->d[e];
 	if (d->buf_len == 0 || !t->ops->data || d->delivering)
 		return;
-	struct flow *saved = t->current;
-	t->current = f;
-	t->depth++;
-	d->delivering = true;
-	size_t used = t->ops->data(t->ctx, f, e, d->buf, d->buf_len, d->lost_pending, final);
-	d->delivering = false;
-	t->depth--;
-	t->current = saved;
-	d->lost_pending = false;
-	if (used > d->buf_len)
-		used = d->buf_len;
+	size_t used = dir_deliver(t, f, e, d->buf, d->buf_len, final);
 	if (d->buf) {
 		memmove(d->buf, d->buf + used, d->buf_len - used);
 		d->buf_len -= (uint32_t)used;
+		if (d->buf_len == 0) {
+			mem_free(t, d->buf, d->buf_cap);
+			d->buf = NULL;
+			d->buf_cap = 0;
+		}
 	}
 	if (!final && !dir_wanted(t, f, e))
 		dir_free_buffers(t, d);
@@ -508,6 +521,8 @@ void flow_kick(struct flow_table *t, struct flow *f, int side)
 	dir_process(t, f, side, f->ending);
 }
 
+static void dir_keep(struct flow_table *t, struct flow *f, int e, const uint8_t *data, size_t len);
+
 static void dir_append(struct flow_table *t, struct flow *f, int e, const uint8_t *data, size_t len)
 {
 	struct flow_dir *d = &f->d[e];
@@ -515,6 +530,13 @@ static void dir_append(struct flow_table *t, struct flow *f, int e, const uint8_
 	d->in_order += len;
 	if (!dir_wanted(t, f, e))
 		return;
+	dir_keep(t, f, e, data, len);
+}
+
+/* Buffer in-order bytes the consumer has not used yet (after those already buffered). */
+static void dir_keep(struct flow_table *t, struct flow *f, int e, const uint8_t *data, size_t len)
+{
+	struct flow_dir *d = &f->d[e];
 	if (!dir_reserve(t, d, (size_t)d->buf_len + len)) {
 		/* over the cap: the bytes are lost to us, parse on after them */
 		t->stats->reasm_bytes_capped++;
@@ -633,6 +655,20 @@ static void dir_data(struct flow_table *t, struct flow *f, int e, uint32_t seq, 
 		/* a full queue means the hole will not be filled within our bounds */
 		if (d->ooo && (d->n_ooo >= t->lim.max_segments || d->ooo_bytes >= t->lim.max_dir_bytes / 2))
 			dir_skip_gap(t, f, e, d->ooo->seq, false);
+		return;
+	}
+	if (d->buf_len == 0 && !d->ooo && !d->delivering && t->ops->data && dir_wanted(t, f, e)) {
+		/* nothing waits before these bytes: the consumer reads them where they are, and only what it
+		 * leaves (the start of a record) is copied */
+		d->next_seq += (uint32_t)len;
+		d->in_order += len;
+		size_t used = dir_deliver(t, f, e, data, len, false);
+		if (!dir_wanted(t, f, e)) {
+			dir_free_buffers(t, d);
+			return;
+		}
+		if (used < len)
+			dir_keep(t, f, e, data + used, len - used);
 		return;
 	}
 	dir_append(t, f, e, data, len);
@@ -849,6 +885,14 @@ bool flow_packet(struct flow_table *t, const struct pkt *p)
 	if ((p->tcp_flags & (TCP_ACK | TCP_SYN)) == TCP_ACK) {
 		struct flow_dir *o = &f->d[1 - e];
 		if (f->info.side[1 - e].syn && o->in_order == 0 && o->next_seq != p->ack) {
+			/* a little ahead: the peer's first data segments were lost (the ack covers them), not a
+			 * renumbered SYN-ACK (a new random number is that close 1 time in 4,096) */
+			uint32_t ahead = p->ack - o->next_seq - (f->info.side[1 - e].fin ? 1u : 0u); /* FIN: 1 number */
+			if (ahead > 0 && ahead <= FLOW_LOST_START_MAX) {
+				t->stats->reasm_gaps++;
+				f->info.side[1 - e].gap = true;
+				o->lost_pending = true;
+			}
 			o->next_seq = p->ack;
 			dir_drain(t, f, 1 - e);
 			dir_process(t, f, 1 - e, false);
