@@ -3,6 +3,7 @@
 # in the two shapes that matter:
 #   open:  100,000 connections whose handshakes completed and which stay open
 #          (no FIN/RST in the capture) - the normal state of a busy server
+#   one:   the same as mid, all to one server (one label key)
 #   mid:   100,000 handshakes all in progress at the same moment (every
 #          connection's packets interleaved one by one) - the worst case
 # Each from samples/tls12-sni.pcap (a real curl and s_client handshake),
@@ -32,12 +33,12 @@ fi
 [ -f bench/out/mid100k.pcap ] || python3 bench/make_capture.py bench/out/mid100k.pcap --copies 50000 \
 	--concurrent 50000 samples/tls12-sni.pcap
 # the same handshakes all to one server (a busy mail or web server): one label key, so nDPI's DPI runs once
-[ -f bench/out/mid100k1.pcap ] || python3 bench/make_capture.py bench/out/mid100k1.pcap --copies 50000 \
+[ -f bench/out/one100k.pcap ] || python3 bench/make_capture.py bench/out/one100k.pcap --copies 50000 \
 	--concurrent 50000 --servers 1 samples/tls12-sni.pcap
 db=$(mktemp -d)/flows.db
 echo "| 100,000 concurrent flows | wall s | peak RSS MiB | flows evicted |"
 echo "| --- | ---: | ---: | ---: |"
-for shape in open mid mid1; do
+for shape in open mid one; do
 	for mem in default 64; do
 		rm -f "$db" "$db-wal" "$db-shm"
 		opts=(--idle-timeout 100000)

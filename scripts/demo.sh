@@ -14,9 +14,9 @@ echo "== the Exchange case as NDJSON: a TLS 1.0-only client rejected by a TLS-1.
 $tool read --db "$dir/demo.db" --json samples/tls10-rejected.pcap 2>/dev/null >"$dir/exchange.ndjson"
 head -n 1 "$dir/exchange.ndjson"
 echo
-echo "== tlsaudit report (policy TLS 1.2), violations first"
+echo "== tlsaudit report (policy TLS 1.2): the first screen"
 $tool report --db "$dir/demo.db" --min-version "TLS 1.2" -o "$dir/report.txt"
-head -n 40 "$dir/report.txt"
+sed -n '1,/^hosts, worst first/p' "$dir/report.txt"
 echo "   ... (whole report: $dir/report.txt)"
 echo "== tlsaudit diff: the Exchange host before and after the registry fix"
 $tool read -q --db "$dir/before.db" samples/before.pcap
@@ -24,3 +24,9 @@ $tool read -q --db "$dir/after.db" samples/after.pcap
 $tool diff --before "$dir/before.db" --after "$dir/after.db"
 $tool report --db "$dir/demo.db" --format html -o "$dir/report.html"
 echo "== HTML report: $dir/report.html"
+echo "== a generated network of 5,000 host roles (tests/report/gen_scale.py): the first screen"
+python3 tests/report/gen_scale.py "$dir/scale.pcap" --roles 5000 --certdir "$dir/certs" >/dev/null
+$tool read -q --db "$dir/scale.db" "$dir/scale.pcap"
+$tool report --db "$dir/scale.db" | sed -n '1,/^hosts, worst first/p'
+$tool report --db "$dir/scale.db" --format html -o "$dir/scale.html"
+echo "== HTML report of the 5,000 host roles: $dir/scale.html ($(wc -c <"$dir/scale.html") bytes)"

@@ -78,7 +78,11 @@ record() {
     openssl s_server -tls1_2 -accept "$ip:8443" -cert "$cert" -key "$key" "${extra[@]}" -www -naccept 1 \
         >/dev/null 2>&1 &
     local srv=$!
-    sleep 1
+    # wait until the server listens (a loaded machine may take longer than any fixed sleep)
+    for i in $(seq 100); do
+        ss -Hltn "sport = :8443" | grep -q "$ip:8443" && break
+        sleep 0.1
+    done
     printf 'GET / HTTP/1.0\r\n\r\n' | timeout 10 openssl s_client -tls1_2 -connect "$ip:8443" -ign_eof \
         >/dev/null 2>&1 || true
     wait "$srv" 2>/dev/null || true

@@ -45,7 +45,10 @@ struct agg_counts {
 	uint64_t connections, established, failed, unknown;	     /* outcome classes (names_outcome_class) */
 	uint64_t negotiated[AGG_V_COUNT];			     /* by negotiated version */
 	uint64_t offered_max[AGG_V_COUNT];			     /* by the first ClientHello's maximum */
-	uint64_t offered_max_failed[AGG_V_COUNT];		     /* ... of connections that failed */
+	uint64_t offered_max_failed[AGG_V_COUNT];		     /* ... of connections not established (failed
+								      * or unknown: see offered_max_unknown) */
+	uint64_t offered_max_unknown[AGG_V_COUNT];		     /* ... of those, outcome class unknown */
+	uint64_t neg_established[AGG_V_COUNT];			     /* established, by negotiated version */
 	uint64_t lowest_listed[AGG_V_COUNT];			     /* by the lowest version in supported_versions */
 	int64_t first_ns, last_ns;				     /* first / last packet of the connections */
 	int64_t max_first_ns[AGG_V_COUNT], max_last_ns[AGG_V_COUNT]; /* same, by offered maximum */

@@ -44,7 +44,8 @@ struct store_capture {
 	uint64_t file_bytes;
 	char status[16];   /* "reading", "running", "complete", "cut"; after a crash "interrupted" (a file read:
 			    * left out of reports) or "terminated" (a live capture: its committed rows count) */
-	char options[512]; /* the analysis options that change results (README "Captures and analyses") */
+	char options[512]; /* the analysis options that change results (README "tlsaudit read": reading the same capture
+			      again) */
 	struct ta_capture_facts facts;
 };
 
@@ -86,8 +87,9 @@ int store_queue_capture_begin(struct store_queue *q, const struct store_capture 
  * full. Returns 0, or the writer's first error (negative errno). */
 int store_queue_conn(struct store_queue *q, const struct ta_conn *c);
 /* The capture row's counters, times, warnings and status as they are now (c copied): live capture, every
- * commit interval. */
-int store_queue_capture_progress(struct store_queue *q, const struct store_capture *c);
+ * commit interval; with merge_summary also the host summary of the connections since the last merge
+ * (capture --summary-interval). */
+int store_queue_capture_progress(struct store_queue *q, const struct store_capture *c, bool merge_summary);
 
 struct store_capture_result {
 	int64_t id;	     /* the capture that holds the connections (an earlier one for a duplicate) */

@@ -201,6 +201,8 @@ static void conn_counts(const struct ta_conn *c, struct agg_counts *n)
 	n->negotiated[nc] = 1;
 	n->offered_max[mc] = 1;
 	n->offered_max_failed[mc] = cls != OUTCLASS_ESTABLISHED;
+	n->offered_max_unknown[mc] = cls == OUTCLASS_UNKNOWN;
+	n->neg_established[nc] = cls == OUTCLASS_ESTABLISHED;
 	n->lowest_listed[agg_vcol_of(low)] = 1;
 	n->first_ns = c->ts_ns;
 	n->last_ns = c->last_ns;
@@ -235,6 +237,8 @@ void agg_counts_merge(struct agg_counts *d, const struct agg_counts *s)
 		d->negotiated[v] += s->negotiated[v];
 		d->offered_max[v] += s->offered_max[v];
 		d->offered_max_failed[v] += s->offered_max_failed[v];
+		d->offered_max_unknown[v] += s->offered_max_unknown[v];
+		d->neg_established[v] += s->neg_established[v];
 		d->lowest_listed[v] += s->lowest_listed[v];
 	}
 	min_time(&d->first_ns, s->first_ns, first);

@@ -228,6 +228,7 @@ struct capture_run {
 	uint64_t records;
 	uint64_t frames_seen; /* for --count */
 	int64_t next_prune;   /* --retention: monotonic time of the next prune */
+	int64_t next_summary; /* --summary-interval: monotonic time of the next host summary merge */
 	bool pruned_note;     /* the capture's warnings say that retention pruned */
 	int db_failed;	      /* first store error */
 	int w_failed;	      /* evidence write error, reported once */
@@ -552,11 +553,12 @@ static int capture_prune(struct capture_run *run)
 	return EXIT_OK;
 }
 
-/* Counters and the capture row: what every tick does; the writer commits them with the rows so far and
- * merges the host summary of the connections since the last tick. */
-static int capture_tick(struct capture_run *run, struct caplive *cl)
+/* Counters and the capture row: what every tick does; the writer commits them with the rows so far and,
+ * every --summary-interval, merges the host summary of the connections since the last merge. */
+static int capture_tick(struct capture_run *run, struct caplive *cl, int64_t now)
 {
 	char err[512];
+	bool summary = now >= run->next_summary;
 
 	take_pcap_stats(run, cl);
 	if (run->w && !run->w_failed && pcapng_writer_flush(run->w, err, sizeof(err)) < 0) {
@@ -565,8 +567,10 @@ static int capture_tick(struct capture_run *run, struct caplive *cl)
 	}
 	if (run->db_failed)
 		return EXIT_DB;
-	if (store_queue_capture_progress(run->q, run->cap) < 0)
+	if (store_queue_capture_progress(run->q, run->cap, summary) < 0)
 		return EXIT_DB;
+	if (summary)
+		run->next_summary = now + (int64_t)run->o->summary_s * 1000000000;
 	return EXIT_OK;
 }
 
@@ -576,6 +580,7 @@ static int capture_loop(struct capture_run *run, struct caplive *cl, const sigse
 	int64_t start = now_ns(CLOCK_MONOTONIC);
 	int64_t commit_ns = (int64_t)o->commit_ms * 1000000;
 	int64_t next_commit = start + commit_ns;
+	run->next_summary = start + (int64_t)o->summary_s * 1000000000;
 	int64_t end = o->duration_s ? start + (int64_t)o->duration_s * 1000000000 : INT64_MAX;
 	struct pollfd pfd = {.fd = caplive_fd(cl), .events = POLLIN};
 	char err[512];
@@ -608,7 +613,7 @@ static int capture_loop(struct capture_run *run, struct caplive *cl, const sigse
 			return EXIT_OK;
 		if (now >= next_commit) {
 			pipeline_expire(run->pl, now_ns(CLOCK_REALTIME));
-			if (capture_tick(run, cl) != EXIT_OK)
+			if (capture_tick(run, cl, now) != EXIT_OK)
 				return EXIT_DB;
 			next_commit = now + commit_ns;
 			if (o->retention_s && now >= run->next_prune) {

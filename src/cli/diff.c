@@ -1,5 +1,5 @@
 /* diff.c - `tlsaudit diff`: per host and role, what changed between a "before" and an "after" - two databases,
- * or two time windows of one database - in the report's formats. */
+ * or two time windows of one database - in the report's formats, most important change first. */
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
@@ -15,7 +15,8 @@ static void diff_usage(FILE *fp)
 	      "       tlsaudit diff --db X.db --split T [options]\n"
 	      "       tlsaudit diff --db X.db --before-until T1 --after-since T2 [options]\n"
 	      "\n"
-	      "Per host and role: before -> after, e.g.\n"
+	      "Per host and role: before -> after, most important first (regressed, new problems, changed, improved,\n"
+	      "fixed, gone, unchanged), e.g.\n"
 	      "  fixed 10.0.0.5 as client: TLS 1.0 (3 failed to 54.244.248.254:443) -> TLS 1.2 (12 established)\n"
 	      "\n"
 	      "  --before A, --before-db A   database with the \"before\" state\n"
@@ -24,32 +25,23 @@ static void diff_usage(FILE *fp)
 	      "  --before-since T, --before-until T, --after-since T, --after-until T\n"
 	      "                              time window of each side (since inclusive, until exclusive)\n"
 	      "  --split T                   same as --before-until T --after-since T\n"
-	      "  --min-version V, --host ADDR, --format F, -o FILE   as for `tlsaudit report`\n"
-	      "  --fail-on-violation         exit 10 when a host violates the policy in the \"after\" state\n"
+	      "  --since T, --until T        a window both sides share (the per-side options win)\n",
+	      fp);
+	fputs("  --host, --role, --sensor    as for `tlsaudit report`, on both sides\n", fp);
+	fputs(report_opts_usage, fp);
+	fputs("  (--fail-on-violation and --fail-on-risk judge the \"after\" side)\n"
 	      "\n"
-	      "exit status: 0 ok; 1 bad command line; 4 database error; 5 internal error;\n"
-	      "10 the \"after\" state violates the policy (only with --fail-on-violation).\n",
+	      "exit status: 0 ok; 1 bad command line; 4 database error; 5 internal error; with --fail-on-violation:\n"
+	      "10 the \"after\" state violates the policy, 12 it holds no connection and no probe, 13 it is stale\n"
+	      "(--max-age); with --fail-on-risk also 11 a host is at risk after.\n",
 	      fp);
 }
 
-enum {
-	OPT_BEFORE = 256,
-	OPT_AFTER,
-	OPT_DB,
-	OPT_BS,
-	OPT_BU,
-	OPT_AS,
-	OPT_AU,
-	OPT_SPLIT,
-	OPT_FORMAT,
-	OPT_MIN,
-	OPT_HOST,
-	OPT_FAIL
-};
+enum { OPT_BEFORE = 256, OPT_AFTER, OPT_DB, OPT_BS, OPT_BU, OPT_AS, OPT_AU, OPT_SPLIT };
 
 int cmd_diff(int argc, char **argv)
 {
-	static const struct option longopts[] = {
+	static const struct option own[] = {
 		{"before", required_argument, NULL, OPT_BEFORE},
 		{"before-db", required_argument, NULL, OPT_BEFORE},
 		{"after", required_argument, NULL, OPT_AFTER},
@@ -60,105 +52,115 @@ int cmd_diff(int argc, char **argv)
 		{"after-since", required_argument, NULL, OPT_AS},
 		{"after-until", required_argument, NULL, OPT_AU},
 		{"split", required_argument, NULL, OPT_SPLIT},
-		{"format", required_argument, NULL, OPT_FORMAT},
-		{"output", required_argument, NULL, 'o'},
-		{"min-version", required_argument, NULL, OPT_MIN},
-		{"host", required_argument, NULL, OPT_HOST},
-		{"fail-on-violation", no_argument, NULL, OPT_FAIL},
 		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
 	};
-	const char *bdb = NULL, *adb = NULL, *db = "tlsaudit.db", *out = NULL;
-	struct rep_query bq = {.min_level = 0x0303}, aq = {.min_level = 0x0303};
-	enum rep_format fmt = REP_FMT_TEXT;
-	uint16_t level = 0x0303;
-	char host[48] = "";
-	bool fail = false;
+	enum { N_OWN = sizeof(own) / sizeof(own[0]) };
+	struct option longopts[N_OWN + CLI_SELECT_NOPTS + REPORT_OPT_COUNT + 1];
+	report_longopts_join(own, N_OWN, longopts);
+	const char *bdb = NULL, *adb = NULL, *db = "tlsaudit.db";
+	struct report_opts o;
+	struct cli_select sel;
+	struct {
+		bool set;
+		int64_t t;
+	} side[4] = {{0}}; /* before since/until, after since/until */
 	int64_t t;
-	int c;
+	char err[512];
+	int c, r;
+	report_opts_init(&o);
+	cli_select_init(&sel);
+	for (int i = 1; i + 1 < argc; i++)
+		if (strcmp(argv[i], "--now") == 0 &&
+		    report_option(REPORT_OPT_NOW, argv[i + 1], &o, err, sizeof(err)) < 0)
+			return cli_usage_error("diff", "%s", err);
 	optind = 1;
 	while ((c = getopt_long(argc, argv, ":o:h", longopts, NULL)) != -1) {
+		if (c == 'o')
+			c = REPORT_OPT_OUTPUT;
+		if ((r = cli_select_option(c, optarg, o.now_ns, &sel, err, sizeof(err))) != 0 ||
+		    (r = report_option(c, optarg, &o, err, sizeof(err))) != 0) {
+			if (r < 0)
+				return cli_usage_error("diff", "%s", err);
+			continue;
+		}
 		switch (c) {
 		case OPT_BEFORE: bdb = optarg; break;
 		case OPT_AFTER: adb = optarg; break;
 		case OPT_DB: db = optarg; break;
-		case 'o': out = optarg; break;
 		case OPT_BS:
 		case OPT_BU:
 		case OPT_AS:
 		case OPT_AU:
 		case OPT_SPLIT:
-			if (!cli_parse_time("time option", optarg, &t))
-				return EXIT_USAGE;
+			if (!cli_time_parse(optarg, o.now_ns, &t))
+				return cli_usage_error(
+					"diff",
+					"--%s: '%s' is not a time (2026-11-27T22:50:00Z, \"2026-11-27 22:50\","
+					" -7d, @SECONDS)",
+					c == OPT_BS   ? "before-since"
+					: c == OPT_BU ? "before-until"
+					: c == OPT_AS ? "after-since"
+					: c == OPT_AU ? "after-until"
+						      : "split",
+					optarg);
 			if (c == OPT_BS)
-				bq.has_since = true, bq.since_ns = t;
+				side[0].set = true, side[0].t = t;
 			if (c == OPT_BU || c == OPT_SPLIT)
-				bq.has_until = true, bq.until_ns = t;
+				side[1].set = true, side[1].t = t;
 			if (c == OPT_AS || c == OPT_SPLIT)
-				aq.has_since = true, aq.since_ns = t;
+				side[2].set = true, side[2].t = t;
 			if (c == OPT_AU)
-				aq.has_until = true, aq.until_ns = t;
+				side[3].set = true, side[3].t = t;
 			break;
-		case OPT_FORMAT:
-			if (!report_format_parse(optarg, &fmt)) {
-				fprintf(stderr, "tlsaudit: --format: '%s' is not text, md, csv, json or html\n",
-					optarg);
-				return EXIT_USAGE;
-			}
-			break;
-		case OPT_MIN:
-			if (!report_version_parse(optarg, &level)) {
-				fprintf(stderr, "tlsaudit: --min-version: '%s' is not a version (\"TLS 1.2\")\n",
-					optarg);
-				return EXIT_USAGE;
-			}
-			break;
-		case OPT_HOST:
-			if (!cli_parse_host(optarg, host))
-				return EXIT_USAGE;
-			break;
-		case OPT_FAIL: fail = true; break;
 		case 'h': diff_usage(stdout); return EXIT_OK;
 		default: return cli_bad_option("diff", c, argv);
 		}
 	}
-	if (optind < argc) {
+	if (optind < argc)
 		return cli_usage_error("diff", "unexpected argument '%s'", argv[optind]);
+	report_opts_finish(&o);
+	if (o.show_policy) {
+		report_policy_write(stdout, &o.policy);
+		return fflush(stdout) == 0 ? EXIT_OK : EXIT_INTERNAL;
 	}
 	if (!bdb)
 		bdb = db;
 	if (!adb)
 		adb = db;
-	bool windows = bq.has_since || bq.has_until || aq.has_since || aq.has_until;
+	bool windows = side[0].set || side[1].set || side[2].set || side[3].set;
 	if (strcmp(bdb, adb) == 0 && !windows) {
 		return cli_usage_error("diff", "before and after are the same; give two databases (--before/--after)"
 					       " or two time windows (--split T, --before-until/--after-since)");
 	}
-	const char *paths[2] = {bdb, adb};
-	for (int i = 0; i < 2; i++)
-		if (cli_db_missing(paths[i], false))
-			return EXIT_DB;
-	bq.min_level = aq.min_level = level;
-	memcpy(bq.host, host, sizeof(host));
-	memcpy(aq.host, host, sizeof(host));
+	struct rep_query bq, aq;
+	cli_select_query(&sel, o.policy.min_level, &bq);
+	aq = bq;
+	if (side[0].set)
+		bq.has_since = true, bq.since_ns = side[0].t;
+	if (side[1].set)
+		bq.has_until = true, bq.until_ns = side[1].t;
+	if (side[2].set)
+		aq.has_since = true, aq.since_ns = side[2].t;
+	if (side[3].set)
+		aq.has_until = true, aq.until_ns = side[3].t;
 	struct rep_data *before = NULL, *after = NULL;
 	struct rep_diff *d = NULL;
-	int rc = cli_load_report(bdb, &bq, &before);
+	int rc = cli_load_report(bdb, &bq, &o, &before);
 	if (rc == EXIT_OK)
-		rc = cli_load_report(adb, &aq, &after);
+		rc = cli_load_report(adb, &aq, &o, &after);
 	if (rc == EXIT_OK && report_diff_build(before, after, &d) < 0) {
 		fprintf(stderr, "tlsaudit: out of memory\n");
 		rc = EXIT_INTERNAL;
 	}
 	if (rc == EXIT_OK) {
-		FILE *fp = cli_open_output(out);
+		FILE *fp = cli_open_output(o.out);
 		if (!fp)
 			rc = EXIT_INTERNAL; /* output not writable */
 		else
-			rc = cli_close_output(fp, out, report_diff_write(fp, fmt, d));
+			rc = cli_close_output(fp, o.out, report_diff_write(fp, o.format, d, &o.render));
 	}
-	if (rc == EXIT_OK && fail && report_overall(after) == REP_VIOLATION)
-		rc = EXIT_VIOLATION;
+	if (rc == EXIT_OK)
+		rc = report_exit_status(after, &o);
 	report_diff_free(d);
 	report_data_free(before);
 	report_data_free(after);

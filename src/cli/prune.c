@@ -1,6 +1,6 @@
 /* prune.c - `tlsaudit prune`: retention. Connections older than a time (packet time), or all but the newest N
- * captures, deleted with what depends on them (store_prune.c); optionally VACUUM. Also the duration parser
- * that `capture --retention` shares. */
+ * captures, deleted with what depends on them (store_prune.c); optionally VACUUM. AGE is parsed by
+ * cli_parse_duration (select_opt.c), as `capture --retention` and `report --max-age` are. */
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -28,39 +28,13 @@ static void prune_usage(FILE *fp)
 	      "its own capture with `capture --retention AGE`.\n"
 	      "\n"
 	      "  --db PATH            database (default tlsaudit.db)\n"
-	      "  --older-than AGE     AGE is a number and a unit: 90d, 12h, 30m, 3600s, 2w\n"
+	      "  --older-than AGE     AGE is a number and a unit: 90d, 12h, 30m, 3600s, 2w (or 1d12h)\n"
 	      "  --keep-captures N    keep only the newest N captures\n"
 	      "  --vacuum             then give the free pages back to the file system (rewrites the file)\n"
 	      "  -q, --quiet          no summary line\n"
 	      "\n"
 	      "exit status: 0 ok; 1 bad command line; 4 database error (nothing deleted); 5 internal error.\n",
 	      fp);
-}
-
-bool cli_parse_duration(const char *opt, const char *s, int64_t *ret_s)
-{
-	static const struct {
-		char unit;
-		int64_t s;
-	} units[] = {{'s', 1}, {'m', 60}, {'h', 3600}, {'d', 86400}, {'w', 7 * 86400}};
-	char *end = NULL;
-	errno = 0;
-	if (!s || s[0] < '0' || s[0] > '9')
-		goto bad;
-	unsigned long long v = strtoull(s, &end, 10);
-	if (errno || end == s || !end[0] || end[1])
-		goto bad;
-	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
-		if (*end == units[i].unit) {
-			if (v > (unsigned long long)(INT64_MAX / 1000000000 / units[i].s))
-				goto bad;
-			*ret_s = (int64_t)v * units[i].s;
-			return true;
-		}
-bad:
-	fprintf(stderr, "tlsaudit: %s: '%s' is not an age (a number and one of s, m, h, d, w: 90d, 12h)\n", opt,
-		s ? s : "");
-	return false;
 }
 
 /* database and WAL bytes on disk */
@@ -122,11 +96,8 @@ int cmd_prune(int argc, char **argv)
 		return cli_usage_error("prune", "say what goes: --older-than AGE and/or --keep-captures N");
 	if (cli_db_missing(db, false))
 		return EXIT_DB;
-	if (po.has_before) {
-		struct timespec now;
-		clock_gettime(CLOCK_REALTIME, &now);
-		po.before_ns = ((int64_t)now.tv_sec - age) * 1000000000 + now.tv_nsec;
-	}
+	if (po.has_before)
+		po.before_ns = cli_now_ns() - age * 1000000000;
 
 	char err[512];
 	struct store *st = NULL;

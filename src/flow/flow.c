@@ -44,7 +44,8 @@ struct flow_dir {
 	bool delivering;   /* inside the consumer's data() for this side */
 };
 
-#define DUP_RING 8
+#define DUP_RING	    8
+#define FLOW_LOST_START_MAX (1u << 20) /* bytes a first acknowledgement may run ahead of the data seen */
 
 struct flow {
 	struct flow *hnext;	    /* hash chain */
@@ -884,6 +885,14 @@ bool flow_packet(struct flow_table *t, const struct pkt *p)
 	if ((p->tcp_flags & (TCP_ACK | TCP_SYN)) == TCP_ACK) {
 		struct flow_dir *o = &f->d[1 - e];
 		if (f->info.side[1 - e].syn && o->in_order == 0 && o->next_seq != p->ack) {
+			/* a little ahead: the peer's first data segments were lost (the ack covers them), not a
+			 * renumbered SYN-ACK (a new random number is that close 1 time in 4,096) */
+			uint32_t ahead = p->ack - o->next_seq - (f->info.side[1 - e].fin ? 1u : 0u); /* FIN: 1 number */
+			if (ahead > 0 && ahead <= FLOW_LOST_START_MAX) {
+				t->stats->reasm_gaps++;
+				f->info.side[1 - e].gap = true;
+				o->lost_pending = true;
+			}
 			o->next_seq = p->ack;
 			dir_drain(t, f, 1 - e);
 			dir_process(t, f, 1 - e, false);

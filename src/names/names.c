@@ -853,6 +853,8 @@ static const struct bit_name flag_names[] = {
 	{REC_F_UNIDIRECTIONAL, "unidirectional"},
 	{REC_F_MALFORMED, "malformed"},
 	{REC_F_CERT_CAPPED, "cert_capped"},
+	{REC_F_ESTABLISHED_INFERRED, "established_inferred"},
+	{REC_F_DUPLICATES, "duplicate_frames"},
 };
 
 /* NDJSON `anomalies`: the TLS stage's TLS_AN_* bits, then the certificate stage's CERT_AN_* bits shifted to

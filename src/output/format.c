@@ -2,6 +2,7 @@
  * specification: RFC 8259 section 7 (JSON strings), RFC 3339 (timestamps),
  * RFC 3629 (UTF-8 validity), RFC 5952 (IPv6 text form, via inet_ntop). */
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -301,8 +302,13 @@ void out_md_string(FILE *fp, const char *s, size_t len)
 		/* "://" and "www." : the ':' or the '.' escaped */
 		bool url = c == ':' && len - off >= 3 && s[off + 1] == '/' && s[off + 2] == '/';
 		bool www = c == '.' && off >= 3 && strncasecmp(s + off - 3, "www", 3) == 0;
+		/* an e-mail autolink needs a local part right before the '@' (GFM: alphanumerics . - _ +); at the
+		 * start of the string what comes before is not known, so that '@' is kept apart too */
+		bool mail = c == '@' && (off == 0 || isalnum((unsigned char)s[off - 1]) || strchr(".-_+", s[off - 1]));
 		if (url || www)
 			fprintf(fp, "\\%c", c);
+		else if (c == '@' && !mail)
+			fputc('@', fp);
 		else
 			md_byte(fp, c, n == 0);
 		off++;

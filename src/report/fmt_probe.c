@@ -1,14 +1,16 @@
-/* fmt_probe.c - the "Probes" section of every report and diff format, and the verdict rule for probed servers
- * (README "Probe"). specification: RFC 8259 (JSON), RFC 4180 (CSV is not extended: a probed server is a server
- * row there), GFM tables, HTML 5.
+/* fmt_probe.c - what probes add to a report (README "Probe"): the verdict of each probed endpoint, the words for
+ * a probed server (reason, state, headline), and the "Probes" section of the Markdown, HTML and JSON reports and
+ * diffs (the text format writes its own with these pieces, through its line wrapper).
+ * specification: RFC 8259 (JSON), GFM tables, HTML 5; CSV is not extended (a probed server is a server row).
  *
  * Design note. A probe says what a server accepts when asked; a capture says what happened. The section puts
  * both side by side per probed endpoint (address, port, STARTTLS, SNI): the versions accepted at the latest
  * attempt of each version, every attempt's answer, and the passive counts of that address as server. The
- * verdict rule: an endpoint that accepts a version below the policy is a violation, whether or not any client
- * used it, and its address's server row gets REP_R_PROBE_OLD (and with it the server-side hint). Everything
- * here is printed only when the selection holds probes, so reports of databases without probes are unchanged.
- * Target, SNI and a server's answer are chosen by others: each goes through the format's escaper.
+ * verdict rule is a policy reason like the others: a server whose probes accept a version below the minimum has
+ * probe_accepts_old (report.c host_reasons), at the policy's level (violation by default), whether or not any
+ * client used it; each endpoint gets that level as its verdict. Everything here is printed only when the
+ * selection holds probes, so reports of databases without probes are unchanged. Target, SNI and a server's
+ * answer are chosen by others: each goes through the format's escaper.
  */
 #include <inttypes.h>
 #include <stdlib.h>
@@ -20,43 +22,50 @@
 #include "tlsaudit/probe.h"
 #include "tlsaudit/tls.h"
 
-typedef void (*esc_fn)(FILE *fp, const char *s, size_t len);
+_Static_assert(REP_PROBE_VERSIONS == PROBE_N_VERSIONS, "one probe slot per probe version");
 
-static void put(FILE *fp, esc_fn esc, const char *s)
+static void put(FILE *fp, rep_esc_fn esc, const char *s)
 {
 	esc(fp, s, strlen(s));
 }
 
-static bool old_accepted(uint32_t accepted, uint16_t min_level, uint32_t *ret_old)
+uint32_t rep_probe_old(uint32_t accepted, uint16_t min_level)
 {
 	uint32_t old = 0;
 	for (size_t k = 0; k < PROBE_N_VERSIONS; k++)
 		if ((accepted & (1u << k)) && tls_version_rank(probe_versions[k]) < min_level)
 			old |= 1u << k;
-	if (ret_old)
-		*ret_old = old;
-	return old != 0;
+	return old;
+}
+
+uint16_t rep_probe_lowest(uint32_t mask)
+{
+	for (size_t k = 0; k < PROBE_N_VERSIONS; k++)
+		if (mask & (1u << k))
+			return probe_versions[k];
+	return 0;
 }
 
 void rep_probe_evaluate(struct rep_data *d)
 {
+	enum rep_level l = rep_level_of(&d->policy, REP_R_PROBE_OLD);
+	enum rep_verdict bad = l == REP_LEVEL_VIOLATION ? REP_VIOLATION : l == REP_LEVEL_AT_RISK ? REP_AT_RISK : REP_OK;
 	for (size_t i = 0; i < d->n_probes; i++) {
 		struct rep_probe *e = &d->probes[i];
-		e->verdict = old_accepted(e->accepted, d->q.min_level, NULL) ? REP_VIOLATION : REP_OK;
-		if (e->verdict != REP_VIOLATION)
-			continue;
-		for (size_t k = 0; k < d->n_hosts; k++) {
-			struct rep_host *h = &d->hosts[k];
-			if (strcmp(h->role, "server") == 0 && strcmp(h->ip, e->ip) == 0) {
-				h->reasons_mask |= REP_R_PROBE_OLD;
-				h->verdict = REP_VIOLATION;
-			}
-		}
+		e->verdict = rep_probe_old(e->accepted, d->policy.min_level) ? bad : REP_OK;
 	}
 }
 
-/* "TLS 1.0, TLS 1.2" ("none" for 0) */
-static void versions_text(uint32_t mask, char *buf, size_t len)
+int64_t rep_probe_newest_ns(const struct rep_data *d)
+{
+	int64_t t = 0;
+	for (size_t i = 0; i < d->n_probes; i++)
+		if (d->probes[i].last_ns > t)
+			t = d->probes[i].last_ns;
+	return t;
+}
+
+void rep_probe_versions_text(uint32_t mask, char *buf, size_t len)
 {
 	char b[NAMES_BUF];
 	size_t off = 0;
@@ -73,30 +82,28 @@ static void versions_text(uint32_t mask, char *buf, size_t len)
 		snprintf(buf, len, "none");
 }
 
-void rep_probe_reason_text(const struct rep_host *h, uint16_t min_level, char *buf, size_t len)
+void rep_probe_reason_text(const struct rep_data *d, const struct rep_host *h, char *buf, size_t len)
 {
 	char t[64], old[96], all[96], p[32];
-	uint32_t m = 0;
-	old_accepted(h->probe_accepted, min_level, &m);
-	versions_text(m, old, sizeof(old));
-	versions_text(h->probe_accepted, all, sizeof(all));
+	rep_probe_versions_text(rep_probe_old(h->probe_accepted, d->policy.min_level), old, sizeof(old));
+	rep_probe_versions_text(h->probe_accepted, all, sizeof(all));
 	rep_ts_human(h->probe_last_ns, t);
 	snprintf(buf, len,
 		 "a probe (latest %s) found this server accepting %s (policy: %s or newer), whether or not a client"
 		 " used it; accepted in all: %s",
-		 t, old, rep_version(min_level, p), all);
+		 t, old, rep_version(d->policy.min_level, p), all);
 }
 
 void rep_probe_state(const struct rep_host *h, char *buf, size_t len)
 {
 	char all[96];
-	versions_text(h->probe_accepted, all, sizeof(all));
+	rep_probe_versions_text(h->probe_accepted, all, sizeof(all));
 	snprintf(buf, len, "probed: accepts %s", all);
 }
 
-/* ---- pieces shared by the text formats (text, md, html) ---- */
+/* ---- pieces of every format's section ---- */
 
-static void endpoint(FILE *fp, esc_fn esc, const struct rep_probe *e)
+void rep_probe_endpoint(FILE *fp, rep_esc_fn esc, const struct rep_probe *e)
 {
 	char b[80];
 	snprintf(b, sizeof(b), e->family == 6 ? "[%s]:%u" : "%s:%u", e->ip, (unsigned)e->port);
@@ -111,7 +118,7 @@ static void endpoint(FILE *fp, esc_fn esc, const struct rep_probe *e)
 	}
 }
 
-static void one_try(FILE *fp, esc_fn esc, const struct rep_probe_try *t)
+static void one_try(FILE *fp, rep_esc_fn esc, const struct rep_probe_try *t)
 {
 	char b[NAMES_BUF], line[160];
 	const char *r = names_probe_result(t->result);
@@ -139,7 +146,7 @@ static void one_try(FILE *fp, esc_fn esc, const struct rep_probe_try *t)
 	}
 }
 
-static void tries(FILE *fp, esc_fn esc, const char *sep, const struct rep_probe *e)
+void rep_probe_tries(FILE *fp, rep_esc_fn esc, const char *sep, const struct rep_probe *e)
 {
 	int n = 0;
 	for (size_t k = 0; k < REP_PROBE_VERSIONS; k++)
@@ -155,15 +162,15 @@ static void tries(FILE *fp, esc_fn esc, const char *sep, const struct rep_probe 
 
 static const struct rep_host *server_row(const struct rep_data *d, const struct rep_probe *e)
 {
-	for (size_t k = 0; k < d->n_hosts; k++)
-		if (strcmp(d->hosts[k].role, "server") == 0 && strcmp(d->hosts[k].ip, e->ip) == 0)
-			return &d->hosts[k];
+	for (size_t k = 0; k < d->n_hosts; k++) {
+		const struct rep_host *h = &d->hosts[k];
+		if (strcmp(h->role, "server") == 0 && h->family == e->family && memcmp(h->addr, e->addr, 16) == 0)
+			return h;
+	}
 	return NULL;
 }
 
-/* "3 connections from 3 clients: TLS 1.0 x3" / "2 connections from 2 clients: no version negotiated x2; failed:
- * protocol_version x2" / "no connections to it as server in the captures" */
-static void passive(FILE *fp, esc_fn esc, const struct rep_data *d, const struct rep_probe *e)
+void rep_probe_passive(FILE *fp, rep_esc_fn esc, const struct rep_data *d, const struct rep_probe *e)
 {
 	const struct rep_host *h = server_row(d, e);
 	char line[96];
@@ -181,16 +188,17 @@ static void passive(FILE *fp, esc_fn esc, const struct rep_data *d, const struct
 				 v == REP_V_NONE ? "no version negotiated" : rep_vcol_names[v], h->by_version[v]);
 			put(fp, esc, line);
 		}
-	for (size_t i = 0; i < h->n_reasons; i++) {
-		put(fp, esc, i ? ", " : "; failed: ");
+	for (size_t i = 0, n = 0; i < h->n_reasons; i++) {
+		if (h->reasons[i].class_ != OUTCLASS_FAILED)
+			continue;
+		put(fp, esc, n++ ? ", " : "; failed: ");
 		put(fp, esc, h->reasons[i].name);
 		snprintf(line, sizeof(line), " x%" PRIu64, h->reasons[i].count);
 		put(fp, esc, line);
 	}
 }
 
-/* an endpoint where no hello got through says so instead of a verdict */
-static bool reached(const struct rep_probe *e)
+bool rep_probe_reached(const struct rep_probe *e)
 {
 	for (size_t k = 0; k < REP_PROBE_VERSIONS; k++)
 		if (e->tries[k].tried)
@@ -198,106 +206,116 @@ static bool reached(const struct rep_probe *e)
 	return false;
 }
 
-static const char *state_name(const struct rep_probe *e)
+const char *rep_probe_state_name(const struct rep_probe *e)
 {
-	return reached(e) ? report_verdict_name(e->verdict) : "not reached";
+	return rep_probe_reached(e) ? report_verdict_name(e->verdict) : "not reached";
 }
 
-static size_t probe_violations(const struct rep_data *d)
+size_t rep_probe_count(const struct rep_data *d, enum rep_verdict v)
 {
 	size_t n = 0;
 	for (size_t i = 0; i < d->n_probes; i++)
-		n += d->probes[i].verdict == REP_VIOLATION;
+		n += d->probes[i].verdict == v;
 	return n;
 }
 
-/* ---- text ---- */
-
-static void text_esc(FILE *fp, const char *s, size_t len)
+/* worst first (violation, at risk, ok), then the address order of d->probes */
+static int order_cmp(const void *pa, const void *pb, void *ctx)
 {
-	out_text_string(fp, s, len);
+	const struct rep_probe *p = ctx;
+	size_t a = *(const size_t *)pa, b = *(const size_t *)pb;
+	if (p[a].verdict != p[b].verdict)
+		return p[a].verdict > p[b].verdict ? -1 : 1;
+	return a < b ? -1 : a > b;
 }
 
-void rep_probes_text(FILE *fp, const struct rep_data *d)
+size_t *rep_probe_order(const struct rep_data *d)
 {
-	char a[96], t[64], p[32];
-	if (!d->n_probes)
-		return;
-	fprintf(fp,
-		"\nprobes (what each server accepts when asked, `tlsaudit probe`): %zu endpoints, %zu accept a version"
-		" below %s\n",
-		d->n_probes, probe_violations(d), rep_version(d->q.min_level, p));
-	for (size_t i = 0; i < d->n_probes; i++) {
-		const struct rep_probe *e = &d->probes[i];
-		versions_text(e->accepted, a, sizeof(a));
-		rep_ts_human(e->last_ns, t);
-		fputs("\n  ", fp);
-		endpoint(fp, text_esc, e);
-		fprintf(fp, ": %s - accepts %s (probed %s, sensor ", state_name(e), a, t);
-		put(fp, text_esc, e->sensor);
-		fputs(")\n    passive: ", fp);
-		passive(fp, text_esc, d, e);
-		fputs("\n    tried: ", fp);
-		tries(fp, text_esc, "; ", e);
-		fputc('\n', fp);
-	}
+	size_t *v = malloc((d->n_probes + 1) * sizeof(*v));
+	if (!v)
+		return NULL;
+	for (size_t i = 0; i < d->n_probes; i++)
+		v[i] = i;
+	qsort_r(v, d->n_probes, sizeof(*v), order_cmp, d->probes);
+	return v;
+}
+
+static const struct rep_probe *nth(const struct rep_data *d, const size_t *order, size_t i)
+{
+	return &d->probes[order ? order[i] : i];
 }
 
 /* ---- Markdown ---- */
 
-void rep_probes_md(FILE *fp, const struct rep_data *d)
+void rep_probes_md(FILE *fp, const struct rep_data *d, const struct rep_render *r)
 {
-	char a[96], t[64];
+	char a[96], t[64], p[32];
 	if (!d->n_probes)
 		return;
-	fputs("\n## Probes\n\nWhat each server accepts when asked (`tlsaudit probe`), next to what the captures show."
-	      "\n\n| server | verdict | accepts | passive | tried | probed |\n|---|---|---|---|---|---|\n",
-	      fp);
-	for (size_t i = 0; i < d->n_probes; i++) {
-		const struct rep_probe *e = &d->probes[i];
-		versions_text(e->accepted, a, sizeof(a));
+	size_t *order = rep_probe_order(d), shown = d->n_probes < r->top ? d->n_probes : r->top;
+	fprintf(fp,
+		"\n## Probes\n\nWhat each server accepts when asked (`tlsaudit probe`), next to what the captures show:"
+		" %zu endpoint%s, %zu accept%s a version below %s.",
+		d->n_probes, d->n_probes == 1 ? "" : "s", d->n_probes - rep_probe_count(d, REP_OK),
+		d->n_probes - rep_probe_count(d, REP_OK) == 1 ? "s" : "", rep_version(d->policy.min_level, p));
+	if (shown < d->n_probes)
+		fprintf(fp, " The %zu worst are listed; `--format json` lists all.", shown);
+	fputs("\n\n| server | verdict | accepts | passive | tried | probed |\n|---|---|---|---|---|---|\n", fp);
+	for (size_t i = 0; i < shown; i++) {
+		const struct rep_probe *e = nth(d, order, i);
+		rep_probe_versions_text(e->accepted, a, sizeof(a));
 		rep_ts_human(e->last_ns, t);
 		fputs("| ", fp);
-		endpoint(fp, out_md_string, e);
-		fprintf(fp, " | %s%s%s | ", e->verdict == REP_OK ? "" : "**", state_name(e),
+		rep_probe_endpoint(fp, out_md_string, e);
+		fprintf(fp, " | %s%s%s | ", e->verdict == REP_OK ? "" : "**", rep_probe_state_name(e),
 			e->verdict == REP_OK ? "" : "**");
 		put(fp, out_md_string, a);
 		fputs(" | ", fp);
-		passive(fp, out_md_string, d, e);
+		rep_probe_passive(fp, out_md_string, d, e);
 		fputs(" | ", fp);
-		tries(fp, out_md_string, "<br>", e);
+		rep_probe_tries(fp, out_md_string, "<br>", e);
 		fprintf(fp, " | %s |\n", t);
 	}
+	free(order);
 }
 
 /* ---- HTML ---- */
 
-void rep_probes_html(FILE *fp, const struct rep_data *d)
+void rep_probes_html(FILE *fp, const struct rep_data *d, const struct rep_render *r)
 {
-	char a[96], t[64];
+	char a[96], t[64], p[32];
 	if (!d->n_probes)
 		return;
-	fputs("<section id=\"probes\"><h2>Probes</h2>\n<p>What each server accepts when asked (<code>tlsaudit"
-	      " probe</code>), next to what the captures show.</p>\n<div class=\"scroll\"><table><thead><tr>"
-	      "<th>server</th><th>verdict</th><th>accepts</th><th>passive</th><th>tried</th><th>probed</th>"
-	      "</tr></thead><tbody>\n",
+	size_t *order = rep_probe_order(d), shown = d->n_probes < r->top ? d->n_probes : r->top;
+	size_t bad = d->n_probes - rep_probe_count(d, REP_OK);
+	fprintf(fp,
+		"<h2 id=\"probes\">Probes: what servers accept when asked</h2>\n<p>%zu endpoint%s probed"
+		" (<code>tlsaudit probe</code>), %zu accept%s a version below %s; next to it what the captures"
+		" show.",
+		d->n_probes, d->n_probes == 1 ? "" : "s", bad, bad == 1 ? "s" : "",
+		rep_version(d->policy.min_level, p));
+	if (shown < d->n_probes)
+		fprintf(fp, " The %zu worst are listed; <code>--format json</code> lists all.", shown);
+	fputs("</p>\n<div class=\"scroll\"><table id=\"probe-table\"><thead><tr><th>server</th><th>verdict</th>"
+	      "<th>accepts</th><th>passive</th><th>tried</th><th>probed</th></tr></thead><tbody>\n",
 	      fp);
-	for (size_t i = 0; i < d->n_probes; i++) {
-		const struct rep_probe *e = &d->probes[i];
-		const char *cls = e->verdict == REP_VIOLATION ? "violation" : "ok";
-		versions_text(e->accepted, a, sizeof(a));
+	for (size_t i = 0; i < shown; i++) {
+		const struct rep_probe *e = nth(d, order, i);
+		rep_probe_versions_text(e->accepted, a, sizeof(a));
 		rep_ts_human(e->last_ns, t);
-		fputs("<tr><td class=\"mono wrap\">", fp);
-		endpoint(fp, out_html_string, e);
-		fprintf(fp, "</td><td class=\"tag tag-%s\">%s</td><td>", cls, state_name(e));
+		fputs("<tr><td class=\"mono sni\">", fp);
+		rep_probe_endpoint(fp, out_html_string, e);
+		fprintf(fp, "</td><td class=\"t-%s\">%s</td><td>",
+			rep_probe_reached(e) ? rep_verdict_class(e->verdict) : "unreached", rep_probe_state_name(e));
 		put(fp, out_html_string, a);
 		fputs("</td><td>", fp);
-		passive(fp, out_html_string, d, e);
-		fputs("</td><td class=\"wrap\">", fp);
-		tries(fp, out_html_string, "<br>", e);
+		rep_probe_passive(fp, out_html_string, d, e);
+		fputs("</td><td class=\"sni\">", fp);
+		rep_probe_tries(fp, out_html_string, "<br>", e);
 		fprintf(fp, "</td><td>%s</td></tr>\n", t);
 	}
-	fputs("</tbody></table></div></section>\n", fp);
+	fputs("</tbody></table></div>\n", fp);
+	free(order);
 }
 
 /* ---- JSON ---- */
@@ -390,7 +408,7 @@ void rep_probes_json(FILE *fp, const struct rep_data *d)
 		jstr(fp, e->sensor);
 		fputs(",\"verdict\":", fp);
 		jstr(fp, report_verdict_name(e->verdict));
-		fprintf(fp, ",\"reached\":%s,\"accepted\":", reached(e) ? "true" : "false");
+		fprintf(fp, ",\"reached\":%s,\"accepted\":", rep_probe_reached(e) ? "true" : "false");
 		jversions(fp, e->accepted);
 		fputs(",\"first_probed\":", fp);
 		jts(fp, e->first_ns);
@@ -417,15 +435,10 @@ void rep_probes_json(FILE *fp, const struct rep_data *d)
 
 static bool same_key(const struct rep_probe *a, const struct rep_probe *b)
 {
-	return a->family == b->family && strcmp(a->ip, b->ip) == 0 && a->port == b->port &&
+	return a->family == b->family && memcmp(a->addr, b->addr, 16) == 0 && a->port == b->port &&
 	       a->starttls == b->starttls && a->has_sni == b->has_sni && a->sni_len == b->sni_len &&
 	       memcmp(a->sni, b->sni, a->sni_len) == 0;
 }
-
-struct pair {
-	const struct rep_probe *before, *after;
-	enum rep_change change;
-};
 
 static enum rep_change change_of(const struct rep_probe *b, const struct rep_probe *a)
 {
@@ -440,11 +453,25 @@ static enum rep_change change_of(const struct rep_probe *b, const struct rep_pro
 	return a->accepted == b->accepted ? REP_CH_UNCHANGED : REP_CH_CHANGED;
 }
 
-/* every endpoint of before (paired or gone), then the new ones of after; *ret owned by the caller */
-static size_t pairs(const struct rep_diff *d, struct pair **ret)
+/* as the host rows (report.c diff_rank_cmp): regressions and new problems first, unchanged last; a new endpoint
+ * that is fine is not news; then the pairing order (before's address order, then the new ones) */
+static int pair_cmp(const void *pa, const void *pb)
+{
+	const struct rep_probe_pair *x = pa, *y = pb;
+	int kx = (int)x->change, ky = (int)y->change;
+	if (x->change == REP_CH_NEW && x->after->verdict == REP_OK)
+		kx = REP_CH_UNCHANGED;
+	if (y->change == REP_CH_NEW && y->after->verdict == REP_OK)
+		ky = REP_CH_UNCHANGED;
+	if (kx != ky)
+		return kx < ky ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+size_t rep_probe_pairs(const struct rep_diff *d, bool ranked, struct rep_probe_pair **ret)
 {
 	size_t nb = d->before->n_probes, na = d->after->n_probes;
-	struct pair *p = calloc(nb + na + 1, sizeof(*p));
+	struct rep_probe_pair *p = calloc(nb + na + 1, sizeof(*p));
 	bool *used = calloc(na + 1, sizeof(*used));
 	size_t n = 0;
 	if (!p || !used) {
@@ -460,102 +487,97 @@ static size_t pairs(const struct rep_diff *d, struct pair **ret)
 				a = &d->after->probes[k];
 				used[k] = true;
 			}
-		p[n++] = (struct pair){b, a, change_of(b, a)};
+		p[n] = (struct rep_probe_pair){b, a, change_of(b, a), n};
+		n++;
 	}
 	for (size_t k = 0; k < na; k++)
-		if (!used[k])
-			p[n++] = (struct pair){NULL, &d->after->probes[k], REP_CH_NEW};
+		if (!used[k]) {
+			p[n] = (struct rep_probe_pair){NULL, &d->after->probes[k], REP_CH_NEW, n};
+			n++;
+		}
 	free(used);
+	if (ranked)
+		qsort(p, n, sizeof(*p), pair_cmp);
 	*ret = p;
 	return n;
 }
 
-static void side_text(FILE *fp, esc_fn esc, const struct rep_probe *e)
+void rep_probe_side(FILE *fp, rep_esc_fn esc, const struct rep_probe *e)
 {
 	char a[96];
 	if (!e) {
 		put(fp, esc, "not probed");
 		return;
 	}
-	versions_text(e->accepted, a, sizeof(a));
+	rep_probe_versions_text(e->accepted, a, sizeof(a));
 	put(fp, esc, "accepts ");
 	put(fp, esc, a);
 }
 
-void rep_probes_diff_text(FILE *fp, const struct rep_diff *d)
+void rep_probes_diff_md(FILE *fp, const struct rep_diff *d, const struct rep_render *r)
 {
-	struct pair *p = NULL;
-	size_t n = pairs(d, &p);
-	if (!n) {
-		free(p);
-		return;
-	}
-	fputs("\nprobes (what each server accepts when asked)\n", fp);
-	for (size_t i = 0; i < n; i++) {
-		const struct rep_probe *e = p[i].after ? p[i].after : p[i].before;
-		fprintf(fp, "%-9s ", report_change_name(p[i].change));
-		endpoint(fp, text_esc, e);
-		fputs(": ", fp);
-		side_text(fp, text_esc, p[i].before);
-		fputs(" -> ", fp);
-		side_text(fp, text_esc, p[i].after);
-		fprintf(fp, "; verdict %s -> %s\n", p[i].before ? report_verdict_name(p[i].before->verdict) : "-",
-			p[i].after ? report_verdict_name(p[i].after->verdict) : "-");
-	}
-	free(p);
-}
-
-void rep_probes_diff_md(FILE *fp, const struct rep_diff *d)
-{
-	struct pair *p = NULL;
-	size_t n = pairs(d, &p);
+	struct rep_probe_pair *p = NULL;
+	size_t n = rep_probe_pairs(d, true, &p), shown = n < r->top ? n : r->top;
 	if (!n) {
 		free(p);
 		return;
 	}
 	fputs("\n## Probes\n\n| change | server | before | after |\n|---|---|---|---|\n", fp);
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < shown; i++) {
 		const struct rep_probe *e = p[i].after ? p[i].after : p[i].before;
 		fprintf(fp, "| %s | ", report_change_name(p[i].change));
-		endpoint(fp, out_md_string, e);
+		rep_probe_endpoint(fp, out_md_string, e);
 		fprintf(fp, " | %s: ", p[i].before ? report_verdict_name(p[i].before->verdict) : "-");
-		side_text(fp, out_md_string, p[i].before);
+		rep_probe_side(fp, out_md_string, p[i].before);
 		fprintf(fp, " | %s: ", p[i].after ? report_verdict_name(p[i].after->verdict) : "-");
-		side_text(fp, out_md_string, p[i].after);
+		rep_probe_side(fp, out_md_string, p[i].after);
 		fputs(" |\n", fp);
 	}
+	if (shown < n)
+		fprintf(fp, "\n... and %zu more probed endpoints (`--format json` lists all)\n", n - shown);
 	free(p);
 }
 
-void rep_probes_diff_html(FILE *fp, const struct rep_diff *d)
+static void html_side(FILE *fp, const struct rep_probe *e)
 {
-	struct pair *p = NULL;
-	size_t n = pairs(d, &p);
+	if (e)
+		fprintf(fp, "<span class=\"t-%s\">%s</span>: ", rep_verdict_class(e->verdict),
+			report_verdict_name(e->verdict));
+	rep_probe_side(fp, out_html_string, e);
+}
+
+void rep_probes_diff_html(FILE *fp, const struct rep_diff *d, const struct rep_render *r)
+{
+	struct rep_probe_pair *p = NULL;
+	size_t n = rep_probe_pairs(d, true, &p), shown = n < r->top ? n : r->top;
 	if (!n) {
 		free(p);
 		return;
 	}
-	fputs("<section id=\"probes\"><h2>Probes</h2>\n<div class=\"scroll\"><table><thead><tr><th>change</th>"
-	      "<th>server</th><th>before</th><th>after</th></tr></thead><tbody>\n",
+	fputs("<h2 id=\"probes\">Probes: what servers accept when asked</h2>\n<div class=\"scroll\"><table "
+	      "id=\"probe-table\"><thead><tr><th>change</th><th>server</th><th>before</th><th>after</th></tr>"
+	      "</thead><tbody>\n",
 	      fp);
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < shown; i++) {
 		const struct rep_probe *e = p[i].after ? p[i].after : p[i].before;
-		fprintf(fp, "<tr><td>%s</td><td class=\"mono wrap\">", report_change_name(p[i].change));
-		endpoint(fp, out_html_string, e);
+		fprintf(fp, "<tr><td>%s</td><td class=\"mono sni\">", report_change_name(p[i].change));
+		rep_probe_endpoint(fp, out_html_string, e);
 		fputs("</td><td>", fp);
-		side_text(fp, out_html_string, p[i].before);
+		html_side(fp, p[i].before);
 		fputs("</td><td>", fp);
-		side_text(fp, out_html_string, p[i].after);
+		html_side(fp, p[i].after);
 		fputs("</td></tr>\n", fp);
 	}
-	fputs("</tbody></table></div></section>\n", fp);
+	fputs("</tbody></table></div>\n", fp);
+	if (shown < n)
+		fprintf(fp, "<p>%zu more probed endpoints: <code>--format json</code> lists all.</p>\n", n - shown);
 	free(p);
 }
 
 void rep_probes_diff_json(FILE *fp, const struct rep_diff *d)
 {
-	struct pair *p = NULL;
-	size_t n = pairs(d, &p);
+	struct rep_probe_pair *p = NULL;
+	size_t n = rep_probe_pairs(d, false, &p);
 	if (!n) {
 		free(p);
 		return;

@@ -192,9 +192,8 @@ int store_open(const char *path, enum store_mode mode, struct store **ret, char 
 		if (ver != STORE_SCHEMA_VERSION) {
 			store_set_err(err, errlen, "%s: database schema %" PRId64 ", this tlsaudit reads %d (%s)", path,
 				      ver, STORE_SCHEMA_VERSION,
-				      ver < STORE_SCHEMA_VERSION
-					      ? "`tlsaudit migrate` or any `read` into it converts it"
-					      : "a newer tlsaudit wrote it");
+				      ver < STORE_SCHEMA_VERSION ? "any `read` into it converts it"
+								 : "a newer tlsaudit wrote it");
 			r = -EINVAL;
 			goto fail;
 		}

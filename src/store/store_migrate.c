@@ -103,6 +103,55 @@ int store_write_names(sqlite3 *db, char *err, size_t errlen)
 	return 0;
 }
 
+/* A digest of every name this build knows (FNV-1a over kind, id and name): a database whose name tables were
+ * written by another build gets this build's (names are only ever added, so the newer set is a superset). */
+struct names_fnv {
+	uint64_t h;
+	int kind;
+};
+
+static int names_fnv_row(void *ctx, uint32_t id, const char *name)
+{
+	struct names_fnv *f = ctx;
+	uint8_t head[8] = {(uint8_t)f->kind, (uint8_t)(id >> 24), (uint8_t)(id >> 16), (uint8_t)(id >> 8), (uint8_t)id};
+	for (size_t i = 0; i < 5; i++)
+		f->h = (f->h ^ head[i]) * 0x100000001b3ull;
+	for (const char *c = name; *c; c++)
+		f->h = (f->h ^ (uint8_t)*c) * 0x100000001b3ull;
+	f->h = (f->h ^ 0xff) * 0x100000001b3ull;
+	return 0;
+}
+
+static int64_t names_digest(void)
+{
+	struct names_fnv f = {0xcbf29ce484222325ull, 0};
+	for (f.kind = 0; f.kind < NAMES_KIND_COUNT_; f.kind++)
+		names_each((enum names_kind)f.kind, names_fnv_row, &f);
+	return (int64_t)(f.h >> 1);
+}
+
+/* The name tables as this build knows them, unless the database has exactly those already. */
+static int refresh_names(sqlite3 *db, char *err, size_t errlen)
+{
+	int64_t want = names_digest(), have = 0;
+	sqlite3_stmt *st = NULL;
+	int rc = sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key = 'names_digest'", -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return store_db_err(db, rc, "read names digest", err, errlen);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		have = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	if (have == want)
+		return 0;
+	int ret = store_write_names(db, err, errlen);
+	if (ret < 0)
+		return ret;
+	char sql[96];
+	snprintf(sql, sizeof(sql), "INSERT OR REPLACE INTO meta (key, value) VALUES ('names_digest', %" PRId64 ")",
+		 want);
+	return store_exec(db, sql, "write names digest", err, errlen);
+}
+
 static int create_views(sqlite3 *db, char *err, size_t errlen)
 {
 	char *sql = malloc(VIEWS_SQL_MAX);
@@ -598,7 +647,7 @@ int store_migrate(struct store *s, char *err, size_t errlen)
 	}
 	if ((ret = store_add_stats_columns(db, err, errlen)) < 0)
 		goto cleanup;
-	if (version < STORE_SCHEMA_VERSION && (ret = store_write_names(db, err, errlen)) < 0)
+	if ((ret = refresh_names(db, err, errlen)) < 0)
 		goto cleanup;
 	snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", STORE_SCHEMA_VERSION);
 	if ((ret = store_exec(db, sql, "set user_version", err, errlen)) < 0)

@@ -368,8 +368,6 @@ int store_probe_merge(struct store *out, struct store *in, struct merge_stats *m
 struct rload {
 	struct rep_data *d;
 	size_t cap;
-	bool host_filter;
-	char host[48];
 	int ret;
 };
 
@@ -407,7 +405,8 @@ static int report_row(const struct store_probe *p, void *ctx)
 	char ip[48];
 	if (!inet_ntop(p->family == 6 ? AF_INET6 : AF_INET, p->addr, ip, sizeof(ip)))
 		snprintf(ip, sizeof(ip), "?");
-	if (l->host_filter && strcmp(ip, l->host) != 0)
+	/* a probed address is a server: --role client selects none, --host and --sensor as for connections */
+	if (!report_query_endpoint(&d->q, 1, p->family, p->addr) || !report_query_sensor(&d->q, p->sensor))
 		return 0;
 	struct rep_probe *e = d->n_probes ? &d->probes[d->n_probes - 1] : NULL;
 	if (!e || !same_endpoint(e, p, ip)) {
@@ -424,6 +423,7 @@ static int report_row(const struct store_probe *p, void *ctx)
 		e = &d->probes[d->n_probes++];
 		memset(e, 0, sizeof(*e));
 		e->family = p->family;
+		memcpy(e->addr, p->addr, sizeof(e->addr));
 		snprintf(e->ip, sizeof(e->ip), "%s", ip);
 		e->port = p->port;
 		e->starttls = p->starttls;
@@ -451,10 +451,7 @@ static int host_cmp(const void *a, const void *b)
 	const struct rep_host *x = a, *y = b;
 	if (x->family != y->family)
 		return x->family < y->family ? -1 : 1;
-	uint8_t u[16] = {0}, v[16] = {0};
-	inet_pton(x->family == 6 ? AF_INET6 : AF_INET, x->ip, u);
-	inet_pton(y->family == 6 ? AF_INET6 : AF_INET, y->ip, v);
-	int c = memcmp(u, v, sizeof(u));
+	int c = memcmp(x->addr, y->addr, sizeof(x->addr));
 	return c ? c : strcmp(x->role, y->role);
 }
 
@@ -465,10 +462,6 @@ int report_load_probes(struct store *s, struct rep_data *d, char *err, size_t er
 				   .has_until = d->q.has_until,
 				   .since_ns = d->q.since_ns,
 				   .until_ns = d->q.until_ns};
-	if (d->q.host[0]) {
-		l.host_filter = true;
-		snprintf(l.host, sizeof(l.host), "%s", d->q.host);
-	}
 	/* a schema-3 database written before probes existed (schema 3 was not released then) has no such table:
 	 * its report simply has no probes */
 	if (!have_table(s))
@@ -502,7 +495,8 @@ int report_load_probes(struct store *s, struct rep_data *d, char *err, size_t er
 		/* the address's server row: the passive one, or a new one without connections */
 		struct rep_host *h = NULL;
 		for (size_t k = 0; k < d->n_hosts && !h; k++)
-			if (strcmp(d->hosts[k].role, "server") == 0 && strcmp(d->hosts[k].ip, e->ip) == 0)
+			if (strcmp(d->hosts[k].role, "server") == 0 && d->hosts[k].family == e->family &&
+			    memcmp(d->hosts[k].addr, e->addr, sizeof(e->addr)) == 0)
 				h = &d->hosts[k];
 		if (!h) {
 			struct rep_host *nv = realloc(d->hosts, (d->n_hosts + 1) * sizeof(*nv));
@@ -514,6 +508,7 @@ int report_load_probes(struct store *s, struct rep_data *d, char *err, size_t er
 			h = &d->hosts[d->n_hosts++];
 			memset(h, 0, sizeof(*h));
 			h->family = e->family;
+			memcpy(h->addr, e->addr, sizeof(h->addr));
 			snprintf(h->ip, sizeof(h->ip), "%s", e->ip);
 			snprintf(h->role, sizeof(h->role), "server");
 			added++;

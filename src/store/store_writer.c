@@ -23,14 +23,14 @@
 #include "tlsaudit/dict.h"
 #include "store_internal.h"
 
-enum msg_kind { M_CONN = 1, M_BEGIN, M_PROGRESS, M_END, M_SYNC, M_PRUNE };
+enum msg_kind { M_CONN = 1, M_BEGIN, M_PROGRESS, M_PROGRESS_SUMMARY, M_END, M_SYNC, M_PRUNE };
 
 #define STORE_PUBLISH_BATCH 64 /* connections a producer fills before it publishes them */
 
 struct slot {
 	uint8_t kind;
 	struct ta_conn conn;	       /* M_CONN */
-	struct store_capture *cap;     /* M_BEGIN, M_PROGRESS, M_END: a heap copy, freed by the writer */
+	struct store_capture *cap;     /* M_BEGIN, M_PROGRESS*, M_END: a heap copy, freed by the writer */
 	uint64_t ticket;	       /* M_END, M_SYNC, M_PRUNE: answered in done_ticket */
 	struct store_prune_opts prune; /* M_PRUNE */
 };
@@ -206,13 +206,13 @@ static int do_begin(struct store_writer *w, struct store_queue *q, const struct 
 	return tx_commit(w, err, errlen);
 }
 
-static int do_progress(struct store_writer *w, struct store_queue *q, const struct store_capture *c, char *err,
-		       size_t errlen)
+static int do_progress(struct store_writer *w, struct store_queue *q, const struct store_capture *c, bool summary,
+		       char *err, size_t errlen)
 {
 	int r = tx_begin(w, err, errlen);
 	if (r < 0 || (r = store_update_capture(w->db, q->capture_id, c, err, errlen)) < 0)
 		return r;
-	if (w->live_summaries && !agg_empty(q->agg)) {
+	if (summary && w->live_summaries && !agg_empty(q->agg)) {
 		if ((r = store_upsert_summary(w->in, q->agg, err, errlen)) < 0)
 			return r;
 		agg_free(q->agg);
@@ -393,7 +393,10 @@ static void process(struct store_writer *w, struct store_queue *q, struct slot *
 	switch (sl->kind) {
 	case M_CONN: r = do_conn(w, q, &sl->conn, err, sizeof(err)); break;
 	case M_BEGIN: r = do_begin(w, q, sl->cap, err, sizeof(err)); break;
-	case M_PROGRESS: r = do_progress(w, q, sl->cap, err, sizeof(err)); break;
+	case M_PROGRESS:
+	case M_PROGRESS_SUMMARY:
+		r = do_progress(w, q, sl->cap, sl->kind == M_PROGRESS_SUMMARY, err, sizeof(err));
+		break;
 	case M_END: r = w->err ? w->err : do_end(w, q, sl->cap, res, err, sizeof(err)); break;
 	case M_SYNC: r = w->err ? w->err : tx_commit(w, err, sizeof(err)); break;
 	case M_PRUNE: r = w->err ? w->err : do_prune(w, &sl->prune, pres, err, sizeof(err)); break;
@@ -657,9 +660,9 @@ int store_queue_conn(struct store_queue *q, const struct ta_conn *c)
 	return push(q, M_CONN, c, NULL, NULL, NULL);
 }
 
-int store_queue_capture_progress(struct store_queue *q, const struct store_capture *c)
+int store_queue_capture_progress(struct store_queue *q, const struct store_capture *c, bool merge_summary)
 {
-	return push(q, M_PROGRESS, NULL, c, NULL, NULL);
+	return push(q, merge_summary ? M_PROGRESS_SUMMARY : M_PROGRESS, NULL, c, NULL, NULL);
 }
 
 int store_queue_capture_end(struct store_queue *q, const struct store_capture *c, struct store_capture_result *ret,

@@ -410,6 +410,20 @@ r = run("export", "--db", db, "--host", first["client_ip"])
 sel = validate(r.stdout, "--host")
 check(r.returncode == 0 and sel and all(first["client_ip"] in (x["client_ip"], x["server_ip"]) for x in sel) and
       len(sel) == sum(first["client_ip"] in (x["client_ip"], x["server_ip"]) for x in sample_rows), f"--host: {len(sel)}")
+# the shared selection options (src/cli/select_opt.c), applied by the report's rule: a CIDR prefix, --role for
+# the endpoint in the prefix, --sensor by the capture's sensor; each count computed here from the rows themselves
+nets = [ipaddress.ip_network("127.0.0.0/30"), ipaddress.ip_network("127.0.0.8/30")]  # clients .1-.3, servers .10, .11
+in_net = lambda a: any(ipaddress.ip_address(a) in n for n in nets)  # noqa: E731
+hosts = ["--host", "127.0.0.0/30", "--host", "127.0.0.8/30"]
+for args, want in ((hosts, [x for x in sample_rows if in_net(x["client_ip"]) or in_net(x["server_ip"])]),
+                   (hosts + ["--role", "server"], [x for x in sample_rows if in_net(x["server_ip"])]),
+                   (hosts + ["--role", "client"], [x for x in sample_rows if in_net(x["client_ip"])]),
+                   (["--sensor", socket.gethostname()], sample_rows), (["--sensor", "no-such-sensor"], [])):
+    r = run("export", "--db", db, *args)
+    got = validate(r.stdout, " ".join(args))
+    check(r.returncode == 0 and got == want, f"export {args}: {len(got)} rows, want {len(want)}")
+sv, cl = (sum(in_net(x[k]) for x in sample_rows) for k in ("server_ip", "client_ip"))
+check(0 < sv < len(sample_rows) and 0 < cl < len(sample_rows) and sv != cl, f"the prefixes split the samples: {sv}, {cl}")
 tss = sorted(x["ts"] for x in sample_rows)
 mid = tss[len(tss) // 2][:19] + "Z"
 r1 = run("export", "--db", db, "--since", mid)

@@ -76,7 +76,7 @@ static void unload(struct capture *c)
 struct conn_seen {
 	uint16_t port[2];
 	uint8_t *stream[2];
-	size_t len[2];
+	size_t len[2], cap[2];
 	bool ended;
 };
 
@@ -100,11 +100,17 @@ static size_t on_data(void *ctx, struct flow *f, int side, const uint8_t *data, 
 		c->port[1] = flow_info(f)->port[1];
 		flow_set_user(f, c);
 	}
-	uint8_t *nb = realloc(c->stream[side], c->len[side] + len + 1);
-	if (!nb)
-		abort();
-	memcpy(nb + c->len[side], data, len);
-	c->stream[side] = nb;
+	if (c->len[side] + len + 1 > c->cap[side]) { /* grow geometrically: long streams stay linear */
+		size_t cap = c->cap[side] ? c->cap[side] * 2 : 4096;
+		while (cap < c->len[side] + len + 1)
+			cap *= 2;
+		uint8_t *nb = realloc(c->stream[side], cap);
+		if (!nb)
+			abort();
+		c->stream[side] = nb;
+		c->cap[side] = cap;
+	}
+	memcpy(c->stream[side] + c->len[side], data, len);
 	c->len[side] += len;
 	return len; /* every byte is used: the streams are the consumer's */
 }

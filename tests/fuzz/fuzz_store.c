@@ -84,14 +84,18 @@ static void read_like_report(struct store *s)
 	struct rep_data *d = NULL;
 	if (report_load(s, &q, &d, err, sizeof(err)) < 0)
 		return;
-	report_evaluate(d);
+	struct rep_policy pol;
+	report_policy_default(&pol);
+	report_evaluate(d, &pol);
+	struct rep_render colored = {.color = true};
 	FILE *null = fopen("/dev/null", "w");
 	if (null) {
 		for (int f = 0; f < REP_FMT_COUNT_; f++)
-			(void)report_write(null, (enum rep_format)f, d);
+			(void)report_write(null, (enum rep_format)f, d, NULL);
+		(void)report_write(null, REP_FMT_TEXT, d, &colored);
 		struct rep_diff *df = NULL;
 		if (report_diff_build(d, d, &df) == 0) {
-			(void)report_diff_write(null, REP_FMT_TEXT, df);
+			(void)report_diff_write(null, REP_FMT_TEXT, df, NULL);
 			report_diff_free(df);
 		}
 		fclose(null);

@@ -74,7 +74,7 @@ static int write_live(const char *path, int first, int n, int prune_at, struct s
 		r = store_queue_conn(q, &c);
 		dict_conn_unref(d, &c);
 		if (r == 0 && i % 4 == 3)
-			r = store_queue_capture_progress(q, cap); /* live summaries merged as the sensor does */
+			r = store_queue_capture_progress(q, cap, true); /* live summaries merged as the sensor does */
 		if (r == 0 && prune_at && i == prune_at + 3) {
 			struct store_prune_opts po = {.has_before = true, .before_ns = T0 + prune_at * SEC};
 			r = store_queue_prune(q, &po, pres, err, sizeof(err));

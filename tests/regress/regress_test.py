@@ -54,6 +54,11 @@ def sanitized_ok(r):
     return r.returncode >= 0 and b"runtime error" not in err and b"AddressSanitizer" not in err
 
 
+def stable(out):
+    """a report or diff without its provenance stamp (generation time, database path): what it says of the data"""
+    return re.sub(rb"generated [^,\n]*, database\s+[^;]*;", b"generated -, database -;", out)
+
+
 def rows(db, sql, *args):
     con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
     try:
@@ -187,7 +192,8 @@ def item04():
     r = run("report", "--db", "trigger.db")
     base = run("report", "--db", make_inputs.read_db(TOOL, "plain.db", os.path.join(SAMPLES, "tls12-sni.pcap")))
     strip = lambda b: re.sub(rb"sha256 \w+|#\d+ \S+|sensor \S+\)", b"", b)
-    check(r.returncode == 0 and strip(r.stdout) == strip(base.stdout), "report of a database with a trigger")
+    check(r.returncode == 0 and strip(stable(r.stdout)) == strip(stable(base.stdout)),
+          "report of a database with a trigger")
     check(rows("trigger.db", "SELECT count(*) FROM loot") == [(0,)], "the trigger never ran")
 
 
@@ -202,7 +208,7 @@ def item05():
     r = run("merge", "out.db", "fake-rows.db")
     check(r.returncode == 2 and b"has the identity of capture 1" in r.stderr and b"1 refused (conflict)" in r.stdout,
           f"merge refused: {r.returncode} {r.stdout!r} {r.stderr!r}")
-    check(rows("out.db", q) == before and run("report", "--db", "out.db").stdout == rep_before,
+    check(rows("out.db", q) == before and stable(run("report", "--db", "out.db").stdout) == stable(rep_before),
           "the output's rows and report are unchanged")
     check(all(v != 769 for (_, _, _, v, _) in rows("out.db", q)), "no TLS 1.0 row appeared")
     # the honest copy of the same capture is known, not a conflict
@@ -216,8 +222,18 @@ def item06():
     read-only mount); and a report or second read during a slow read never meets 'database is locked'"""
     src = make_inputs.read_db(TOOL, os.path.join(WORK, "src.db"), os.path.join(SAMPLES, "tls10-rejected.pcap"),
                               os.path.join(SAMPLES, "after.pcap"))
-    want = run("report", "--db", src).stdout
-    want_diff = run("diff", "--before", src, "--after", src, "--before-until", "2026-11-27T22:44:55Z").stdout
+    def facts(out):
+        """a JSON report or diff without its provenance (time, database paths): what it says of the data"""
+        try:
+            d = json.loads(out)
+        except ValueError:
+            return None
+        d.pop("provenance", None)
+        return d
+    until = "2026-11-27T22:44:55Z"
+    want = facts(run("report", "--db", src, "--format", "json").stdout)
+    want_diff = facts(run("diff", "--before", src, "--after", src, "--before-until", until, "--format", "json").stdout)
+    check(want and want["summary"]["connections"] == 5 and want_diff, "the reports of the source database")
     want_export = run("export", "--db", src).stdout
     ro = os.path.join(WORK, "ro")
     os.makedirs(ro)
@@ -228,12 +244,12 @@ def item06():
     os.chmod(WORK, 0o755)
     nobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--"]
     db = os.path.join(ro, "a.db")
-    nob = subprocess.run(nobody + [TOOL, "report", "--db", db], capture_output=True)
-    check(nob.returncode == 0 and nob.stdout == want,
+    nob = subprocess.run(nobody + [TOOL, "report", "--db", db, "--format", "json"], capture_output=True)
+    check(nob.returncode == 0 and facts(nob.stdout) == want,
           f"report as nobody on a 0444 file in a 0555 directory: {nob.returncode} {nob.stderr!r}")
-    r = subprocess.run(nobody + [TOOL, "diff", "--before", db, "--after", db, "--before-until",
-                                 "2026-11-27T22:44:55Z"], capture_output=True)
-    check(r.returncode == 0 and r.stdout == want_diff, f"diff as nobody: {r.returncode} {r.stderr!r}")
+    r = subprocess.run(nobody + [TOOL, "diff", "--before", db, "--after", db, "--before-until", until, "--format",
+                                 "json"], capture_output=True)
+    check(r.returncode == 0 and facts(r.stdout) == want_diff, f"diff as nobody: {r.returncode} {r.stderr!r}")
     r = subprocess.run(nobody + [TOOL, "export", "--db", db], capture_output=True)
     check(r.returncode == 0 and r.stdout == want_export and want_export.count(b"\n") == 2 + 3,
           f"export as nobody (2 + 3 connections): {r.returncode} {r.stderr!r}")
@@ -241,11 +257,12 @@ def item06():
           hashlib.sha256(open(db, "rb").read()).hexdigest() == digest, "the file and its directory are untouched")
     # root on a read-only mount (root ignores file modes; a ro bind mount does not)
     m = subprocess.run(["unshare", "-m", "sh", "-c", f"mount --bind {ro} {ro} && mount -o remount,ro,bind {ro} {ro}"
-                        f" && {TOOL} report --db {db}"], capture_output=True)
+                        f" && {TOOL} report --db {db} --format json"], capture_output=True)
     if m.returncode != 0 and b"mount" in m.stderr and b"report" not in m.stderr:
         print(f"note: no read-only bind mount here ({m.stderr.strip()!r}); read-only mount not tested")
     else:
-        check(m.returncode == 0 and m.stdout == want, f"report as root on a read-only mount: {m.returncode} {m.stderr!r}")
+        check(m.returncode == 0 and facts(m.stdout) == want,
+              f"report as root on a read-only mount: {m.returncode} {m.stderr!r}")
     os.chmod(ro, 0o755)
     # concurrency: a read fed slowly through a pipe holds the database for ~8 s
     make("many-3000.pcap")
@@ -386,7 +403,7 @@ def item09():
         check(rest == b".\n..\nreport.txt\nthe previous report\n",
               f"a failed -o leaves the old file and no temporary file: {rest!r}")
     r = run("report", "--db", "j.db", "-o", "report.txt")
-    check(r.returncode == 0 and open("report.txt", "rb").read() == want, "-o writes the whole report")
+    check(r.returncode == 0 and stable(open("report.txt", "rb").read()) == stable(want), "-o writes the whole report")
     os.mkfifo("fifo.db")
     t = time.time()
     r = run("merge", "m.db", "fifo.db", timeout=20)

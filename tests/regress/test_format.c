@@ -56,6 +56,8 @@ static const struct tcase cases[] = {
 	{"md url", out_md_string, "http://evil.example/x", 0, "http\\://evil.example/x"},
 	{"md www", out_md_string, "WWW.evil.example", 0, "WWW\\.evil.example"},
 	{"md email", out_md_string, "user@evil.example", 0, "user`@`evil.example"},
+	{"md email at the start", out_md_string, "@evil.example", 0, "`@`evil.example"},
+	{"md at after a space", out_md_string, "with @SECLEVEL=0", 0, "with @SECLEVEL=0"},
 	{"md ip", out_md_string, "127.0.0.1", 0, "127.0.0.1"},
 	{"md punct", out_md_string, "a|b*c_[d](e)", 0, "a\\|b\\*c\\_\\[d\\]\\(e\\)"},
 	{"md html", out_md_string, "<script>&", 0, "&lt;script&gt;&amp;"},

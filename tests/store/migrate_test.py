@@ -75,6 +75,20 @@ con = sqlite3.connect(db)
 check(con.execute("SELECT count(*) FROM captures").fetchone()[0] == old_captures, "no capture added")
 con.close()
 
+# name tables written by another build (here: one name missing, another digest) are rewritten on the next open
+con = sqlite3.connect(db)
+con.execute("DELETE FROM cipher_suites WHERE id = 4865")  # TLS_AES_128_GCM_SHA256
+con.execute("UPDATE meta SET value = 1 WHERE key = 'names_digest'")
+con.commit()
+con.close()
+r = subprocess.run([tool, "read", "-q", "--db", db, os.path.join(samples, "tls13.pcap")], capture_output=True)
+con = sqlite3.connect(db)
+name = con.execute("SELECT name FROM cipher_suites WHERE id = 4865").fetchone()
+check(r.returncode == 0 and name == ("TLS_AES_128_GCM_SHA256",), f"name tables refreshed on open: {name}")
+digest = con.execute("SELECT value FROM meta WHERE key = 'names_digest'").fetchone()
+check(digest is not None and digest[0] != 1, f"the digest of this build's names is stored: {digest}")
+con.close()
+
 shutil.rmtree(tmp)
 print(f"migrate: {len(got)} connections compared, {failures} failures")
 sys.exit(1 if failures else 0)
