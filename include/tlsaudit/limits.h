@@ -97,7 +97,8 @@ static inline void ta_limits_default(struct ta_limits *l)
 #define TA_STORE_BATCH_MS     500	 /* ... and milliseconds a write transaction stays open at most */
 #define TA_STORE_QUEUE	      4096	 /* connections queued between a pipeline and the database writer */
 #define TA_STORE_BUSY_MS      5000	 /* how long a writer waits for another writer's lock */
-#define TA_FOREIGN_MAX_STEPS  1000000000 /* VM steps a query on a foreign database may take (progress handler) */
+#define TA_FOREIGN_MAX_STEPS  1000000000 /* VM steps all queries on one foreign database may take ... */
+#define TA_FOREIGN_STEPS_PER_BYTE 64	 /* ... plus this many per byte of its file (progress handler) */
 #define TA_FOREIGN_MAX_LENGTH (1 << 20)	 /* largest string or blob read from a foreign database */
 #define TA_AGG_MAX_PEERS      8		 /* peers kept per host and role in reports; the rest are counted */
 #define TA_AGG_MAX_SNIS	      16	 /* distinct SNI values kept per host and role in reports */

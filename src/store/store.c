@@ -21,8 +21,12 @@
 
 #define PROGRESS_OPS 10000 /* VM steps between progress handler calls */
 
+/* The work a foreign database may cause is bounded by its size: every query on it counts against one budget
+ * per open (a fixed allowance plus a number of VM steps per byte of the file), so a crafted file cannot hold
+ * a merge by looping (a corrupt B-tree that keeps returning the same row) or by growing its queries. */
 struct progress {
 	uint64_t calls;
+	uint64_t max_calls;
 };
 
 /* "file:" + percent-encoded path + query (RFC 3986 unreserved characters and '/' kept) */
@@ -56,7 +60,7 @@ static int make_uri(const char *path, const char *query, char *buf, size_t len)
 static int progress_cb(void *ctx)
 {
 	struct progress *p = ctx;
-	return ++p->calls > TA_FOREIGN_MAX_STEPS / PROGRESS_OPS;
+	return ++p->calls > p->max_calls;
 }
 
 static struct progress *progress_of(struct store *s);
@@ -134,8 +138,16 @@ static int open_db(struct store *s, const char *path, enum store_mode mode, bool
 		sqlite3_limit(s->db, SQLITE_LIMIT_LENGTH, TA_FOREIGN_MAX_LENGTH);
 		sqlite3_limit(s->db, SQLITE_LIMIT_ATTACHED, 0);
 	}
-	if (mode == STORE_FOREIGN)
+	if (mode == STORE_FOREIGN) {
+		struct stat st;
+		uint64_t bytes = stat(path, &st) == 0 && st.st_size > 0 ? (uint64_t)st.st_size : 0;
+		uint64_t steps = bytes > UINT64_MAX / TA_FOREIGN_STEPS_PER_BYTE ? UINT64_MAX
+										: bytes * TA_FOREIGN_STEPS_PER_BYTE;
+		steps = steps > UINT64_MAX - TA_FOREIGN_MAX_STEPS ? UINT64_MAX : steps + TA_FOREIGN_MAX_STEPS;
+		progress_of(s)->calls = 0;
+		progress_of(s)->max_calls = steps / PROGRESS_OPS;
 		sqlite3_progress_handler(s->db, PROGRESS_OPS, progress_cb, progress_of(s));
+	}
 	return 0;
 }
 
@@ -259,7 +271,6 @@ int store_select_records(struct store *s, const struct store_select *sel, store_
 	int ret;
 	char sql[1024];
 
-	progress_of(s)->calls = 0;
 	if (sel->capture_id)
 		snprintf(sql, sizeof(sql),
 			 "SELECT " STORE_CONN_COLS

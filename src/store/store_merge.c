@@ -247,6 +247,7 @@ int store_merge_from(struct store *s, struct store *in, struct merge_stats *ms, 
 		r = store_db_err(in->db, rc, in_path, err, errlen);
 		goto out;
 	}
+	int64_t last_id = INT64_MIN;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct in_capture *ic = malloc(sizeof(*ic));
 		if (!ic) {
@@ -254,6 +255,15 @@ int store_merge_from(struct store *s, struct store *in, struct merge_stats *ms, 
 			break;
 		}
 		read_capture(st, ic);
+		/* ids come in ascending order from an intact table: a repeat means a corrupt B-tree */
+		if (ic->id <= last_id) {
+			store_set_err(err, errlen, "%s: captures table is corrupt (capture id %" PRId64 " after %" PRId64 ")",
+				      in_path, ic->id, last_id);
+			free(ic);
+			r = -EINVAL;
+			break;
+		}
+		last_id = ic->id;
 		bool counted = !strcmp(ic->c.status, "complete") || !strcmp(ic->c.status, "cut") ||
 			       !strcmp(ic->c.status, "running") || !strcmp(ic->c.status, "terminated");
 		if (!counted) {
