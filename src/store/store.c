@@ -141,8 +141,8 @@ static int open_db(struct store *s, const char *path, enum store_mode mode, bool
 	if (mode == STORE_FOREIGN) {
 		struct stat st;
 		uint64_t bytes = stat(path, &st) == 0 && st.st_size > 0 ? (uint64_t)st.st_size : 0;
-		uint64_t steps = bytes > UINT64_MAX / TA_FOREIGN_STEPS_PER_BYTE ? UINT64_MAX
-										: bytes * TA_FOREIGN_STEPS_PER_BYTE;
+		uint64_t steps =
+			bytes > UINT64_MAX / TA_FOREIGN_STEPS_PER_BYTE ? UINT64_MAX : bytes * TA_FOREIGN_STEPS_PER_BYTE;
 		steps = steps > UINT64_MAX - TA_FOREIGN_MAX_STEPS ? UINT64_MAX : steps + TA_FOREIGN_MAX_STEPS;
 		progress_of(s)->calls = 0;
 		progress_of(s)->max_calls = steps / PROGRESS_OPS;

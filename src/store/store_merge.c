@@ -257,7 +257,8 @@ int store_merge_from(struct store *s, struct store *in, struct merge_stats *ms, 
 		read_capture(st, ic);
 		/* ids come in ascending order from an intact table: a repeat means a corrupt B-tree */
 		if (ic->id <= last_id) {
-			store_set_err(err, errlen, "%s: captures table is corrupt (capture id %" PRId64 " after %" PRId64 ")",
+			store_set_err(err, errlen,
+				      "%s: captures table is corrupt (capture id %" PRId64 " after %" PRId64 ")",
 				      in_path, ic->id, last_id);
 			free(ic);
 			r = -EINVAL;
