@@ -26,6 +26,14 @@ static void merge_usage(FILE *fp)
 	      fp);
 }
 
+/* An error message names files (paths come from the command line and from the inputs): escaped. */
+static void merge_error(const char *err)
+{
+	fputs("tlsaudit: ", stderr);
+	out_text_string(stderr, err, strlen(err));
+	fputc('\n', stderr);
+}
+
 int cmd_merge(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -50,7 +58,7 @@ int cmd_merge(int argc, char **argv)
 	struct store *st = NULL;
 	const char *outp = argv[optind];
 	if (store_open(outp, STORE_RW, &st, err, sizeof(err)) < 0) {
-		fprintf(stderr, "tlsaudit: %s\n", err);
+		merge_error(err);
 		return EXIT_DB;
 	}
 	int worst = EXIT_OK;
@@ -58,7 +66,7 @@ int cmd_merge(int argc, char **argv)
 		struct merge_stats ms = {0};
 		int r = store_merge(st, argv[i], &ms, err, sizeof(err));
 		if (r < 0) {
-			fprintf(stderr, "tlsaudit: %s\n", err);
+			merge_error(err);
 			int code = r == -EINVAL || r == -ENOENT || r == -EACCES ? EXIT_INPUT
 				   : r == -ENOMEM				? EXIT_INTERNAL
 										: EXIT_DB;
@@ -75,21 +83,27 @@ int cmd_merge(int argc, char **argv)
 				fprintf(stderr, " (and %" PRIu64 " more)", ms.captures_conflict - 1);
 			fputc('\n', stderr);
 		}
-		if (!quiet)
-			printf("%s: %" PRIu64 " captures added, %" PRIu64 " already present, %" PRIu64
+		if (!quiet) {
+			out_text_string(stdout, argv[i], strlen(argv[i]));
+			printf(": %" PRIu64 " captures added, %" PRIu64 " already present, %" PRIu64
 			       " skipped (interrupted), %" PRIu64 " refused (conflict); %" PRIu64
 			       " connections added, %" PRIu64 " already present\n",
-			       argv[i], ms.captures_added, ms.captures_known, ms.captures_skipped, ms.captures_conflict,
+			       ms.captures_added, ms.captures_known, ms.captures_skipped, ms.captures_conflict,
 			       ms.connections_added, ms.connections_known);
-		if (!quiet && (ms.probes_added || ms.probes_known || ms.probes_conflict))
-			printf("%s: %" PRIu64 " probe attempts added, %" PRIu64 " already present, %" PRIu64
+		}
+		if (!quiet && (ms.probes_added || ms.probes_known || ms.probes_conflict)) {
+			out_text_string(stdout, argv[i], strlen(argv[i]));
+			printf(": %" PRIu64 " probe attempts added, %" PRIu64 " already present, %" PRIu64
 			       " refused (conflict)\n",
-			       argv[i], ms.probes_added, ms.probes_known, ms.probes_conflict);
+			       ms.probes_added, ms.probes_known, ms.probes_conflict);
+		}
 		if ((ms.captures_conflict || ms.probes_conflict) && EXIT_INPUT > worst)
 			worst = EXIT_INPUT;
 	}
 	if (store_check(st, err, sizeof(err)) < 0) {
-		fprintf(stderr, "tlsaudit: %s: %s\n", outp, err);
+		fputs("tlsaudit: ", stderr);
+		out_text_string(stderr, outp, strlen(outp));
+		fprintf(stderr, ": %s\n", err);
 		worst = EXIT_DB;
 	}
 	store_close(st);

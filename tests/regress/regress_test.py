@@ -458,6 +458,14 @@ def item10():
     check(r.returncode == 3 and b"\x1b" not in r.stdout + r.stderr, f"warnings escape the name: {r.stderr[:200]!r}")
     r = run("read", "--db", "e.db", name[:-5] + "-missing.pcap")
     check(r.returncode == 2 and b"\x1b" not in r.stdout + r.stderr, f"errors escape the name: {r.stderr[:200]!r}")
+    # merge names its inputs and their errors: a database name with the same escapes
+    dbname = name[:-5] + ".db"
+    shutil.copy("e.db", dbname)
+    for args, rc in ((["merge", "m10.db", dbname], 0), (["merge", "m10.db", name[:-5] + "-missing.db"], 2),
+                     (["merge", "m10.db", "escapes.pcap"], 2)):
+        r = run(*args)
+        check(r.returncode == rc and b"\x1b" not in r.stdout + r.stderr and b"\x07" not in r.stdout + r.stderr,
+              f"merge escapes names in its output and errors: {args[-1]!r}: {r.returncode} {r.stdout + r.stderr!r}")
     ev = [json.loads(x) for x in run("read", "--json", "--db", "e.db", "escapes.pcap").stdout.splitlines()]
     snis = [e["sni"] for e in ev]
     for s in make_inputs.ESCAPE_SNIS:
