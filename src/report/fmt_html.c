@@ -580,6 +580,16 @@ static void impact(FILE *fp, const struct rep_data *d, const struct rep_render *
 	free(v);
 }
 
+/* one host role of a hint's list */
+static void hint_user(void *ctx, const struct rep_host *h, size_t nth)
+{
+	FILE *fp = ctx;
+	fputs(nth ? ", " : " ", fp);
+	fputs("<span class=\"mono\">", fp);
+	esc(fp, h->ip);
+	fprintf(fp, "</span> as %s", h->role);
+}
+
 static void remediation(FILE *fp, const struct rep_data *d, const struct rep_render *r)
 {
 	fputs("<h2 id=\"remediation\">Remediation</h2>\n", fp);
@@ -594,31 +604,11 @@ static void remediation(FILE *fp, const struct rep_data *d, const struct rep_ren
 		esc(fp, hint->title);
 		fprintf(fp, " <small class=\"mono\">[%s]</small></h3>\n<p>%zu host role%s:", hint->id, total,
 			total == 1 ? "" : "s");
-		size_t shown = 0;
-		const char *families[16];
-		size_t nfam = 0;
-		char win[512] = "";
-		for (size_t i = 0; i < d->n_hosts; i++) {
-			const struct rep_host *h = rep_ranked(d, i);
-			size_t s;
-			if (!rep_host_uses_hint(h, hint, &s))
-				continue;
-			if (s != SIZE_MAX) {
-				bool seen = false;
-				for (size_t f = 0; f < nfam && !seen; f++)
-					seen = strcmp(families[f], h->stacks[s].family) == 0;
-				if (!seen && nfam < 16)
-					families[nfam++] = h->stacks[s].family;
-				if (!win[0])
-					rep_stack_windows_facts(&h->stacks[s], win, sizeof(win));
-			}
-			if (shown >= r->top)
-				continue;
-			fputs(shown++ ? ", " : " ", fp);
-			fputs("<span class=\"mono\">", fp);
-			esc(fp, h->ip);
-			fprintf(fp, "</span> as %s", h->role);
-		}
+		struct rep_hint_users u;
+		size_t shown = rep_hint_users(d, hint, r->top, hint_user, fp, &u);
+		const char *const *families = u.families;
+		size_t nfam = u.n_families;
+		const char *win = u.windows;
 		if (total > shown)
 			fprintf(fp, "; and %zu more (CSV column <code>hints</code>)", total - shown);
 		fputs("</p>\n", fp);

@@ -53,6 +53,15 @@ static void loss_item(void *ctx, const struct rep_counter *k, uint64_t v)
 	fprintf(l->fp, "%s%s %" PRIu64, l->n++ ? ", " : "", k->name, v);
 }
 
+/* one host role of a hint's list */
+static void hint_user(void *ctx, const struct rep_host *h, size_t nth)
+{
+	FILE *fp = ctx;
+	fputs(nth ? ", " : " ", fp);
+	esc(fp, h->ip);
+	fprintf(fp, " as %s", h->role);
+}
+
 static void md_report(FILE *fp, const struct rep_data *d, const struct rep_render *r)
 {
 	char a[32], t1[64], t2[64], line[1024], dur[32];
@@ -247,30 +256,11 @@ static void md_report(FILE *fp, const struct rep_data *d, const struct rep_rende
 		fprintf(fp, "\n### %s\n\n", hint->id);
 		esc(fp, hint->title);
 		fprintf(fp, "\n\n%zu host role%s:", total, total == 1 ? "" : "s");
-		size_t shown = 0;
-		const char *families[16];
-		size_t nfam = 0;
-		char win[512] = "";
-		for (size_t i = 0; i < d->n_hosts; i++) {
-			const struct rep_host *h = rep_ranked(d, i);
-			size_t s;
-			if (!rep_host_uses_hint(h, hint, &s))
-				continue;
-			if (s != SIZE_MAX) {
-				bool seen = false;
-				for (size_t f = 0; f < nfam && !seen; f++)
-					seen = strcmp(families[f], h->stacks[s].family) == 0;
-				if (!seen && nfam < 16)
-					families[nfam++] = h->stacks[s].family;
-				if (!win[0])
-					rep_stack_windows_facts(&h->stacks[s], win, sizeof(win));
-			}
-			if (shown >= r->top)
-				continue;
-			fputs(shown++ ? ", " : " ", fp);
-			esc(fp, h->ip);
-			fprintf(fp, " as %s", h->role);
-		}
+		struct rep_hint_users u;
+		size_t shown = rep_hint_users(d, hint, r->top, hint_user, fp, &u);
+		const char *const *families = u.families;
+		size_t nfam = u.n_families;
+		const char *win = u.windows;
 		if (total > shown)
 			fprintf(fp, " and %zu more (`--format csv` lists every host role with its hints)",
 				total - shown);

@@ -617,6 +617,15 @@ static void snippet(struct out *o, const struct rep_snippet *s)
 	}
 }
 
+/* one host role of a hint's list */
+static void hint_user(void *ctx, const struct rep_host *h, size_t nth)
+{
+	FILE *fp = ctx;
+	fputs(nth ? ", " : " ", fp);
+	esc(fp, h->ip);
+	fprintf(fp, " as %s", h->role);
+}
+
 static void remediation_section(struct out *o, const struct rep_data *d, const struct rep_render *r)
 {
 	section(o, "remediation");
@@ -633,31 +642,11 @@ static void remediation_section(struct out *o, const struct rep_data *d, const s
 		end_para(o, 0, 2);
 		fp = para(o);
 		fprintf(fp, "%zu host role%s:", total, total == 1 ? "" : "s");
-		size_t shown = 0;
-		const char *families[REP_MAX_STACKS * 4];
-		size_t nfam = 0;
-		char win_facts[512] = "";
-		for (size_t i = 0; i < d->n_hosts; i++) {
-			const struct rep_host *h = rep_ranked(d, i);
-			size_t s;
-			if (!rep_host_uses_hint(h, hint, &s))
-				continue;
-			if (s != SIZE_MAX) {
-				const struct rep_stack *st = &h->stacks[s];
-				bool seen = false;
-				for (size_t f = 0; f < nfam && !seen; f++)
-					seen = strcmp(families[f], st->family) == 0;
-				if (!seen && nfam < sizeof(families) / sizeof(families[0]))
-					families[nfam++] = st->family;
-				if (!win_facts[0])
-					rep_stack_windows_facts(st, win_facts, sizeof(win_facts));
-			}
-			if (shown >= r->top)
-				continue;
-			fputs(shown++ ? ", " : " ", fp);
-			esc(fp, h->ip);
-			fprintf(fp, " as %s", h->role);
-		}
+		struct rep_hint_users u;
+		size_t shown = rep_hint_users(d, hint, r->top, hint_user, fp, &u);
+		const char *const *families = u.families;
+		size_t nfam = u.n_families;
+		const char *win_facts = u.windows;
 		if (total > shown)
 			fprintf(fp, " and %zu more (--format csv lists every host role with its hints)", total - shown);
 		end_para(o, 2, 4);

@@ -45,6 +45,19 @@ size_t rep_hint_order(const struct rep_data *d, struct rep_hint_rank *out, size_
 #define REP_LABEL_LEN 200
 size_t rep_hint_stacks(const struct rep_data *d, const struct rep_hint *hint, char (*labels)[REP_LABEL_LEN],
 		       size_t *counts, size_t max);
+/* What a hint's section says besides its host list: the stack families among the host roles that use it (in
+ * report order, each once) and the Windows facts of the first SChannel stack among them. */
+#define REP_HINT_FAMILIES (REP_MAX_STACKS * 4)
+struct rep_hint_users {
+	const char *families[REP_HINT_FAMILIES];
+	size_t n_families;
+	char windows[512];
+};
+/* Fills u from every host role that uses hint, calls each() for the first `top` of them (nth from 0) and returns
+ * how many it called it for. */
+size_t rep_hint_users(const struct rep_data *d, const struct rep_hint *hint, size_t top,
+		      void (*each)(void *ctx, const struct rep_host *h, size_t nth), void *ctx,
+		      struct rep_hint_users *u);
 size_t rep_diff_count(const struct rep_diff *d, enum rep_change c);
 
 /* ---- counters (view.c) ---- */

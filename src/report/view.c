@@ -905,6 +905,34 @@ void rep_cell_stacks(FILE *fp, const struct rep_host *h, const struct rep_cell_s
 	}
 }
 
+size_t rep_hint_users(const struct rep_data *d, const struct rep_hint *hint, size_t top,
+		      void (*each)(void *ctx, const struct rep_host *h, size_t nth), void *ctx,
+		      struct rep_hint_users *u)
+{
+	size_t shown = 0;
+	u->n_families = 0;
+	u->windows[0] = '\0';
+	for (size_t i = 0; i < d->n_hosts; i++) {
+		const struct rep_host *h = rep_ranked(d, i);
+		size_t s;
+		if (!rep_host_uses_hint(h, hint, &s))
+			continue;
+		if (s != SIZE_MAX) {
+			const struct rep_stack *st = &h->stacks[s];
+			bool seen = false;
+			for (size_t f = 0; f < u->n_families && !seen; f++)
+				seen = strcmp(u->families[f], st->family) == 0;
+			if (!seen && u->n_families < REP_HINT_FAMILIES)
+				u->families[u->n_families++] = st->family;
+			if (!u->windows[0])
+				rep_stack_windows_facts(st, u->windows, sizeof(u->windows));
+		}
+		if (shown < top)
+			each(ctx, h, shown++);
+	}
+	return shown;
+}
+
 size_t rep_hint_stacks(const struct rep_data *d, const struct rep_hint *hint, char (*labels)[REP_LABEL_LEN],
 		       size_t *counts, size_t max)
 {
