@@ -25,8 +25,10 @@
 struct flow_side {
 	uint64_t pkts, bytes; /* packets and payload bytes sent by this endpoint */
 	bool syn, fin, rst;
-	bool gap;    /* bytes of this side were lost (never captured, or over a cap) */
-	bool capped; /* a reassembly cap dropped bytes of this side */
+	bool gap;	   /* bytes of this side were lost (never captured, or over a cap) */
+	bool capped;	   /* a reassembly cap dropped bytes of this side */
+	bool unseen_start; /* the peer acknowledged bytes of this side before the capture showed any: its start
+			    * may still come (a capture that recorded the answer first) or was lost */
 };
 
 enum {

@@ -40,6 +40,14 @@ struct starttls_result {
 void starttls_detect(const uint8_t *client, size_t client_len, const uint8_t *server, size_t server_len,
 		     struct starttls_result *out);
 
+/* For a server that went on to TLS right after these plaintext bytes, when starttls_detect() found no
+ * upgrade because the client's request was not captured (a hole in its dialogue): the server's last reply
+ * before TLS is the answer that TLS followed, so an SMTP greeting (220) ending in 220, an FTP greeting ending
+ * in 234, an IMAP greeting ending in a tagged OK or a POP3 greeting ending in +OK names the upgrade
+ * (requested and accepted, reply set). Only valid with that condition: a server's bytes cut anywhere else
+ * end in the answer to some other command. */
+bool starttls_detect_answer(const uint8_t *server, size_t server_len, struct starttls_result *out);
+
 /* Names ("smtp", "imap", ...: the NDJSON `starttls` value) come from names_starttls() (names.h). */
 
 #endif

@@ -157,6 +157,7 @@ struct tls_dir_view {
 	bool dead;		/* parsing stopped for good (malformed, limit, not TLS) */
 	bool encrypted;		/* after this side's ChangeCipherSpec (<= 1.2) or the ServerHello (1.3) */
 	bool lost;		/* bytes of this side were lost after it started (a gap: parsing resynchronised) */
+	bool plain_lost;	/* bytes were lost before the first record (in the dialogue, or its start) */
 	uint32_t records;	/* records parsed (counted when a record begins) */
 	uint32_t records_ended; /* records whose last byte has been consumed */
 	uint32_t ccs;		/* ChangeCipherSpec records */

@@ -39,6 +39,10 @@ struct flow_dir {
 	uint32_t isn;	   /* sequence number of this side's SYN (valid when info side syn) */
 	uint64_t in_order; /* bytes delivered in order so far */
 	uint64_t syn_digest;
+	uint32_t acked_to; /* the peer acknowledged bytes up to here before any of them was seen (acked_ahead) */
+	uint32_t hole_seq; /* next_seq when the peer began acknowledging the hole before ooo (hole_acks times) */
+	uint8_t hole_acks;
+	bool acked_ahead;
 	bool seq_init;	   /* next_seq is known */
 	bool lost_pending; /* bytes were lost before buf[0]: tell the consumer with the next delivery */
 	bool delivering;   /* inside the consumer's data() for this side */
@@ -46,6 +50,11 @@ struct flow_dir {
 
 #define DUP_RING	    8
 #define FLOW_LOST_START_MAX (1u << 20) /* bytes a first acknowledgement may run ahead of the data seen */
+/* Acknowledgements of a hole before it counts as lost. A capture point can record a segment after the peer's
+ * acknowledgement of it (the two directions on different ports or queues of a tap or mirror), so one
+ * acknowledgement of unseen bytes is no proof that the capture lost them; like TCP's fast retransmit the
+ * hole is given up at the third, when the queue is full, or when the flow ends. */
+#define FLOW_HOLE_ACKS 3
 
 struct flow {
 	struct flow *hnext;	    /* hash chain */
@@ -83,6 +92,12 @@ struct flow_table {
 	size_t max_mem;
 	struct ta_stats *stats;
 };
+
+/* TCP sequence order (RFC 9293 3.4: comparisons modulo 2^32) */
+static bool seq_lt(uint32_t a, uint32_t b)
+{
+	return (int32_t)(a - b) < 0;
+}
 
 /* ---- memory accounting ------------------------------------------------ */
 
@@ -318,6 +333,12 @@ static void flow_end(struct flow_table *t, struct flow *f, enum flow_end why)
 	f->ending = true; /* nothing below may end it again */
 	t->depth++;
 	for (int e = 0; e < 2; e++) {
+		if (f->d[e].acked_ahead && f->d[e].in_order == 0 && seq_lt(f->d[e].next_seq, f->d[e].acked_to) &&
+		    !f->d[e].ooo) {
+			/* the peer acknowledged a start the capture never showed */
+			t->stats->reasm_gaps++;
+			f->info.side[e].gap = true;
+		}
 		if (f->d[e].buf_len > 0)
 			dir_process(t, f, e, true);
 		for (unsigned n = 0; f->d[e].ooo && n < t->lim.max_segments + 1; n++)
@@ -444,11 +465,6 @@ void flow_table_free(struct flow_table *t)
 
 /* ---- reassembly ----------------------------------------------------------- */
 
-static bool seq_lt(uint32_t a, uint32_t b)
-{
-	return (int32_t)(a - b) < 0;
-}
-
 static bool dir_reserve(struct flow_table *t, struct flow_dir *d, size_t need)
 {
 	if (need <= d->buf_cap)
@@ -482,6 +498,7 @@ static size_t dir_deliver(struct flow_table *t, struct flow *f, int e, const uin
 {
 	struct flow_dir *d = &f->d[e];
 	struct flow *saved = t->current;
+	f->info.side[e].unseen_start = false;
 	t->current = f;
 	t->depth++;
 	d->delivering = true;
@@ -889,13 +906,16 @@ bool flow_packet(struct flow_table *t, const struct pkt *p)
 			 * renumbered SYN-ACK (a new random number is that close 1 time in 4,096) */
 			uint32_t ahead = p->ack - o->next_seq - (f->info.side[1 - e].fin ? 1u : 0u); /* FIN: 1 number */
 			if (ahead > 0 && ahead <= FLOW_LOST_START_MAX) {
-				t->stats->reasm_gaps++;
-				f->info.side[1 - e].gap = true;
-				o->lost_pending = true;
+				/* the first bytes may still come (recorded after this acknowledgement); what follows
+				 * them is queued and the hole given up by the rule below */
+				o->acked_ahead = true;
+				o->acked_to = p->ack;
+				f->info.side[1 - e].unseen_start = true;
+			} else if (ahead > 0) {
+				o->next_seq = p->ack;
+				dir_drain(t, f, 1 - e);
+				dir_process(t, f, 1 - e, false);
 			}
-			o->next_seq = p->ack;
-			dir_drain(t, f, 1 - e);
-			dir_process(t, f, 1 - e, false);
 		}
 	}
 	if (p->payload_len > 0 && !f->finished)
@@ -904,8 +924,16 @@ bool flow_packet(struct flow_table *t, const struct pkt *p)
 	/* The peer acknowledged bytes the capture never showed: skip the hole. */
 	if ((p->tcp_flags & TCP_ACK) && !f->finished) {
 		struct flow_dir *o = &f->d[1 - e];
-		if (o->seq_init && o->ooo && !seq_lt(p->ack, o->ooo->seq))
-			dir_skip_gap(t, f, 1 - e, o->ooo->seq, false);
+		if (o->seq_init && o->ooo && !seq_lt(p->ack, o->ooo->seq)) {
+			if (o->hole_seq != o->next_seq || o->hole_acks == 0) {
+				o->hole_seq = o->next_seq;
+				o->hole_acks = 0;
+			}
+			if (++o->hole_acks >= FLOW_HOLE_ACKS) {
+				o->hole_acks = 0;
+				dir_skip_gap(t, f, 1 - e, o->ooo->seq, false);
+			}
+		}
 	}
 
 	if (t->ops->packet && !f->finished) {

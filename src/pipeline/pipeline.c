@@ -497,6 +497,15 @@ static void decide_roles(struct pconn *pc, int e, const uint8_t *data, size_t le
 	pc->client = (int8_t)(fi->port[0] > fi->port[1] ? 0 : fi->port[0] < fi->port[1] ? 1 : e);
 }
 
+/* The handshake is decided and nDPI has what it wants: the flow can end before its packets do - unless a
+ * side's first bytes were acknowledged but not yet seen (they may still come, recorded late). */
+static bool may_finish(const struct pconn *pc)
+{
+	const struct flow_info *fi = flow_info(pc->flow);
+	return pc->tls && tls_done(tls_conn_state(pc->tls)) && !ndpi_wants(pc) && !fi->side[0].unseen_start &&
+	       !fi->side[1].unseen_start;
+}
+
 static enum tls_dir dir_of(const struct pconn *pc, int e)
 {
 	return e == pc->client ? TLS_DIR_CLIENT : TLS_DIR_SERVER;
@@ -528,7 +537,7 @@ static size_t on_data(void *ctx, struct flow *f, int e, const uint8_t *data, siz
 	if (pl->cls)
 		ndpi_note_messages(pc);
 	pconn_charge(pc);
-	if (!final && tls_done(tls_conn_state(pc->tls)) && !ndpi_wants(pc))
+	if (!final && may_finish(pc))
 		flow_finish(pl->ft, f);
 	return used;
 }
@@ -537,7 +546,7 @@ static bool on_wants(void *ctx, struct flow *f, int e)
 {
 	(void)ctx;
 	struct pconn *pc = flow_user(f);
-	if (!pc || !pc->tls || pc->client < 0)
+	if (!pc || !pc->tls || pc->client < 0 || flow_info(f)->side[e].unseen_start)
 		return true;
 	return !tls_dir_closed(tls_conn_state(pc->tls), dir_of(pc, e));
 }
@@ -589,7 +598,7 @@ static void on_packet(void *ctx, struct flow *f, int e, const struct pkt *p)
 	if (!classify_packet(pl->cls, &pc->cls, p->l3, p->l3_len, p->ts_ns, e == 0))
 		pc->nm = NM_ENDED;
 	pconn_charge(pc);
-	if (!ndpi_wants(pc) && pc->tls && tls_done(tls_conn_state(pc->tls)))
+	if (may_finish(pc))
 		flow_finish(pl->ft, f);
 }
 
@@ -875,6 +884,10 @@ static void on_end(void *ctx, struct flow *f, enum flow_end why)
 	if (x && (x->dir[TLS_DIR_CLIENT].plain_len || x->dir[TLS_DIR_SERVER].plain_len)) {
 		const struct tls_dir_view *cd = &x->dir[TLS_DIR_CLIENT], *sd = &x->dir[TLS_DIR_SERVER];
 		starttls_detect(cd->plain, cd->plain_len, sd->plain, sd->plain_len, &stls);
+		/* the client's request lost: the server's reply TLS followed tells the upgrade */
+		if (stls.proto == STARTTLS_NONE && cd->plain_lost && sd->started && sd->plain_len &&
+		    sd->plaintext_skipped == sd->plain_len)
+			starttls_detect_answer(sd->plain, sd->plain_len, &stls);
 	}
 	/* A connection is reported when TLS was seen, or an upgrade to it was refused; an upgrade that was asked
 	 * for and agreed but never followed by a TLS byte (e.g. RDP negotiating TLS) says nothing about TLS. */

@@ -260,6 +260,30 @@ static bool starttls_ftp_request(struct br line)
 	       starttls_word_is(&w, "TLS-P");
 }
 
+/* One reply per command, in order - unless the capture lost some of the client's lines: then the server has
+ * more replies after the answer than the client has commands after the request, and the answer is that many
+ * replies later (e.g. the EHLO lost: STARTTLS would pair with the EHLO's 250). A lost reply (fewer replies)
+ * leaves the pairing as it is. client: the lines after the request; it: the replies after the answer. */
+static void starttls_numeric_realign(struct br client, struct starttls_replies it, struct starttls_numeric_walk *w)
+{
+	struct br line, first, last = w->answer;
+	bool complete;
+	uint16_t code, last_code = w->answer_code;
+	size_t commands = 0, replies = 0;
+
+	while (starttls_line(&client, &line, &complete) && complete)
+		commands++;
+	struct starttls_replies count = it;
+	while (starttls_next_reply(&count, &code, &first))
+		replies++;
+	for (size_t i = 0; replies > commands && i < replies - commands; i++) {
+		if (!starttls_next_reply(&it, &last_code, &last))
+			break;
+	}
+	w->answer = last;
+	w->answer_code = last_code;
+}
+
 /* Walks the client's command lines, one server reply each, up to the first line for which
  * is_request() holds; true when that line exists (*w says what else was seen). False also
  * when the server's bytes are not numeric replies. */
@@ -284,6 +308,7 @@ static bool starttls_numeric_walk(struct br client, struct br server, bool (*is_
 				w->have_answer = true;
 				w->answer_code = code;
 				w->answer = first;
+				starttls_numeric_realign(client, it, w);
 			}
 			return true;
 		}
@@ -301,6 +326,29 @@ static bool starttls_numeric_walk(struct br client, struct br server, bool (*is_
 		}
 	}
 	return false;
+}
+
+/* The client's request not captured: a greeting with code greet and, as the last reply, the code that agrees
+ * to the upgrade (see starttls_detect_answer). */
+static bool starttls_numeric_answer_only(struct br server, uint16_t greet, uint16_t agree, enum starttls_proto p,
+					 struct starttls_result *out)
+{
+	struct starttls_replies it = {.r = server, .dead = false};
+	struct br last;
+	uint16_t code, first_code = 0, last_code = 0;
+	size_t n = 0;
+
+	while (starttls_next_reply(&it, &code, &last)) {
+		if (n++ == 0)
+			first_code = code;
+		last_code = code;
+	}
+	if (it.dead || n < 2 || first_code != greet || last_code != agree)
+		return false;
+	starttls_claim(out, p); /* the agreement proves the request */
+	out->accepted = true;
+	starttls_set_reply(out, last);
+	return true;
 }
 
 /* RFC 3207 4: 220 Ready to start TLS; 454 TLS not available (any 4yz/5yz refuses) */
@@ -409,6 +457,28 @@ static size_t starttls_imap_earlier(struct br client, const struct br *tag)
 	return n;
 }
 
+/* The client's STARTTLS not captured: the server's last line is a tagged OK after an untagged greeting. */
+static bool starttls_imap_answer_only(struct br server, struct starttls_result *out)
+{
+	struct br line, last, t, status;
+	bool complete, have = false;
+
+	if (!starttls_begins(&server, "* "))
+		return false;
+	while (starttls_line(&server, &line, &complete) && complete) {
+		last = line;
+		have = true;
+	}
+	struct br words = last;
+	if (!have || !starttls_word(&words, &t) || starttls_at(&t, 0, "*") || starttls_at(&t, 0, "+") ||
+	    !starttls_word(&words, &status) || !starttls_word_is(&status, "OK"))
+		return false;
+	starttls_claim(out, STARTTLS_IMAP);
+	starttls_set_reply(out, last);
+	out->accepted = true;
+	return true;
+}
+
 static bool starttls_try_imap(struct br client, struct br server, struct starttls_result *out)
 {
 	struct br tag, line, t, status;
@@ -514,6 +584,23 @@ static bool starttls_try_pop3(struct br client, struct br server, struct starttl
 			have_status = starttls_pop3_next(&server, starttls_pop3_multiline(line), &status);
 	}
 	return false;
+}
+
+/* The STLS line not captured: the server's last status line, +OK after a +OK greeting. */
+static bool starttls_pop3_answer_only(struct br server, struct starttls_result *out)
+{
+	struct br status;
+	size_t n = 0;
+	if (!starttls_begins(&server, "+OK"))
+		return false;
+	while (starttls_pop3_next(&server, false, &status))
+		n++;
+	if (n < 2 || !starttls_ci_at(&status, 0, "+OK"))
+		return false;
+	starttls_claim(out, STARTTLS_POP3);
+	starttls_set_reply(out, status);
+	out->accepted = true;
+	return true;
 }
 
 /* ---- IRC (IRCv3 tls): "STARTTLS" -> 670 RPL_STARTTLS / 691 ERR_STARTTLS ----
@@ -937,6 +1024,18 @@ static const starttls_detector starttls_detectors[] = {
 static struct br starttls_view(const uint8_t *p, size_t n)
 {
 	return br_make(p, p ? (n < STARTTLS_MAX_LOOK ? n : STARTTLS_MAX_LOOK) : 0);
+}
+
+bool starttls_detect_answer(const uint8_t *server, size_t server_len, struct starttls_result *out)
+{
+	struct br s = starttls_view(server, server_len);
+	memset(out, 0, sizeof(*out));
+	if (starttls_numeric_answer_only(s, 220, 220, STARTTLS_SMTP, out) ||
+	    starttls_numeric_answer_only(s, 220, 234, STARTTLS_FTP, out) || starttls_imap_answer_only(s, out) ||
+	    starttls_pop3_answer_only(s, out))
+		return true;
+	memset(out, 0, sizeof(*out));
+	return false;
 }
 
 void starttls_detect(const uint8_t *client, size_t client_len, const uint8_t *server, size_t server_len,

@@ -78,6 +78,8 @@ struct dir_priv {
 	uint16_t rec_hs_left;	 /* bytes left of a plaintext handshake record fed as it arrives */
 	uint16_t rec_skip_version;
 	bool resync;	     /* bytes were lost: look for the next confirmed record header */
+	bool hello_pending;  /* client: the ServerHello was parsed before this side's first record (a capture
+			      * that recorded the answer first): its first hello is still its first message */
 	bool ske;	     /* the server's ServerKeyExchange body is streaming: its first bytes name the curve */
 	bool skip_cert;	     /* the message being skipped is the server's first Certificate */
 	uint8_t ske_have;    /* bytes of ske_head read */
@@ -250,7 +252,7 @@ static void hs_header(struct tls_conn *c, enum tls_dir dir, uint8_t type)
 			s->n_client_hellos++;
 		if (s->n_client_hellos > 1)
 			s->anomalies |= TLS_AN_MULTIPLE_CH;
-		if (s->have_sh)
+		if (s->have_sh && !(c->d[dir].hello_pending && s->n_client_hellos == 1))
 			s->ch_sent_after_sh = true;
 	}
 	if (dir == TLS_DIR_SERVER && type == HS_HELLO_RETRY_REQUEST_DRAFT)
@@ -264,6 +266,7 @@ static void on_server_hello(struct tls_conn *c, const struct tls_server_hello *s
 	s->have_sh = true;
 	s->sh_sslv2 = false;
 	s->sh_malformed = sh->exts_malformed;
+	c->d[TLS_DIR_CLIENT].hello_pending = s->dir[TLS_DIR_CLIENT].records == 0;
 	s->negotiated_version = sh->selected_version ? sh->selected_version : sh->legacy_version;
 	s->sh_cipher = sh->cipher;
 	if (c->ev && c->ev->server_hello)
@@ -271,8 +274,11 @@ static void on_server_hello(struct tls_conn *c, const struct tls_server_hello *s
 	if (!tls_version_is_13(s->negotiated_version))
 		return; /* TLS <= 1.2: resumption is decided at the server's ChangeCipherSpec */
 	s->kx_group = sh->key_share_group;
-	/* RFC 8446 5: everything after the ServerHello is protected, in both directions */
+	/* RFC 8446 5: everything after the ServerHello is protected, in both directions; in the client's stream
+	 * that begins after its ClientHello, which the capture may show later (hello_pending) */
 	for (size_t i = 0; i < 2; i++) {
+		if (c->d[i].hello_pending)
+			continue;
 		s->dir[i].encrypted = true;
 		c->d[i].hs_len = 0;
 		c->d[i].hs_skip = 0;
@@ -669,6 +675,15 @@ static void on_record(struct tls_conn *c, enum tls_dir dir, uint8_t type, uint16
 	struct tls_state *s = &c->st;
 	struct tls_dir_view *v = &s->dir[dir];
 
+	if (c->d[dir].hello_pending &&
+	    (type != CT_HANDSHAKE || (v->records > 0 && !c->d[dir].hs_len && !c->d[dir].hs_skip))) {
+		/* the client's stream after its first hello (or without one: it was lost) */
+		c->d[dir].hello_pending = false;
+		if (tls_version_is_13(s->negotiated_version)) {
+			v->encrypted = true;
+			hs_release(&c->d[dir]);
+		}
+	}
 	v->records++;
 	switch (type) {
 	case CT_CCS: on_ccs(c, dir); break;
@@ -954,12 +969,27 @@ enum tls_dir tls_guess_sender(const uint8_t *data, size_t len, bool *ret_known, 
 	return TLS_DIR_CLIENT;
 }
 
+/* Keep the first TLS_PLAINTEXT_KEEP bytes of the plaintext in front of the first record (the dialogue). */
+static void keep_plain(struct tls_conn *c, enum tls_dir dir, const uint8_t *data, size_t n)
+{
+	struct tls_dir_view *v = &c->st.dir[dir];
+	struct dir_priv *d = &c->d[dir];
+	size_t keep = min_size(n, (size_t)(TLS_PLAINTEXT_KEEP - v->plain_len));
+	if (keep && !d->plain && !(d->plain = malloc(TLS_PLAINTEXT_KEEP)))
+		keep = 0; /* out of memory: the dialogue is not kept, parsing goes on */
+	if (keep) {
+		struct br r = br_make(data, n);
+		br_copy(&r, d->plain + v->plain_len, keep);
+		v->plain_len = (uint16_t)(v->plain_len + keep);
+	}
+	v->plain = d->plain;
+}
+
 /* Before the first record: decide where it starts, skipping (and keeping the start of) any plaintext in
  * front. Returns the plaintext bytes consumed. */
 static size_t find_first_record(struct tls_conn *c, enum tls_dir dir, const uint8_t *data, size_t len)
 {
 	struct tls_dir_view *v = &c->st.dir[dir];
-	struct dir_priv *d = &c->d[dir];
 	bool at_start = v->consumed == 0 && v->plaintext_skipped == 0;
 	size_t max = c->max_plaintext, i = 0;
 	bool found = false;
@@ -981,15 +1011,7 @@ static size_t find_first_record(struct tls_conn *c, enum tls_dir dir, const uint
 		found = (k == START_YES);
 		break; /* a possible record start at the tail stays unconsumed */
 	}
-	size_t keep = min_size(i, (size_t)(TLS_PLAINTEXT_KEEP - v->plain_len));
-	if (keep && !d->plain && !(d->plain = malloc(TLS_PLAINTEXT_KEEP)))
-		keep = 0; /* out of memory: the dialogue is not kept, parsing goes on */
-	if (keep) {
-		struct br r = br_make(data, len);
-		br_copy(&r, d->plain + v->plain_len, keep);
-		v->plain_len = (uint16_t)(v->plain_len + keep);
-	}
-	v->plain = d->plain;
+	keep_plain(c, dir, data, i);
 	v->plaintext_skipped += i;
 	if (i)
 		c->st.anomalies |= TLS_AN_PLAINTEXT_PREFIX;
@@ -1030,7 +1052,10 @@ size_t tls_conn_feed(struct tls_conn *c, enum tls_dir dir, const uint8_t *data, 
 
 	if (lost_before && !v->dead) {
 		/* what was in flight belongs to bytes we will never see */
-		v->lost = true;
+		if (v->started)
+			v->lost = true;
+		else
+			v->plain_lost = true; /* a hole in the dialogue, or the first record's start lost */
 		d->resync = true;
 		d->hs_len = 0;
 		d->hs_skip = 0;
@@ -1046,6 +1071,13 @@ size_t tls_conn_feed(struct tls_conn *c, enum tls_dir dir, const uint8_t *data, 
 	if (!v->dead && d->resync) {
 		bool found;
 		used = resync(c, dir, data, len, &found);
+		if (!v->started && used && (v->plain_len || c->st.dir[1 - dir].plain_len)) {
+			/* a plaintext dialogue is under way (this side or the peer spoke before TLS): what the hole
+			 * interrupted is its rest (e.g. the STARTTLS command after a lost EHLO) */
+			keep_plain(c, dir, data, used);
+			v->plaintext_skipped += used;
+			c->st.anomalies |= TLS_AN_PLAINTEXT_PREFIX;
+		}
 		if (!found) {
 			v->consumed += used;
 			return used;

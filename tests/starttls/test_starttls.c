@@ -502,6 +502,57 @@ static void test_synthetic(void)
 	CHECK(r.refused && strlen(r.reply) == sizeof(r.reply) - 1, "long reply: %zu", strlen(r.reply));
 }
 
+/* starttls_detect_answer: the server's side alone, for a server that went on to TLS. The dialogues are the
+ * server halves recorded in samples/starttls.pcap (scripts/make-starttls-samples.sh) and ones that end in the
+ * answer to some other command. */
+static void test_answer_only(void)
+{
+	static const struct {
+		const char *server;
+		enum starttls_proto proto;
+		const char *reply;
+	} cases[] = {
+		{"220 mail.example.test ESMTP tlsaudit-sample\r\n250-mail.example.test\r\n250-PIPELINING\r\n"
+		 "250-SIZE 10240000\r\n250-8BITMIME\r\n250 STARTTLS\r\n220 2.0.0 Ready to start TLS\r\n",
+		 STARTTLS_SMTP, "220 2.0.0 Ready to start TLS"},
+		{"220 (vsFTPd 3.0.3)\r\n234 Proceed with negotiation.\r\n", STARTTLS_FTP,
+		 "234 Proceed with negotiation."},
+		{"* OK [CAPABILITY IMAP4rev1 STARTTLS] ready\r\n* CAPABILITY IMAP4rev1 STARTTLS\r\n"
+		 "a1 OK done\r\na2 OK Begin TLS negotiation now\r\n",
+		 STARTTLS_IMAP, "a2 OK Begin TLS negotiation now"},
+		{"+OK POP3 ready\r\n+OK Capability list follows\r\nSTLS\r\n.\r\n+OK Begin TLS\r\n", STARTTLS_POP3,
+		 "+OK Begin TLS"},
+		/* the last reply does not agree to an upgrade: nothing */
+		{"220 mail.example.test ESMTP\r\n250-mail.example.test\r\n250 STARTTLS\r\n", STARTTLS_NONE, ""},
+		{"220 mail.example.test ESMTP\r\n", STARTTLS_NONE, ""}, /* the greeting alone */
+		{"220 x\r\n454 4.7.0 TLS not available\r\n", STARTTLS_NONE, ""},
+		{"* OK ready\r\n* BYE\r\n", STARTTLS_NONE, ""},
+		{"* OK ready\r\na1 NO no\r\n", STARTTLS_NONE, ""},
+		{"+OK ready\r\n-ERR no\r\n", STARTTLS_NONE, ""},
+		{"HTTP/1.1 200 Connection established\r\n\r\n", STARTTLS_NONE, ""},
+		{"", STARTTLS_NONE, ""},
+	};
+	struct starttls_result r;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const char *sv = cases[i].server;
+		bool found = starttls_detect_answer((const uint8_t *)sv, strlen(sv), &r);
+		check_sane(&r, "answer only");
+		CHECK(found == (cases[i].proto != STARTTLS_NONE) && r.proto == cases[i].proto &&
+			      strcmp(r.reply, cases[i].reply) == 0 && r.accepted == found && r.requested == found &&
+			      !r.refused,
+		      "answer only %zu: found %d proto %d reply \"%s\"", i, found, r.proto, r.reply);
+		/* every prefix: no crash, and never a protocol the whole dialogue does not have */
+		for (size_t k = 0; k < strlen(sv); k++) {
+			starttls_detect_answer((const uint8_t *)sv, k, &r);
+			check_sane(&r, "answer only prefix");
+			CHECK(r.proto == STARTTLS_NONE || r.proto == cases[i].proto, "answer only %zu at %zu: proto %d",
+			      i, k, r.proto);
+		}
+	}
+	starttls_detect_answer(NULL, 0, &r);
+	CHECK(r.proto == STARTTLS_NONE, "answer only: NULL input");
+}
+
 static void test_names(void)
 {
 	CHECK(names_starttls(STARTTLS_NONE) == NULL, "NONE has no name");
@@ -524,6 +575,7 @@ int main(int argc, char **argv)
 	}
 	test_names();
 	test_synthetic();
+	test_answer_only();
 	if (stat(argv[1], &sb) != 0 || !S_ISDIR(sb.st_mode))
 		printf("SKIP: the real dialogues are read from the shared corpus: %s not found (-Dcorpus=DIR or "
 		       "TLSAUDIT_CORPUS at setup)\n",
