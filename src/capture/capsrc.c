@@ -12,16 +12,30 @@
  * or the input ends), driven either by its own thread (a file: reading ahead overlaps parsing) or, for a
  * capture held in memory (capsrc_open_mem), by the consumer itself when the ring is empty. Both run the same
  * detection, decoding and hashing; in memory a plain capture's blocks are views of the caller's bytes.
+ *
+ * A regular file is mapped (mmap) and read like bytes in memory, by the thread: the hash and the parser then
+ * read the page cache where it is, instead of the kernel copying every byte into the ring (on a file much
+ * larger than the caches that copy cost as much as the hash). What the file grows by after the open is read
+ * with read(2) after the mapped part. A file cut shorter while mapped would raise SIGBUS on the pages past
+ * its new end: a handler (installed with the first mapping, for this process) puts zero pages in place of the
+ * rest of that mapping and marks it, and the reader stops with "the file shrank while it was read" (the hash
+ * is then not the file's and is not reported); a SIGBUS outside our mappings goes to the previous handler.
+ * A block's pages are dropped from the mapping once it is consumed, so the process holds the blocks in flight
+ * (as with read), not the file.
  */
 #include "capsrc.h"
 
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <lzma.h>
@@ -31,8 +45,10 @@
 
 #include "tlsaudit/reader.h"
 
-#define SRC_BLOCK	   (1u << 20) /* read(2) size and output block */
-#define SRC_SLOTS	   4u	      /* blocks in flight */
+#define SRC_BLOCK	   (1u << 20)	    /* read(2) size and output block */
+#define SRC_MAP_MIN	   ((off_t)1 << 20) /* smaller files are read, not mapped */
+#define SRC_MAPS	   64		    /* files mapped at once (more are read) */
+#define SRC_SLOTS	   4u		    /* blocks in flight */
 #define SRC_XZ_MEMLIMIT	   ((uint64_t)256 << 20)
 #define SRC_ZSTD_WINDOWLOG 27 /* 128 MiB: zstd's default limit for decoders */
 #define SRC_MAGIC_BYTES	   6  /* the longest magic number below */
@@ -58,9 +74,13 @@ struct capsrc {
 	char name[256];
 	pthread_t thread;
 	bool started;
-	/* in memory (no thread): the caller's bytes, borrowed, and how far the reader has taken them */
+	/* in memory (no thread): the caller's bytes, borrowed, and how far the reader has taken them; or the
+	 * mapped file (the thread) */
 	const uint8_t *mem;
 	size_t mem_len, mem_pos;
+	void *map; /* owned: the mapping of a regular file (mem = map while the reader takes from it) */
+	size_t map_len;
+	int map_slot; /* in src_maps */
 	bool sync;
 	pthread_mutex_t mu;
 	pthread_cond_t filled, drained;
@@ -90,6 +110,98 @@ struct capsrc {
 	ZSTD_DStream *zd;
 	bool zd_frame_open;
 };
+
+/* ---- mapped files and SIGBUS ---- */
+
+static struct {
+	_Atomic uintptr_t base; /* 0: free */
+	_Atomic size_t len;
+	_Atomic int shrunk;
+} src_maps[SRC_MAPS];
+static pthread_mutex_t src_maps_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct sigaction src_old_bus;
+static bool src_bus_installed;
+static size_t src_page;
+
+static void src_on_sigbus(int sig, siginfo_t *si, void *uc)
+{
+	uintptr_t a = (uintptr_t)si->si_addr;
+	for (size_t i = 0; i < SRC_MAPS; i++) {
+		uintptr_t b = atomic_load(&src_maps[i].base);
+		size_t n = atomic_load(&src_maps[i].len);
+		if (!b || a < b || a - b >= n)
+			continue;
+		/* the file was cut under the mapping: zero pages from here on, and the reader is told */
+		uintptr_t from = a & ~(uintptr_t)(src_page - 1);
+		if (mmap((void *)from, b + n - from, PROT_READ, MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS, -1, 0) !=
+		    MAP_FAILED) {
+			atomic_store(&src_maps[i].shrunk, 1);
+			return;
+		}
+		break;
+	}
+	/* not ours (or no way out): the previous disposition, which the faulting access now meets again */
+	sigaction(SIGBUS, &src_old_bus, NULL);
+	(void)sig;
+	(void)uc;
+}
+
+/* Map the regular file fd (read from its start) for reading; false: read it instead. */
+static bool src_map(struct capsrc *s)
+{
+	struct stat st;
+	if (fstat(s->fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size < SRC_MAP_MIN ||
+	    (uint64_t)st.st_size > SIZE_MAX / 2 || lseek(s->fd, 0, SEEK_CUR) != 0)
+		return false;
+	pthread_mutex_lock(&src_maps_mu);
+	int slot = -1;
+	for (int i = 0; i < SRC_MAPS && slot < 0; i++)
+		if (!atomic_load(&src_maps[i].base))
+			slot = i;
+	if (slot >= 0 && !src_bus_installed) {
+		struct sigaction sa;
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_sigaction = src_on_sigbus;
+		sa.sa_flags = SA_SIGINFO | SA_NODEFER;
+		sigemptyset(&sa.sa_mask);
+		src_page = (size_t)sysconf(_SC_PAGESIZE);
+		src_bus_installed = src_page > 0 && sigaction(SIGBUS, &sa, &src_old_bus) == 0;
+	}
+	void *m = slot >= 0 && src_bus_installed ? mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, s->fd, 0)
+						 : MAP_FAILED;
+	if (m != MAP_FAILED) {
+		(void)madvise(m, (size_t)st.st_size, MADV_SEQUENTIAL);
+		atomic_store(&src_maps[slot].len, (size_t)st.st_size);
+		atomic_store(&src_maps[slot].shrunk, 0);
+		atomic_store(&src_maps[slot].base, (uintptr_t)m);
+	}
+	pthread_mutex_unlock(&src_maps_mu);
+	if (m == MAP_FAILED)
+		return false;
+	s->map = m;
+	s->map_len = (size_t)st.st_size;
+	s->map_slot = slot;
+	s->mem = m;
+	s->mem_len = s->map_len;
+	s->mem_pos = 0;
+	return true;
+}
+
+static bool src_map_shrunk(const struct capsrc *s)
+{
+	return s->map && atomic_load(&src_maps[s->map_slot].shrunk);
+}
+
+static void src_unmap(struct capsrc *s)
+{
+	if (!s->map)
+		return;
+	pthread_mutex_lock(&src_maps_mu);
+	atomic_store(&src_maps[s->map_slot].base, 0);
+	pthread_mutex_unlock(&src_maps_mu);
+	munmap(s->map, s->map_len);
+	s->map = NULL;
+}
 
 /* ---- the reader thread ---- */
 
@@ -151,14 +263,47 @@ static long took(struct capsrc *s, const uint8_t *p, size_t n)
 	return (long)n;
 }
 
+/* After taking mapped bytes: false, with the reader failed, when the file was cut under them (their hash is
+ * not the file's). */
+static bool map_ok(struct capsrc *s)
+{
+	if (!src_map_shrunk(s))
+		return true;
+	reader_fail(s, -EIO, "the file shrank while it was read (cut to fewer than %zu bytes)", s->map_len);
+	return false;
+}
+
+/* A block of the mapping both threads are done with (hashed, then consumed): its pages leave this process
+ * (they stay in the page cache), so what the process holds is the blocks in flight, not the file. */
+static void map_drop(struct capsrc *s, const struct block *b)
+{
+	uintptr_t m = (uintptr_t)s->map, v = (uintptr_t)b->view;
+	if (s->map && b->len && v >= m && v - m < s->map_len)
+		(void)madvise((void *)v, b->len, MADV_DONTNEED);
+}
+
+/* The mapping is all taken: what the file grew by since it was opened is read after it. */
+static long map_end(struct capsrc *s)
+{
+	s->mem = NULL;
+	return lseek(s->fd, (off_t)s->map_len, SEEK_SET) < 0 ? -errno : 0;
+}
+
 /* Up to n bytes of the file into dst (read(2), or from memory); returns the count, 0 at end of file, negative
  * errno. */
 static long read_some(struct capsrc *s, uint8_t *dst, size_t n)
 {
+	if (s->map && s->mem && s->mem_pos == s->mem_len) {
+		long e = map_end(s);
+		if (e < 0)
+			return e;
+	}
 	if (s->mem) {
 		size_t k = s->mem_len - s->mem_pos < n ? s->mem_len - s->mem_pos : n;
 		memcpy(dst, s->mem + s->mem_pos, k);
 		s->mem_pos += k;
+		if (!map_ok(s))
+			return -EIO;
 		return took(s, dst, k);
 	}
 	for (;;) {
@@ -327,7 +472,9 @@ static enum step_result reader_first(struct capsrc *s)
 		b->len = s->mem_len < SRC_BLOCK ? s->mem_len : SRC_BLOCK;
 		s->mem_pos = b->len;
 		r = took(s, b->view, b->len);
-		if (r >= 0 && s->mem_pos == s->mem_len)
+		if (r >= 0 && !map_ok(s))
+			return R_DONE;
+		if (r >= 0 && s->mem_pos == s->mem_len && !s->map)
 			r = 0;
 	} else {
 		while (b->len < SRC_MAGIC_BYTES && r > 0) {
@@ -373,12 +520,23 @@ static enum step_result reader_step(struct capsrc *s)
 		if (!b)
 			return full ? R_FULL : R_DONE;
 		long r;
-		if (s->mem) { /* a view of the caller's bytes, not a copy */
+		if (s->map && s->mem && s->mem_pos == s->mem_len && (r = map_end(s)) < 0) {
+			read_fail(s, r);
+			return R_DONE;
+		}
+		if (s->mem) { /* a view of the caller's bytes or of the mapped file, not a copy */
 			size_t k = s->mem_len - s->mem_pos < SRC_BLOCK ? s->mem_len - s->mem_pos : SRC_BLOCK;
 			b->view = s->mem + s->mem_pos;
 			s->mem_pos += k;
 			r = took(s, b->view, k);
+			if (r >= 0 && !map_ok(s))
+				return R_DONE;
 		} else {
+			if (!b->data && !(b->data = malloc(SRC_BLOCK))) { /* was a view of the mapping */
+				reader_fail(s, -ENOMEM, "out of memory");
+				return R_DONE;
+			}
+			b->view = b->data;
 			r = read_some(s, b->data, SRC_BLOCK);
 		}
 		if (r < 0) {
@@ -466,6 +624,7 @@ int capsrc_open(int fd, bool own_fd, const char *name, struct capsrc **ret)
 		return -ENOMEM;
 	s->fd = fd;
 	s->own_fd = own_fd;
+	src_map(s);
 	if (pthread_create(&s->thread, NULL, reader_main, s) != 0) {
 		s->own_fd = false; /* the caller still owns fd on failure */
 		capsrc_free(s);
@@ -520,6 +679,7 @@ void capsrc_release(struct capsrc *s)
 {
 	pthread_mutex_lock(&s->mu);
 	if (s->tail != s->head) {
+		map_drop(s, &s->slots[s->tail % SRC_SLOTS]);
 		s->tail++;
 		s->pos = 0;
 		pthread_cond_signal(&s->drained);
@@ -548,6 +708,7 @@ long capsrc_read(struct capsrc *s, uint8_t *dst, size_t n, char *err, size_t err
 		s->pos += k;
 		if (s->pos == b->len) {
 			pthread_mutex_lock(&s->mu);
+			map_drop(s, b);
 			s->tail++;
 			s->pos = 0;
 			pthread_cond_signal(&s->drained);
@@ -607,6 +768,7 @@ void capsrc_free(struct capsrc *s)
 		pthread_mutex_unlock(&s->mu);
 		pthread_join(s->thread, NULL);
 	}
+	src_unmap(s);
 	if (s->zs_init)
 		inflateEnd(&s->zs);
 	if (s->xs_init)

@@ -968,6 +968,91 @@ static void test_mem_matches_file(const char *samples)
 	free(plain.d);
 }
 
+/* A file over 1 MiB is mapped: a capture that grows after the open is read to its new end (the bytes after the
+ * mapping by read(2)), with the hash of all of them; one cut shorter while it is read stops with an error (no
+ * SIGBUS), the hash not claimed, the frames before the cut intact. */
+static void test_mapped_grow_shrink(const char *samples)
+{
+	char path[4096], err[512];
+	snprintf(path, sizeof(path), "%s/tls12-sni.pcap", samples);
+	struct buf plain = read_whole(path);
+	/* 8 MiB: more than the reader runs ahead of the consumer (a few 1 MiB blocks), so it cannot have reached
+	 * the end before the bytes are appended */
+	struct buf big = {0};
+	buf_put(&big, plain.d, 24);
+	while (big.n < (8u << 20))
+		buf_put(&big, plain.d + 24, plain.n - 24);
+	size_t first = big.n;
+	unsigned per_copy = 0;
+	{
+		struct capfile *cf;
+		struct summary s;
+		memset(&s, 0, sizeof(s));
+		CHECK_EQ(capfile_open_mem(plain.d, plain.n, "one", &cf, err, sizeof(err)), 0);
+		summarize(cf, &s);
+		capfile_free(cf);
+		per_copy = s.frames;
+	}
+	size_t copies = (first - 24) / (plain.n - 24);
+
+	/* grows: opened (and mapped) at `first` bytes, then as many again appended while the reader is inside them */
+	const char *p = write_tmp(big.d, big.n);
+	struct capfile *cf;
+	CHECK_EQ(capfile_open(p, &cf, err, sizeof(err)), 0);
+	struct cap_frame fr;
+	CHECK_EQ(capfile_next(cf, &fr, err, sizeof(err)), CAP_OK);
+	FILE *fp = fopen(p, "ab");
+	CHECK(fp != NULL);
+	for (size_t i = 0; fp && i < copies; i++)
+		fwrite(plain.d + 24, 1, plain.n - 24, fp);
+	if (fp)
+		fclose(fp);
+	unsigned frames = 1;
+	enum cap_status st;
+	while ((st = capfile_next(cf, &fr, err, sizeof(err))) == CAP_OK)
+		frames++;
+	CHECK_EQ(st, CAP_EOF);
+	CHECK_EQ(frames, (unsigned)(2 * copies * per_copy));
+	const struct cap_info *in = capfile_info(cf);
+	CHECK(in->sha256_valid);
+	struct buf grown = read_whole(p);
+	CHECK_EQ(in->bytes_read, grown.n);
+	struct capfile *cm;
+	struct summary sm;
+	memset(&sm, 0, sizeof(sm));
+	CHECK_EQ(capfile_open_mem(grown.d, grown.n, "grown", &cm, err, sizeof(err)), 0);
+	summarize(cm, &sm);
+	capfile_free(cm);
+	CHECK(sm.info.sha256_valid && memcmp(sm.info.sha256, in->sha256, 32) == 0);
+	capfile_free(cf);
+	unlink(p);
+	free(grown.d);
+
+	/* shrinks: 8 MiB mapped, cut to 1.25 MiB after the first frame */
+	struct buf huge = {0};
+	buf_put(&huge, plain.d, 24);
+	while (huge.n < (8u << 20))
+		buf_put(&huge, plain.d + 24, plain.n - 24);
+	p = write_tmp(huge.d, huge.n);
+	CHECK_EQ(capfile_open(p, &cf, err, sizeof(err)), 0);
+	CHECK_EQ(capfile_next(cf, &fr, err, sizeof(err)), CAP_OK);
+	CHECK_EQ(truncate(p, (5 << 20) / 4), 0);
+	frames = 1;
+	while ((st = capfile_next(cf, &fr, err, sizeof(err))) == CAP_OK)
+		frames++;
+	CHECK(st == CAP_BAD || st == CAP_CUT);
+	CHECK(strstr(err, "shrank") != NULL);
+	if (!strstr(err, "shrank"))
+		fprintf(stderr, "  shrunk file: status %d, '%s'\n", st, err);
+	CHECK(!capfile_info(cf)->sha256_valid);
+	CHECK(frames >= ((5u << 20) / 4 - 24) / (plain.n - 24) * per_copy / 2);
+	capfile_free(cf);
+	unlink(p);
+	free(huge.d);
+	free(big.d);
+	free(plain.d);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 3) {
@@ -979,6 +1064,7 @@ int main(int argc, char **argv)
 	test_bad_files();
 	test_pcapng_timestamps();
 	test_mem_matches_file(argv[2]);
+	test_mapped_grow_shrink(argv[2]);
 	struct stat st;
 	if (stat(corpus_file("arkime__mysql-tls.pcap"), &st) != 0) {
 		printf("SKIP: the tests on real captures (and the pcap/pcapng files built from their frames) need the "
