@@ -62,8 +62,9 @@ tf=$(mktemp)
 /usr/bin/time -o "$tf" -f "%e %M" "$tool" read -q --db "$db" bench/out/flood.pcap || true
 read -r wall rss <"$tf"
 rm -f "$tf"
-# the real handshakes (3 copies of 2 connections to 127.0.0.10), each with its ClientHello and ServerHello
-legit=$(sqlite3 "$db" "select count(*) || ' of 6' from connections where server_ip = '127.0.0.10' and ja4 is not null and has_server_hello")
+# the real handshakes (3 copies of 2 connections to 127.0.0.10: TLS 1.0 ClientHellos the server rejects), each
+# with its ClientHello (ja4, offered version) and the server's answer (the protocol_version alert, no ServerHello)
+legit=$(sqlite3 "$db" "select count(*) || ' of 6' from connections where server_ip = '127.0.0.10' and ja4 is not null and client_max_version = 'TLS 1.0' and alert = 'protocol_version' and alert_sender = 'server'")
 read -r ev mc < <(sqlite3 -separator ' ' "$db" "select flows_evicted, mem_capped from captures")
 echo
 echo "| flood (1,000,000 SYNs + 200,000 ClientHello starts) | wall s | peak RSS MiB | flows evicted | allocations capped | real handshakes decoded |"
