@@ -66,7 +66,7 @@ void capfilter_free(struct capfilter *f);
 /* ---- live capture (libpcap) ------------------------------------------- */
 
 #define CAPLIVE_DEF_SNAPLEN    262144
-#define CAPLIVE_DEF_BUFFER     ((size_t)32 * 1024 * 1024)
+#define CAPLIVE_DEF_BUFFER     ((size_t)128 * 1024 * 1024) /* absorbs ~0.5 s of a 1 Gbit/s burst */
 #define CAPLIVE_DEF_TIMEOUT_MS 100
 
 struct caplive;

@@ -311,9 +311,11 @@ static void capture_usage(FILE *fp)
 	      "  --evidence-max N        stop writing -w at N bytes (default 1073741824; 0 = no bound)\n"
 	      "  --log FILE              messages to FILE instead of stderr (reopened on SIGHUP)\n"
 	      "  --retention AGE         delete connections older than AGE (90d, 12h) at start and hourly,\n"
-	      "                          as `tlsaudit prune --older-than AGE` does\n"
-	      "  -B, --buffer-size KIB   kernel capture buffer in KiB (default 32768)\n"
-	      "  -s, --snaplen N         bytes captured per packet (default 262144)\n"
+	      "                          as `tlsaudit prune --older-than AGE` does\n",
+	      fp);
+	fprintf(fp, "  -B, --buffer-size KIB   kernel capture buffer in KiB (default %zu)\n",
+		(size_t)(CAPLIVE_DEF_BUFFER / 1024));
+	fputs("  -s, --snaplen N         bytes captured per packet (default 262144)\n"
 	      "  --immediate             deliver every packet at once (default: 100 ms batches)\n"
 	      "  -p, --no-promiscuous    do not put the interface into promiscuous mode\n"
 	      "  -q, --quiet             no start/stop messages\n"
