@@ -3,6 +3,7 @@
 #ifndef TLSAUDIT_OUTPUT_H
 #define TLSAUDIT_OUTPUT_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 
@@ -51,6 +52,8 @@ bool out_community_id(uint8_t family, const uint8_t client_ip[16], uint16_t clie
 void out_json_string(FILE *fp, const char *s, size_t len); /* writes "..." */
 void out_text_string(FILE *fp, const char *s, size_t len); /* non-printables as \xNN */
 void out_term_string(FILE *fp, const char *s, size_t len); /* readable UTF-8; controls, \\ as \xNN */
+/* fmt formatted (up to 4 KiB), written with out_term_string, then a newline: a message line for a terminal */
+__attribute__((format(printf, 2, 0))) void out_term_vline(FILE *fp, const char *fmt, va_list ap);
 bool out_is_utf8(const char *s, size_t len);
 /* A code point that no human-facing output writes raw (C1 controls, bidi overrides and isolates, invisible
  * format characters): text, CSV, Markdown and HTML show it as \u{NNNN}, JSON as a \u escape. */

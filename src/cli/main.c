@@ -54,16 +54,11 @@ static const struct command *find_command(const char *name)
 
 void cli_msg(FILE *fp, const char *fmt, ...)
 {
-	char line[4096];
 	va_list ap;
 	va_start(ap, fmt);
-	int n = vsnprintf(line, sizeof(line), fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		return;
 	fputs("tlsaudit: ", fp);
-	out_term_string(fp, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
-	fputc('\n', fp);
+	out_term_vline(fp, fmt, ap);
+	va_end(ap);
 }
 
 bool cli_db_missing(const char *db, bool hint)

@@ -157,21 +157,16 @@ void progress_add(struct progress *p, uint64_t bytes, uint64_t packets, uint64_t
 
 void progress_message(struct progress *p, const char *fmt, ...)
 {
-	char line[4096];
-	va_list ap;
-	va_start(ap, fmt);
-	int n = vsnprintf(line, sizeof(line), fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		return;
 	if (p) {
 		pthread_mutex_lock(&p->mu);
 		if (p->shown)
 			fputs("\r\033[K", stderr);
 	}
 	/* file names and messages that carry them come from the user's directory or from an input */
-	out_term_string(stderr, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
-	fputc('\n', stderr);
+	va_list ap;
+	va_start(ap, fmt);
+	out_term_vline(stderr, fmt, ap);
+	va_end(ap);
 	if (p) {
 		if (p->shown)
 			draw(p);

@@ -175,6 +175,16 @@ void out_term_string(FILE *fp, const char *s, size_t len)
 	out_walk_utf8(fp, s, len, term_byte, visible_cp);
 }
 
+void out_term_vline(FILE *fp, const char *fmt, va_list ap)
+{
+	char line[4096];
+	int n = vsnprintf(line, sizeof(line), fmt, ap);
+	if (n < 0)
+		return;
+	out_term_string(fp, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
+	fputc('\n', fp);
+}
+
 void out_rfc3339(int64_t ts_ns, char buf[static 64])
 {
 	int64_t sec = ts_ns / 1000000000;
