@@ -4,7 +4,7 @@
 set -euo pipefail
 
 BUILD_PKGS=(build-essential pkg-config meson ninja-build libpcap-dev libndpi-dev libsqlite3-dev libssl-dev zlib1g-dev liblzma-dev libzstd-dev)
-TEST_PKGS=(clang clang-format libclang-rt-14-dev python3 python3-jsonschema groff-base tshark tcpdump openssl gnutls-bin curl sqlite3 iproute2 tcpreplay chromium poppler-utils libndpi-bin time procps zstd xz-utils testssl.sh)
+TEST_PKGS=(clang clang-format libclang-rt-14-dev python3 python3-jsonschema groff-base tshark tcpdump openssl gnutls-bin curl sqlite3 iproute2 tcpreplay chromium poppler-utils libndpi-bin time procps zstd xz-utils testssl.sh python3-seccomp)
 
 want=("${BUILD_PKGS[@]}")
 if [ "${1:-}" = "--test" ]; then
