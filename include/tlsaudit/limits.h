@@ -102,7 +102,7 @@ static inline void ta_limits_default(struct ta_limits *l)
 #define TA_FOREIGN_MAX_LENGTH	  (1 << 20)  /* largest string or blob read from a foreign database */
 #define TA_AGG_MAX_PEERS	  8	     /* peers kept per host and role in reports; the rest are counted */
 #define TA_AGG_MAX_SNIS		  16	     /* distinct SNI values kept per host and role in reports */
-#define TA_AGG_SPILL_ROWS	  32768	     /* host rows a read keeps in memory before it writes them out */
+#define TA_AGG_SPILL_ROWS	  8192	     /* host rows a read keeps in memory before it writes them out */
 #define TA_AGG_MAX_REASONS	  8	     /* distinct failure reasons kept per host and role */
 #define TA_AGG_MAX_STACKS	  4	     /* client stacks kept per host in reports */
 

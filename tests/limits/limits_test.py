@@ -31,7 +31,7 @@ for suffix in ("", "-wal", "-shm"):
 MAX_MEMORY = 16 * 1024 * 1024
 # binary, libraries, nDPI's automata, SQLite cache, the read buffer, 4 MiB read ahead, and the per-host-role
 # summary rows a read keeps in memory (not under --max-memory): 864 bytes each (struct agg_host), at most
-# TA_AGG_SPILL_ROWS (32,768) before they go to spill tables; this flood has 31,004
+# TA_AGG_SPILL_ROWS (8,192) before they go to spill tables; this flood has 31,004
 BASELINE = 56 * 1024 * 1024
 r = subprocess.run([tool, "read", "-q", "--db", db, "--max-flows", "20000", "--max-memory", str(MAX_MEMORY),
                     "--max-segments", "8", "--max-dir-bytes", "16384", cap], capture_output=True, text=True)
