@@ -36,8 +36,12 @@ struct classify_result {
  * not recognise the payload. */
 void classify_finish(struct classify *c, struct classify_flow **fs, struct classify_result *out);
 
-/* Heap bytes a flow's classifier state holds (an estimate for nDPI's own
- * reassembly buffers), for the caller's memory cap; 0 for NULL. */
+/* What nDPI says of a flow so far, without giving up: its "master.app" name into out (as in struct
+ * classify_result); false (out "") while it has recognised nothing. Accepts fs == NULL. */
+bool classify_current(struct classify *c, const struct classify_flow *fs, char *out, size_t outlen);
+
+/* Heap bytes a flow's classifier state holds (nDPI's flow and its reassembly buffer), for the caller's memory
+ * cap; 0 for NULL. */
 size_t classify_flow_cost(const struct classify_flow *fs);
 
 /* nDPI's name of risk bit i ("Obsolete TLS Version (1.1 or older)"...), NULL if none. */

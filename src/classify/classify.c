@@ -10,7 +10,7 @@
  * Cost limits: one detection module per struct classify (about 240 KiB for the struct itself plus its
  * automata; one per thread, nDPI's module is not thread-safe). Per flow, one struct classify_flow
  * (sizeof(struct ndpi_flow_struct) is 688 bytes on Debian 12's libndpi 4.2 x86-64, plus
- * nDPI's own reassembly buffer while a TLS handshake is being parsed), allocated on the first packet and
+ * nDPI's own reassembly buffer while it holds part of a TLS record: classify_trim()), allocated on the first packet and
  * released as soon as nDPI is done with the flow; only our small struct classify_flow (the result) lives
  * on until classify_finish(). At most max_packets packets (CLASSIFY_MAX_PACKETS_DEFAULT) are fed to nDPI
  * per flow.
@@ -28,6 +28,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -168,6 +169,23 @@ static void classify_decide(struct classify *c, struct classify_flow *f)
 	f->ndpi = NULL;
 }
 
+/* nDPI 4.2 keeps the TLS reassembly buffer of a flow (2 KiB, allocated on its first TLS packet) until the flow
+ * is freed, also while it holds nothing: between a ClientHello and the ServerHello that is most of what a
+ * handshake in progress costs. An empty one is released here; nDPI allocates it again, empty, on the next
+ * packet it needs it for (tls.c ndpi_search_tls_tcp_memory: a NULL buffer is allocated; the expected
+ * sequence numbers live beside it, in message.next_seq, and stay). */
+static void classify_trim(struct ndpi_flow_struct *nf)
+{
+	if (nf->l4_proto != IPPROTO_TCP)
+		return;
+	message_t *m = &nf->l4.tcp.tls.message;
+	if (m->buffer && m->buffer_used == 0) {
+		ndpi_free(m->buffer);
+		m->buffer = NULL;
+		m->buffer_len = 0;
+	}
+}
+
 bool classify_packet(struct classify *c, struct classify_flow **fs, const uint8_t *l3, size_t l3_len, int64_t ts_ns,
 		     bool from_client)
 {
@@ -199,12 +217,29 @@ bool classify_packet(struct classify *c, struct classify_flow **fs, const uint8_
 	f->ndpi->packet_direction = from_client ? 0 : 1;
 	f->proto = ndpi_detection_process_packet(c->ndpi, f->ndpi, l3, len, ts_ms);
 	f->packets++;
+	classify_trim(f->ndpi);
 
 	/* nDPI keeps a detected TLS flow open until it saw the certificate (for JA3S, issuer, risks). */
 	if ((classify_is_detected(f->proto) && !ndpi_extra_dissection_possible(c->ndpi, f->ndpi)) ||
 	    f->packets >= c->max_packets)
 		classify_decide(c, f);
 	return !f->decided;
+}
+
+bool classify_current(struct classify *c, const struct classify_flow *f, char *out, size_t outlen)
+{
+	if (outlen)
+		out[0] = '\0';
+	if (!f || !outlen)
+		return false;
+	if (f->decided) {
+		snprintf(out, outlen, "%s", f->res.protocol);
+		return out[0] != '\0';
+	}
+	if (!classify_is_detected(f->proto))
+		return false;
+	ndpi_protocol2name(c->ndpi, f->proto, out, (u_int)outlen);
+	return out[0] != '\0';
 }
 
 void classify_finish(struct classify *c, struct classify_flow **fs, struct classify_result *out)
@@ -234,13 +269,12 @@ const char *classify_risk_name(unsigned bit)
 	return s;
 }
 
-/* nDPI 4.2 keeps a TLS reassembly buffer per flow while it dissects (grown on
- * demand, typically a few KiB); counted here as a fixed 2 KiB estimate. */
-#define CLASSIFY_NDPI_BUFFER_ESTIMATE 2048
-
 size_t classify_flow_cost(const struct classify_flow *fs)
 {
 	if (!fs)
 		return 0;
-	return sizeof(*fs) + (fs->ndpi ? SIZEOF_FLOW_STRUCT + CLASSIFY_NDPI_BUFFER_ESTIMATE : 0);
+	if (!fs->ndpi)
+		return sizeof(*fs);
+	size_t buf = fs->ndpi->l4_proto == IPPROTO_TCP ? fs->ndpi->l4.tcp.tls.message.buffer_len : 0;
+	return sizeof(*fs) + SIZEOF_FLOW_STRUCT + buf;
 }

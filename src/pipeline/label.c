@@ -6,7 +6,12 @@
  * of nDPI's implicit-TLS ports. Those facts are the label key. The first flow with a key gets nDPI's real DPI;
  * its label is remembered for the key, and later flows with the same key get it without nDPI seeing a single
  * packet. A key whose flows nDPI could not label is tried again on a few more flows before "no label" is
- * remembered. The risks nDPI would set are computed from our own facts by classify_risk_*(): the parts that
+ * remembered. While a key's learner runs and nDPI has already recognised it, the key's new flows are not fed to
+ * nDPI: they wait for its answer (plabel_begin) and take it when their records are made - the label learnt, or
+ * what the learner had said so far, as if they had been cut short at the same point - so a thousand handshakes
+ * to one server in the same instant cost one nDPI flow, not a thousand. While no learner has been recognised,
+ * every new flow of the key is a learner (one may never be, for reasons of its own: an SSLv2 hello, a lost
+ * segment). The risks nDPI would set are computed from our own facts by classify_risk_*(): the parts that
  * depend on one hello shape, ServerHello shape or certificate live with that shape (dict); what depends on a
  * pair (certificate and SNI) or on the SNI alone is remembered here, so the per-connection cost is a few
  * lookups and one combine.
@@ -33,6 +38,8 @@ struct label_slot {
 	uint8_t server[16];
 	uint16_t server_port, ip_proto, client_port;
 	uint8_t start, family, tries;
+	uint16_t learning;		/* flows of this key being fed to nDPI right now (plabel_begin) */
+	const struct dict_str *interim; /* what its learner has said so far, or said when cut short (reference) */
 };
 
 struct label_info_slot {
@@ -107,6 +114,7 @@ static void clear_labels(struct plabel *l)
 		if (l->slots[i].hash) {
 			dict_unref(l->dict, l->slots[i].sni);
 			dict_unref(l->dict, l->slots[i].label);
+			dict_unref(l->dict, l->slots[i].interim);
 		}
 	free(l->slots);
 	l->slots = NULL;
@@ -209,26 +217,77 @@ bool plabel_lookup(struct plabel *l, const struct label_key *k, const struct dic
 	return true;
 }
 
-void plabel_learn(struct plabel *l, const struct label_key *k, const struct dict_str *label)
+/* The slot of k, made when missing (NULL when there is no room). */
+static struct label_slot *slot_get(struct plabel *l, const struct label_key *k)
 {
 	struct label_slot *s = slot_find(l, k);
-	if (!s) {
-		if (!make_room(l))
-			return;
-		size_t i = k->hash & (l->cap - 1);
-		while (l->slots[i].hash)
-			i = (i + 1) & (l->cap - 1);
-		s = &l->slots[i];
-		s->hash = k->hash;
-		s->sni = k->sni;
-		dict_ref(s->sni);
-		memcpy(s->server, k->server, 16);
-		s->server_port = k->server_port;
-		s->ip_proto = k->ip_proto;
-		s->client_port = k->client_port;
-		s->start = k->start;
-		s->family = k->family;
-		l->used++;
+	if (s)
+		return s;
+	if (!make_room(l))
+		return NULL;
+	size_t i = k->hash & (l->cap - 1);
+	while (l->slots[i].hash)
+		i = (i + 1) & (l->cap - 1);
+	s = &l->slots[i];
+	s->hash = k->hash;
+	s->sni = k->sni;
+	dict_ref(s->sni);
+	memcpy(s->server, k->server, 16);
+	s->server_port = k->server_port;
+	s->ip_proto = k->ip_proto;
+	s->client_port = k->client_port;
+	s->start = k->start;
+	s->family = k->family;
+	l->used++;
+	return s;
+}
+
+bool plabel_begin(struct plabel *l, const struct label_key *k)
+{
+	struct label_slot *s = slot_find(l, k);
+	/* wait only on a learner nDPI has recognised: one it has not (yet) may never be, for reasons of its own
+	 * (an SSLv2 hello, a lost segment), and this flow gets its own chance */
+	if (s && s->learning && s->interim)
+		return false;
+	if (!s && !(s = slot_get(l, k)))
+		return true; /* nothing can be remembered: this flow learns for itself */
+	if (s->learning < UINT16_MAX)
+		s->learning++;
+	return true;
+}
+
+void plabel_interim(struct plabel *l, const struct label_key *k, const struct dict_str *label)
+{
+	struct label_slot *s = slot_find(l, k);
+	if (!s || s->interim == label)
+		return;
+	dict_unref(l->dict, s->interim);
+	dict_ref(label);
+	s->interim = label;
+}
+
+const struct dict_str *plabel_awaited(struct plabel *l, const struct label_key *k)
+{
+	const struct dict_str *label;
+	if (plabel_lookup(l, k, &label))
+		return label;
+	const struct label_slot *s = slot_find(l, k);
+	if (!s || !s->interim)
+		return NULL;
+	dict_ref(s->interim);
+	return s->interim;
+}
+
+void plabel_end(struct plabel *l, const struct label_key *k, bool learnt, const struct dict_str *label)
+{
+	struct label_slot *s = learnt ? slot_get(l, k) : slot_find(l, k);
+	if (!s)
+		return;
+	if (s->learning)
+		s->learning--;
+	if (!learnt) {
+		plabel_interim(l, k, label);
+		return;
 	}
 	if (s->label)
 		return;

@@ -39,8 +39,10 @@ enum ndpi_mode {
 	NM_WAIT,	/* no payload packet yet, or only the start of a first TLS record (held back) */
 	NM_PROVISIONAL, /* nDPI is fed until the label key is known (the hello did not come first) */
 	NM_DPI,		/* the key's label is not known: nDPI is fed, and what it says is learnt */
+	NM_AWAIT,	/* the key's label is being learnt from another flow: this one takes its answer */
 	NM_CACHED,	/* the key's label is known: nDPI sees nothing */
 	NM_ENDED,	/* nDPI was fed and stopped on its own */
+	NM_LEARNT,	/* the same, and what it said was learnt for the key (pc->label) */
 };
 
 /* What nDPI would have seen, for the risks (struct classify_risk_conn); the parts themselves live with the
@@ -73,14 +75,16 @@ struct pconn {
 	struct tls_conn *tls;	   /* owned; NULL until the first bytes worth parsing */
 	struct classify_flow *cls; /* owned by classify while nDPI is fed */
 	uint8_t nm;		   /* enum ndpi_mode */
+	bool key_tls_start;	   /* the label key's part that may change later: the stream started with TLS */
+	bool learner;		   /* NM_DPI: the flow the key's label is learnt from (plabel_begin) */
+	bool told;		   /* the learner has told the flows waiting on it what nDPI says so far */
 	int8_t client;		   /* endpoint index of the TLS client; -1 undecided */
 	struct dict_hello *hello;  /* references owned */
 	struct dict_hello *hello2;
 	struct dict_server *server;
 	struct dict_cert *cert;
 	const struct dict_str *sni, *alpn;
-	const struct dict_str *label;	    /* NM_CACHED: the key's label (reference owned; NULL = none) */
-	struct label_key *key;		    /* NM_DPI: the key to learn for (owned) */
+	const struct dict_str *label;	    /* NM_CACHED, NM_LEARNT: the key's label (reference owned; NULL = none) */
 	struct held_pkt *held, **held_tail; /* NM_WAIT: packets held back from nDPI, in order (owned) */
 	size_t held_bytes;
 	uint32_t n_held;
@@ -160,8 +164,7 @@ static void dict_release(void *ctx, size_t n)
 
 static size_t pconn_heap(const struct pconn *pc)
 {
-	return sizeof(*pc) + (pc->tls ? tls_conn_heap(pc->tls) : 0) + classify_flow_cost(pc->cls) +
-	       (pc->key ? sizeof(*pc->key) : 0) + pc->held_bytes;
+	return sizeof(*pc) + (pc->tls ? tls_conn_heap(pc->tls) : 0) + classify_flow_cost(pc->cls) + pc->held_bytes;
 }
 
 static void pconn_charge(struct pconn *pc)
@@ -361,12 +364,66 @@ static void held_free(struct pconn *pc)
 	pc->n_held = 0;
 }
 
+/* The connection's label key, made again from its facts when needed (rather than kept: 48 bytes a flow). */
+static void pconn_key(const struct pconn *pc, struct label_key *k)
+{
+	const struct flow_info *fi = flow_info(pc->flow);
+	int c = pc->client, sv = 1 - pc->client;
+	struct label_facts lf = {
+		.tls_start = pc->key_tls_start,
+		.family = fi->family,
+		.server_ip = fi->ip[sv],
+		.client_ip = fi->ip[c],
+		.server_port = fi->port[sv],
+		.client_port = fi->port[c],
+		.sni = pc->sni,
+	};
+	plabel_key(pc->pl->labels, &lf, k);
+}
+
+/* nDPI stopped on its own. A key's learner teaches the key what nDPI said at once, so the flows waiting for
+ * it (NM_AWAIT) have the answer when their records are made; a learner cut short (ndpi_conclude) teaches
+ * nothing: it may lack what a complete one would have labelled it by (the certificate). */
+static void ndpi_ended(struct pconn *pc)
+{
+	struct pipeline *pl = pc->pl;
+	pc->nm = NM_ENDED;
+	if (!pc->learner || !pc->cls)
+		return;
+	struct classify_result cr;
+	ndpi_stop(pc, &cr);
+	pc->label = cr.protocol[0] ? dict_str_get(pl->dict, DICT_STR_LABEL, cr.protocol,
+						  strnlen(cr.protocol, sizeof(cr.protocol)))
+				   : NULL;
+	struct label_key k;
+	pconn_key(pc, &k);
+	plabel_end(pl->labels, &k, true, pc->label);
+	pc->learner = false;
+	pc->nm = NM_LEARNT;
+}
+
+/* A learner that nDPI has just recognised tells the flows waiting on it (plabel_interim). */
+static void ndpi_tell(struct pconn *pc)
+{
+	struct pipeline *pl = pc->pl;
+	char name[sizeof(((struct classify_result *)0)->protocol)];
+	if (!pc->learner || pc->told || !classify_current(pl->cls, pc->cls, name, sizeof(name)))
+		return;
+	const struct dict_str *label = dict_str_get(pl->dict, DICT_STR_LABEL, name, strnlen(name, sizeof(name)));
+	struct label_key k;
+	pconn_key(pc, &k);
+	plabel_interim(pl->labels, &k, label);
+	dict_unref(pl->dict, label);
+	pc->told = true;
+}
+
 /* nDPI gets the packets held back, in order, before the packet being processed. */
 static void held_to_ndpi(struct pconn *pc)
 {
 	for (struct held_pkt *h = pc->held; h && (pc->nm == NM_PROVISIONAL || pc->nm == NM_DPI); h = h->next)
 		if (!classify_packet(pc->pl->cls, &pc->cls, h->l3, h->len, h->ts_ns, h->from_client))
-			pc->nm = NM_ENDED;
+			ndpi_ended(pc);
+	ndpi_tell(pc);
 	held_free(pc);
 }
 
@@ -398,6 +455,11 @@ static void pconn_free(struct pconn *pc)
 	held_free(pc);
 	tls_conn_free(pc->tls);
 	ndpi_stop(pc, NULL);
+	if (pc->learner && pl->labels) {
+		struct label_key k;
+		pconn_key(pc, &k);
+		plabel_end(pl->labels, &k, false, NULL);
+	}
 	dict_unref(pl->dict, pc->hello);
 	dict_unref(pl->dict, pc->hello2);
 	dict_unref(pl->dict, pc->server);
@@ -407,7 +469,6 @@ static void pconn_free(struct pconn *pc)
 	dict_unref(pl->dict, pc->label);
 	dict_unref(pl->dict, pc->nf.sni2);
 	free(pc->nf.cert_part);
-	free(pc->key);
 	pl->pconn_live--;
 	free(pc);
 }
@@ -424,30 +485,24 @@ static void ndpi_key_known(struct pconn *pc)
 	struct pipeline *pl = pc->pl;
 	if (pc->nm != NM_WAIT && pc->nm != NM_PROVISIONAL)
 		return;
-	const struct flow_info *fi = flow_info(pc->flow);
 	const struct tls_state *s = tls_conn_state(pc->tls);
-	int c = pc->client, sv = 1 - pc->client;
-	struct label_facts lf = {
-		.tls_start =
-			s->dir[TLS_DIR_CLIENT].plaintext_skipped == 0 && s->dir[TLS_DIR_SERVER].plaintext_skipped == 0,
-		.family = fi->family,
-		.server_ip = fi->ip[sv],
-		.client_ip = fi->ip[c],
-		.server_port = fi->port[sv],
-		.client_port = fi->port[c],
-		.sni = pc->sni,
-	};
+	pc->key_tls_start =
+		s->dir[TLS_DIR_CLIENT].plaintext_skipped == 0 && s->dir[TLS_DIR_SERVER].plaintext_skipped == 0;
 	struct label_key k;
-	plabel_key(pl->labels, &lf, &k);
+	pconn_key(pc, &k);
 	if (plabel_lookup(pl->labels, &k, &pc->label)) {
 		ndpi_stop(pc, NULL); /* what nDPI saw of it so far is not needed */
 		held_free(pc);
 		pc->nm = NM_CACHED;
 		return;
 	}
-	pc->key = malloc(sizeof(*pc->key));
-	if (pc->key)
-		*pc->key = k;
+	if (!plabel_begin(pl->labels, &k)) {
+		ndpi_stop(pc, NULL); /* another flow of the key is being fed: its answer will do */
+		held_free(pc);
+		pc->nm = NM_AWAIT;
+		return;
+	}
+	pc->learner = true;
 	pc->nm = NM_DPI;
 	pl->facts->stats.ndpi_flows++;
 	held_to_ndpi(pc);
@@ -596,7 +651,8 @@ static void on_packet(void *ctx, struct flow *f, int e, const struct pkt *p)
 	if (pc->nm != NM_PROVISIONAL && pc->nm != NM_DPI)
 		return;
 	if (!classify_packet(pl->cls, &pc->cls, p->l3, p->l3_len, p->ts_ns, e == 0))
-		pc->nm = NM_ENDED;
+		ndpi_ended(pc);
+	ndpi_tell(pc);
 	pconn_charge(pc);
 	if (may_finish(pc))
 		flow_finish(pl->ft, f);
@@ -793,19 +849,26 @@ static void ndpi_conclude(struct pconn *pc, struct ndpi_view *nv)
 
 	memset(nv, 0, sizeof(*nv));
 	memset(&cr, 0, sizeof(cr));
-	bool fed = pc->cls != NULL;
 	ndpi_stop(pc, &cr);
-	if (pc->nm == NM_CACHED) {
+	if (pc->nm == NM_CACHED || pc->nm == NM_LEARNT) {
 		nv->label = pc->label;
 		dict_ref(nv->label);
+	} else if (pc->nm == NM_AWAIT) {
+		/* the learner's answer; none when it has not come (the learner still runs, was cut short, or nDPI
+		 * gave it no label) */
+		struct label_key k;
+		pconn_key(pc, &k);
+		nv->label = plabel_awaited(pl->labels, &k);
 	} else if (cr.protocol[0]) {
 		nv->label =
 			dict_str_get(pl->dict, DICT_STR_LABEL, cr.protocol, strnlen(cr.protocol, sizeof(cr.protocol)));
 	}
-	/* a label is learnt only from a flow nDPI finished on its own: one cut short may lack what a complete
-	 * one would have labelled it by (the certificate) */
-	if (pc->key && pc->nm == NM_ENDED && fed)
-		plabel_learn(pl->labels, pc->key, nv->label);
+	if (pc->learner) { /* cut short (ndpi_ended): its label is the answer for the flows waiting on it */
+		struct label_key k;
+		pconn_key(pc, &k);
+		plabel_end(pl->labels, &k, false, nv->label);
+		pc->learner = false;
+	}
 	if (pl->o.ndpi_every_flow) {
 		nv->risks = cr.risks;
 		nv->ja3_from = ja3_from(pc, cr.ja3);
@@ -1067,6 +1130,7 @@ void pipeline_free(struct pipeline *pl)
 	if (!pl)
 		return;
 	plabel_free(pl->labels); /* its references go back to the dict, its charge to the flow table */
+	pl->labels = NULL;
 	flow_table_free(pl->ft); /* open flows are discarded: their references go back to the dict */
 	classify_free(pl->cls);
 	dict_free(pl->dict);

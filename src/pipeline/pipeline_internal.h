@@ -39,8 +39,18 @@ void plabel_free(struct plabel *l); /* accepts NULL */
 void plabel_key(struct plabel *l, const struct label_facts *f, struct label_key *k);
 /* Is the label of k known? true: *ret_label is it (a reference for the caller; NULL = nDPI gives none). */
 bool plabel_lookup(struct plabel *l, const struct label_key *k, const struct dict_str **ret_label);
-/* The label nDPI gave a flow with key k after it finished dissecting on its own (NULL: none). */
-void plabel_learn(struct plabel *l, const struct label_key *k, const struct dict_str *label);
+/* A flow whose key's label is not known is about to be fed to nDPI to learn it: true when it may (it is the
+ * key's learner now), false when another flow is learning the key (this one waits for that answer). */
+bool plabel_begin(struct plabel *l, const struct label_key *k);
+/* The learner of k is done: learnt says nDPI finished dissecting on its own and gave label (NULL: none). A
+ * learner cut short (learnt false) teaches the key nothing - the key's next flow learns again - but its label
+ * is the answer for the flows that waited on it. */
+void plabel_end(struct plabel *l, const struct label_key *k, bool learnt, const struct dict_str *label);
+/* What the learner of k has said so far (borrowed label; NULL: nothing yet), for the flows waiting on it. */
+void plabel_interim(struct plabel *l, const struct label_key *k, const struct dict_str *label);
+/* The answer for a flow that waited on k's learner: the label learnt, else what the learner said so far or when
+ * it was cut short; a reference for the caller, NULL for none. */
+const struct dict_str *plabel_awaited(struct plabel *l, const struct label_key *k);
 /* classify_label_info() of a label, remembered (the result lives as long as l; tmp may be used). */
 const struct classify_label *plabel_info(struct plabel *l, const struct dict_str *label, struct classify_label *tmp);
 

@@ -1,0 +1,63 @@
+#!/usr/bin/env python3
+"""label_wait_test.py - flows of one label key that run at the same instant share one nDPI learner.
+
+Captures made by bench/make_capture.py from samples/: the handshakes of tls12-sni.pcap (curl and openssl
+s_client to one server and name), and a mix of tls12-sni, tls13, tls11 and tls10-rejected, replicated with
+rewritten client addresses to ONE server address, every connection's packets interleaved with the others' (all
+handshakes in progress at the same moment), and the same sequentially. Each is read twice: by default (a key's
+label learnt from one flow, README "Application labels") and with --ndpi-every-flow (nDPI's own DPI on every
+flow, the reference). Every connection's l7_protocol must be the reference's, and the default read must have fed
+nDPI far fewer flows than there are connections (captures.ndpi_flows).
+usage: label_wait_test.py TLSAUDIT SOURCE_DIR"""
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+import tempfile
+
+TOOL, SRC = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
+failures = checks = 0
+
+
+def check(cond, what):
+    global failures, checks
+    checks += 1
+    if not cond:
+        failures += 1
+        print(f"FAIL: {what}", file=sys.stderr)
+
+
+def read(cap, db, extra):
+    r = subprocess.run([TOOL, "read", "--json", "-q", "--idle-timeout", "100000", "--db", db] + extra + [cap],
+                       capture_output=True, timeout=300)
+    check(r.returncode == 0, f"read {extra} rc {r.returncode}: {r.stderr[-300:]!r}")
+    labels = {(c["client_ip"], c["client_port"]): c.get("l7_protocol") for c in map(json.loads, r.stdout.splitlines())}
+    with sqlite3.connect(db) as d:
+        fed = d.execute("SELECT ndpi_flows FROM captures").fetchone()[0]
+    return labels, fed
+
+
+tmp = tempfile.mkdtemp(prefix="tlsaudit-label-")
+cases = [
+    ("one-name", ["tls12-sni.pcap"], 200),
+    ("mix", ["tls12-sni.pcap", "tls13.pcap", "tls11.pcap", "tls10-rejected.pcap"], 100),
+]
+for name, templates, copies in cases:
+    for concurrent in (copies, 1):
+        cap = os.path.join(tmp, f"{name}-{concurrent}.pcap")
+        subprocess.run([sys.executable, os.path.join(SRC, "bench", "make_capture.py"), cap, "--copies", str(copies),
+                        "--concurrent", str(concurrent), "--servers", "1"] +
+                       [os.path.join(SRC, "samples", t) for t in templates], check=True, capture_output=True)
+        got, fed = read(cap, os.path.join(tmp, f"{name}-{concurrent}.db"), [])
+        want, fed_every = read(cap, os.path.join(tmp, f"{name}-{concurrent}-every.db"), ["--ndpi-every-flow"])
+        what = f"{name}, {concurrent} at a time"
+        check(len(got) == len(want) and len(got) >= copies, f"{what}: {len(got)} connections, reference {len(want)}")
+        differ = [(k, got.get(k), v) for k, v in want.items() if got.get(k) != v]
+        check(not differ, f"{what}: {len(differ)} labels differ from nDPI's own, e.g. {differ[:3]}")
+        check(all(v for v in want.values()), f"{what}: the reference labels every connection")
+        # one learner per distinct key (server, name, start): a handful, whatever the concurrency
+        check(fed <= 8, f"{what}: nDPI fed {fed} flows of {len(got)} ({fed_every} with --ndpi-every-flow)")
+
+print(f"label_wait_test: {checks - failures} of {checks} checks passed")
+sys.exit(1 if failures else 0)
