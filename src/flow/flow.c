@@ -469,8 +469,9 @@ static bool dir_reserve(struct flow_table *t, struct flow_dir *d, size_t need)
 {
 	if (need <= d->buf_cap)
 		return true;
-	/* start small (most hellos fit in one or two segments), then double */
-	size_t cap = d->buf_cap ? (size_t)d->buf_cap * 2 : (need + 255) & ~(size_t)255;
+	/* start at what is needed (a segment parsed where it is leaves at most an incomplete record's start here,
+	 * and a flood of half-sent hellos leaves one short segment per flow), then double */
+	size_t cap = d->buf_cap ? (size_t)d->buf_cap * 2 : (need + 31) & ~(size_t)31;
 	while (cap < need)
 		cap *= 2;
 	if (cap > t->lim.max_dir_bytes)
