@@ -18,15 +18,12 @@ import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from checklib import Checks  # noqa: E402
+
 tool, samples = sys.argv[1:3]
-failures = 0
-
-
-def check(cond, what):
-    global failures
-    if not cond:
-        failures += 1
-        print("FAIL:", what, file=sys.stderr)
+tally = Checks()
+check = tally.check
 
 
 def read(path, tmp, stdin=None):
@@ -137,6 +134,6 @@ with tempfile.TemporaryDirectory() as tmp:
     open(path, "wb").write(gzip.compress(b"this is not a capture\n"))
     r, _ = read(path, tmp)
     check(r.returncode == 2 and b"gzip layer holds" in r.stderr, f"gzip of text: exit {r.returncode} {r.stderr!r}")
-    print(f"compressed: {len(names)} samples x {2 + (1 if zstd else 0)} layers, {failures} failures"
+    print(f"compressed: {len(names)} samples x {2 + (1 if zstd else 0)} layers, {tally.failures} failures"
           + ("" if zstd else " (zstd tool missing: zstd skipped)"))
-sys.exit(1 if failures else 0)
+sys.exit(tally.exit_code())

@@ -21,13 +21,11 @@ import subprocess
 import sys
 import tempfile
 
-failures = []
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from checklib import Checks  # noqa: E402
 
-
-def check(cond, what):
-    if not cond:
-        failures.append(what)
-        print("FAIL:", what)
+tally = Checks(out=sys.stdout)
+check = tally.check
 
 
 def run_json(tool, pcap, *opts):
@@ -35,7 +33,7 @@ def run_json(tool, pcap, *opts):
         out = subprocess.run([tool, "read", "--db", os.path.join(d, "t.db"), "--json", *opts, pcap],
                              capture_output=True, text=True, check=False)
     if out.returncode not in (0, 3):
-        failures.append(f"{pcap}: exit {out.returncode}: {out.stderr.strip()}")
+        tally.failed.append(f"{pcap}: exit {out.returncode}: {out.stderr.strip()}")
         return []
     return [json.loads(line) for line in out.stdout.splitlines() if line.strip()]
 
@@ -167,8 +165,8 @@ def main():
             check(c["subject_cn"] == "Bro" and c["chain_len"] == 1 and len(c["sans"]) == 64
                   and c["sans"][0] == "1.alt.helloIamADomain.example" and "cert_capped" not in recs[0]["flags"],
                   f"{frag}: leaf facts {c['subject_cn']} {c['chain_len']} {len(c['sans'])}")
-    if failures:
-        print(f"{len(failures)} failure(s)")
+    if tally.failures:
+        print(f"{tally.failures} failure(s)")
         return 1
     print("cert: all checks passed")
     return 0

@@ -16,16 +16,12 @@ import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from checklib import Checks  # noqa: E402
+
 TOOL, SRC = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
-failures = checks = 0
-
-
-def check(cond, what):
-    global failures, checks
-    checks += 1
-    if not cond:
-        failures += 1
-        print(f"FAIL: {what}", file=sys.stderr)
+tally = Checks()
+check = tally.check
 
 
 def read(cap, db, extra):
@@ -59,5 +55,4 @@ for name, templates, copies in cases:
         # one learner per distinct key (server, name, start): a handful, whatever the concurrency
         check(fed <= 8, f"{what}: nDPI fed {fed} flows of {len(got)} ({fed_every} with --ndpi-every-flow)")
 
-print(f"label_wait_test: {checks - failures} of {checks} checks passed")
-sys.exit(1 if failures else 0)
+tally.finish(f"label_wait_test: {tally.passed} of {tally.checks} checks passed")

@@ -10,17 +10,12 @@ import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from checklib import Checks  # noqa: E402
+
 TOOL, SAMPLES = sys.argv[1], sys.argv[2]
-failures = 0
-checks = 0
-
-
-def check(cond, what):
-    global failures, checks
-    checks += 1
-    if not cond:
-        failures += 1
-        print(f"FAIL: {what}", file=sys.stderr)
+tally = Checks()
+check = tally.check
 
 
 def run(*args, stdin=None):
@@ -176,5 +171,4 @@ for d in (db, db2, db3, dbp):
     check(con.execute("pragma integrity_check").fetchone()[0] == "ok", f"integrity {d}")
     con.close()
 
-print(f"cli: {checks - failures}/{checks} checks passed")
-sys.exit(1 if failures else 0)
+tally.finish(f"cli: {tally.passed}/{tally.checks} checks passed")

@@ -29,6 +29,9 @@ import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from checklib import Checks  # noqa: E402
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, HERE)
@@ -37,17 +40,8 @@ import encap_samples  # noqa: E402
 import compare  # noqa: E402  (the field rules of the conformance comparison)
 
 PKT_TUNNELLED = 1 << 2
-failures = 0
-checks = 0
-
-
-def check(cond: bool, what: str) -> bool:
-    global failures, checks
-    checks += 1
-    if not cond:
-        failures += 1
-        print(f"FAIL: {what}", file=sys.stderr)
-    return cond
+tally = Checks()
+check = tally.check
 
 
 def dump_rows(dump: str, pcap: str):
@@ -154,8 +148,8 @@ def main() -> int:
                 check(encap_samples.tshark_connections(view, exp["tshark_options"]) == exp["connections"],
                       f"{name}: tshark now derives other connections than recorded")
     print(f"encap: {len(cases)} cases, {nframes} frames, {nconns} connections, {nfields} fields compared; "
-          f"{checks} checks, {failures} failures")
-    return 1 if failures else 0
+          f"{tally.checks} checks, {tally.failures} failures")
+    return tally.exit_code()
 
 
 if __name__ == "__main__":

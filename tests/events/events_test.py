@@ -31,18 +31,13 @@ import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from checklib import Checks  # noqa: E402
+
 TOOL, ROOT, CORPUS = os.path.abspath(sys.argv[1]), sys.argv[2], sys.argv[3]
 SAMPLES = os.path.join(ROOT, "samples")
-failures = 0
-checks = 0
-
-
-def check(cond, what):
-    global failures, checks
-    checks += 1
-    if not cond:
-        failures += 1
-        print(f"FAIL: {what}", file=sys.stderr)
+tally = Checks()
+check = tally.check
 
 
 def run(*args, **kw):
@@ -442,5 +437,4 @@ for args, want in ((["export", "--db", db, "--format", "csv"], 1), (["export", "
     check(r.returncode == want and len(r.stderr.decode().strip().splitlines()) == 1, f"{args[2:]}: {r.returncode} {r.stderr!r}")
 check(not os.path.exists(p("missing.db")), "export never creates a database")
 
-print(f"events: {lines_checked} NDJSON lines validated; {checks - failures}/{checks} checks passed")
-sys.exit(1 if failures else 0)
+tally.finish(f"events: {lines_checked} NDJSON lines validated; {tally.passed}/{tally.checks} checks passed")

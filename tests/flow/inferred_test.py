@@ -16,16 +16,12 @@ import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from checklib import Checks  # noqa: E402
+
 TOOL, SAMPLES = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
-failures = checks = 0
-
-
-def check(cond, what):
-    global failures, checks
-    checks += 1
-    if not cond:
-        failures += 1
-        print(f"FAIL: {what}", file=sys.stderr)
+tally = Checks()
+check = tally.check
 
 
 def frames(path):
@@ -92,5 +88,4 @@ for g in got:
             {k: v for k, v in o.items() if k not in ("flags", "capture")}
         check(same, f"{g['client_port']}: otherwise the same record")
 
-print(f"{checks} checks, {failures} failed")
-sys.exit(1 if failures else 0)
+tally.finish(f"{tally.checks} checks, {tally.failures} failed")

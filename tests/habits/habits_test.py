@@ -12,17 +12,12 @@ import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from checklib import Checks  # noqa: E402
+
 TOOL, SAMPLES = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
-failures = 0
-checks = 0
-
-
-def check(cond, what):
-    global failures, checks
-    checks += 1
-    if not cond:
-        failures += 1
-        print(f"FAIL: {what}", file=sys.stderr)
+tally = Checks()
+check = tally.check
 
 
 def run(*args, cwd=None, stdin=None):
@@ -164,5 +159,4 @@ check(r.returncode == 0 and all(c.encode() in r.stdout for c in COMMANDS), "help
 r = run("--version")
 check(r.returncode == 0 and r.stdout.startswith(b"tlsaudit "), "--version")
 
-print(f"habits: {checks - failures}/{checks} checks passed")
-sys.exit(1 if failures else 0)
+tally.finish(f"habits: {tally.passed}/{tally.checks} checks passed")

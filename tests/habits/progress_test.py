@@ -16,17 +16,12 @@ import sys
 import tempfile
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from checklib import Checks  # noqa: E402
+
 TOOL, SAMPLES = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
-failures = checks = 0
-
-
-def check(cond, what):
-    global failures, checks
-    checks += 1
-    if not cond:
-        failures += 1
-        print(f"FAIL: {what}", file=sys.stderr)
-
+tally = Checks()
+check = tally.check
 
 tmp = tempfile.mkdtemp(prefix="tlsaudit-progress-")
 pcap = os.path.join(SAMPLES, "starttls.pcap")
@@ -96,5 +91,4 @@ rc, out, term = run_on_pty(2, quiet=True)
 check(rc == 0 and out == b"", f"-q: rc {rc}, stdout {out!r}")
 check(b"\r" not in term and b"\x1b" not in term, f"-q: nothing drawn on the terminal: {term!r}")
 
-print(f"{checks} checks, {failures} failed")
-sys.exit(1 if failures else 0)
+tally.finish(f"{tally.checks} checks, {tally.failures} failed")

@@ -20,6 +20,8 @@ import sqlite3
 import subprocess
 import sys
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from checklib import Checks  # noqa: E402
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import impair  # noqa: E402
 
@@ -32,16 +34,8 @@ CLIENT_FACTS = ("sni", "client_legacy_version", "client_supported_versions", "cl
                 "alpn")
 LOSSLESS = ("dup", "retrans", "reorder", "xreorder", "midstream")
 
-failures = 0
-checks = 0
-
-
-def check(cond, what):
-    global failures, checks
-    checks += 1
-    if not cond:
-        failures += 1
-        print("FAIL:", what)
+tally = Checks(out=sys.stdout)
+check = tally.check
 
 
 def read(cap, db):
@@ -123,8 +117,8 @@ def main():
             check(duplicates_counted(db) == frames, f"{where}: duplicates counted {duplicates_counted(db)}, "
                   f"repeated frames {frames}")
     print(f"impair: {len(caps)} captures x {len(impair.IMPAIRMENTS)} impairments, {compared} connections "
-          f"compared, {checks} checks, {failures} failed")
-    sys.exit(1 if failures or compared == 0 else 0)
+          f"compared, {tally.checks} checks, {tally.failures} failed")
+    sys.exit(1 if tally.failures or compared == 0 else 0)
 
 
 if __name__ == "__main__":

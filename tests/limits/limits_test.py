@@ -16,6 +16,9 @@ import sqlite3
 import subprocess
 import sys
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from checklib import Checks  # noqa: E402
+
 tool, root, work = sys.argv[1:4]
 os.makedirs(work, exist_ok=True)
 cap = os.path.join(work, "flood.pcap")
@@ -37,13 +40,8 @@ r = subprocess.run([tool, "read", "-q", "--db", db, "--max-flows", "20000", "--m
                     "--max-segments", "8", "--max-dir-bytes", "16384", cap], capture_output=True, text=True)
 peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
 
-failures = []
-
-
-def check(cond, what):
-    if not cond:
-        failures.append(what)
-
+tally = Checks(out=None)
+check = tally.check
 
 check(r.returncode == 0, f"exit {r.returncode}: {r.stderr}")
 con = sqlite3.connect(db)
@@ -65,6 +63,6 @@ check(con.execute("pragma integrity_check").fetchone()[0] == "ok", "integrity_ch
 con.close()
 check("--no-rss" in sys.argv or peak < MAX_MEMORY + BASELINE, f"peak RSS {peak >> 20} MiB over {(MAX_MEMORY + BASELINE) >> 20} MiB")
 print(f"limits: peak RSS {peak >> 20} MiB (cap {MAX_MEMORY >> 20} MiB + {BASELINE >> 20} MiB baseline), {stats}")
-for f in failures:
+for f in tally.failed:
     print("FAIL:", f, file=sys.stderr)
-sys.exit(1 if failures else 0)
+sys.exit(tally.exit_code())

@@ -29,19 +29,17 @@ import sys
 import tempfile
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from checklib import Checks  # noqa: E402
+
 TLSAUDIT = os.path.abspath(sys.argv[1])
 PID = os.getpid()
 NS_SRV, NS_CLI = "tasrv%d" % PID, "tacli%d" % PID
 IF_SRV, IF_CLI = "tas%d" % (PID % 100000), "tac%d" % (PID % 100000)
 SRV_IP, CLI_IP = "192.0.2.1", "192.0.2.2"
 COMMIT = 0.5  # --commit-interval used by the runs
-failures = []
-
-
-def check(cond, what):
-    if not cond:
-        failures.append(what)
-        print("FAIL: " + what, flush=True)
+tally = Checks(out=sys.stdout, flush=True)
+check = tally.check
 
 
 def sh(*args, ns=None, check_rc=True, **kw):
@@ -368,8 +366,8 @@ def main():
             test_kill9(tmp)
         finally:
             cleanup()
-    if failures:
-        print("%d check(s) failed" % len(failures))
+    if tally.failures:
+        print("%d check(s) failed" % tally.failures)
         return 1
     print("all live checks passed")
     return 0

@@ -4,22 +4,17 @@
 command shares), written as an option (roff \\- escapes); every command has a section; the page renders
 without groff warnings; `tlsaudit --help` lists the commands the page documents.
 usage: manpage_test.py TLSAUDIT MANPAGE"""
+import os
 import re
 import subprocess
 import sys
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from checklib import Checks  # noqa: E402
+
 TOOL, MAN = sys.argv[1], sys.argv[2]
-failures = 0
-checks = 0
-
-
-def check(cond, what):
-    global failures, checks
-    checks += 1
-    if not cond:
-        failures += 1
-        print(f"FAIL: {what}", file=sys.stderr)
-
+tally = Checks()
+check = tally.check
 
 src = open(MAN).read()
 # sections by .SH name, with roff escapes undone where options are written ("\-" is "-")
@@ -72,5 +67,4 @@ for cmd in COMMANDS:
     check(f".B tlsaudit {cmd}" in src, f"SYNOPSIS has tlsaudit {cmd}")
 g = subprocess.run(["groff", "-man", "-ww", "-z", MAN], capture_output=True, text=True)
 check(g.returncode == 0 and g.stderr.strip() == "", f"groff warnings: {g.stderr.strip()[:300]}")
-print(f"manpage: {total} options of {len(COMMANDS)} commands; {checks - failures}/{checks} checks passed")
-sys.exit(1 if failures else 0)
+tally.finish(f"manpage: {total} options of {len(COMMANDS)} commands; {tally.passed}/{tally.checks} checks passed")

@@ -12,16 +12,12 @@ import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from checklib import Checks  # noqa: E402
+
 DUMP, TOOL = sys.argv[1], sys.argv[2]
-failures = checks = 0
-
-
-def check(cond, what):
-    global failures, checks
-    checks += 1
-    if not cond:
-        failures += 1
-        print(f"FAIL: {what}", file=sys.stderr)
+tally = Checks()
+check = tally.check
 
 
 def csum(b):
@@ -139,6 +135,6 @@ for i, (v, sni, h) in enumerate(hellos):
         theirs = rows.get(40000 + i, {}).get("_suites", [])
         check(x.get("ciphers_offered") == len(theirs), f"{what}: {x.get('ciphers_offered')} suites, tshark {len(theirs)}")
 
-print(f"{checks} checks, {failures} failed")
+print(f"{tally.checks} checks, {tally.failures} failed")
 shutil.rmtree(tmp, ignore_errors=True)
-sys.exit(1 if failures else 0)
+sys.exit(tally.exit_code())

@@ -21,21 +21,15 @@ import tempfile
 import threading
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from checklib import Checks  # noqa: E402
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import responders as R  # noqa: E402
 
 TOOL = sys.argv[1]
-failures = checks = 0
 T0 = time.monotonic()
-
-
-def check(cond, what):
-    global failures, checks
-    checks += 1
-    if not cond:
-        failures += 1
-        print(f"FAIL: {what}", file=sys.stderr)
-    return cond
+tally = Checks()
+check = tally.check
 
 
 def note(msg):
@@ -462,6 +456,6 @@ for name, (p, out, t0) in ts_jobs.items():
     check(offered == ours, f"testssl on {name}: offered {sorted(offered)}, tlsaudit {sorted(ours)}")
     print(f"testssl -p on {name}: {sorted(offered)} ({took:.1f} s, run in parallel with the rest)")
 
-print(f"{checks} checks, {failures} failed, {time.monotonic() - T0:.1f} s")
+print(f"{tally.checks} checks, {tally.failures} failed, {time.monotonic() - T0:.1f} s")
 cleanup()
-sys.exit(1 if failures else 0)
+sys.exit(tally.exit_code())

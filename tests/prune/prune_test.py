@@ -20,18 +20,13 @@ import sys
 import tempfile
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from checklib import Checks  # noqa: E402
+
 TOOL, SAMPLES = sys.argv[1], sys.argv[2]
-failures = 0
-checks = 0
 DAY = 86400
-
-
-def check(cond, what):
-    global failures, checks
-    checks += 1
-    if not cond:
-        failures += 1
-        print(f"FAIL: {what}", file=sys.stderr)
+tally = Checks()
+check = tally.check
 
 
 def run(*args, **kw):
@@ -202,5 +197,4 @@ for args, what in ((["prune", "--db", db], "nothing to prune"), (["prune", "--db
 r = run("prune", "--db", p("missing.db"), "--older-than", "1d")
 check(r.returncode == 4 and not os.path.exists(p("missing.db")), f"missing database: {r.returncode}")
 
-print(f"prune: {checks - failures}/{checks} checks passed")
-sys.exit(1 if failures else 0)
+tally.finish(f"prune: {tally.passed}/{tally.checks} checks passed")

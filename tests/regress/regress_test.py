@@ -21,6 +21,8 @@ import sys
 import tempfile
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from checklib import Checks  # noqa: E402
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import make_inputs  # noqa: E402
 
@@ -31,13 +33,8 @@ WORK = os.path.join(os.path.abspath(WORK), "item" + ITEM)
 shutil.rmtree(WORK, ignore_errors=True)
 os.makedirs(WORK)
 os.chdir(WORK)
-failures = []
-
-
-def check(cond, what):
-    print(("ok   " if cond else "FAIL ") + what, flush=True)
-    if not cond:
-        failures.append(what)
+tally = Checks(out=sys.stdout, fail="FAIL ", ok="ok   ", flush=True)
+check = tally.check
 
 
 def run(*args, timeout=300, **kw):
@@ -645,5 +642,4 @@ def item12():
 
 if __name__ == "__main__":
     globals()["item" + ITEM]()
-    print(f"item {ITEM}: {len(failures)} failures")
-    sys.exit(1 if failures else 0)
+    tally.finish(f"item {ITEM}: {tally.failures} failures")

@@ -15,19 +15,14 @@ import sys
 import tempfile
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from checklib import Checks  # noqa: E402
+
 TOOL, SAMPLES, OUT = (os.path.abspath(a) for a in sys.argv[1:4])
 HERE = os.path.dirname(os.path.abspath(__file__))
-failures = checks = 0
 MAX_BYTES = 1_500_000
-
-
-def check(cond, what):
-    global failures, checks
-    checks += 1
-    if not cond:
-        failures += 1
-        print(f"FAIL: {what}", file=sys.stderr)
-
+tally = Checks()
+check = tally.check
 
 chromium = shutil.which("chromium") or shutil.which("chromium-browser")
 if not chromium:
@@ -277,5 +272,4 @@ for label, f in figures.items():
 with open(os.path.join(OUT, "scale.json"), "w") as fp:
     json.dump(figures, fp, indent=1)
 
-print(f"{checks - failures} passed, {failures} failed; screenshots in {OUT}")
-sys.exit(1 if failures else 0)
+tally.finish(f"{tally.passed} passed, {tally.failures} failed; screenshots in {OUT}")

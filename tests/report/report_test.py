@@ -22,21 +22,15 @@ import tempfile
 
 import probe_rows as pr
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from checklib import Checks  # noqa: E402
+
 TOOL, SAMPLES, HERE = (os.path.abspath(a) for a in sys.argv[1:4])
 REGEN = "--regen" in sys.argv[4:]
 EXPECTED = os.path.join(HERE, "expected")
-failures = 0
-checks = 0
 tmp = tempfile.mkdtemp(prefix="tlsaudit-report-")
-
-
-def check(cond, what):
-    global failures, checks
-    checks += 1
-    if not cond:
-        failures += 1
-        print(f"FAIL: {what}", file=sys.stderr)
-
+tally = Checks()
+check = tally.check
 
 ENV = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "NO_COLOR", "TERM")}
 NOW = "2026-12-01T00:00:00Z"  # --now of the golden cases: the generation time they show
@@ -701,5 +695,4 @@ for fmt in ("md", "html"):
     out = run("diff", "--before", db_p, "--after", db_fix, "--format", fmt).stdout.decode()
     check("Probes" in out and "fixed" in out, f"diff {fmt}: probes")
 
-print(f"{checks - failures} passed, {failures} failed")
-sys.exit(1 if failures else 0)
+tally.finish(f"{tally.passed} passed, {tally.failures} failed")

@@ -15,16 +15,12 @@ import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from checklib import Checks  # noqa: E402
+
 tool, samples, fixtures = sys.argv[1:4]
-failures = 0
-
-
-def check(cond, what):
-    global failures
-    if not cond:
-        failures += 1
-        print("FAIL:", what, file=sys.stderr)
-
+tally = Checks()
+check = tally.check
 
 tmp = tempfile.mkdtemp()
 db = os.path.join(tmp, "old.db")
@@ -90,5 +86,4 @@ check(digest is not None and digest[0] != 1, f"the digest of this build's names 
 con.close()
 
 shutil.rmtree(tmp)
-print(f"migrate: {len(got)} connections compared, {failures} failures")
-sys.exit(1 if failures else 0)
+tally.finish(f"migrate: {len(got)} connections compared, {tally.failures} failures")

@@ -18,18 +18,13 @@ import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from checklib import Checks  # noqa: E402
+
 TOOL, SRC = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
 SPILL_ROWS = 8192
-failures = checks = 0
-
-
-def check(cond, what):
-    global failures, checks
-    checks += 1
-    if not cond:
-        failures += 1
-        print(f"FAIL: {what}", file=sys.stderr)
-
+tally = Checks()
+check = tally.check
 
 tmp = tempfile.mkdtemp(prefix="tlsaudit-spill-")
 cap = os.path.join(tmp, "many.pcap")
@@ -79,5 +74,4 @@ lines = [l for l in r3.stdout.decode().splitlines() if l.startswith("127.") or l
          l.startswith("172.") or l.startswith("192.")]
 check(r3.returncode == 0 and len(lines) == len(want), f"summary lists {len(lines)} host rows of {len(want)}")
 
-print(f"{checks} checks, {failures} failed")
-sys.exit(1 if failures else 0)
+tally.finish(f"{tally.checks} checks, {tally.failures} failed")
