@@ -138,6 +138,8 @@ size_t dict_bytes(const struct dict *d); /* bytes of all entries */
  * DICT_HELLO_KEY_MAX bytes; returns the length. */
 #define DICT_HELLO_KEY_MAX 2048
 size_t dict_hello_key(const struct tls_client_hello *ch, enum tls_status st, uint8_t *buf);
+/* DICT_OFFERS_* of a hello's cipher list (struct dict_hello_derived.offers). */
+uint32_t dict_hello_offers(const struct tls_client_hello *ch);
 #define DICT_SERVER_KEY_MAX 256
 size_t dict_server_key(const struct tls_server_hello *sh, uint8_t *buf);
 

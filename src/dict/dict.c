@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "tlsaudit/dict.h"
+#include "tlsaudit/names.h"
 #include "tlsaudit/reader.h"
 
 #define DICT_MIN_BUCKETS 1024
@@ -341,6 +342,25 @@ static void bw_u16s(struct bw *w, const uint16_t *v, size_t n)
 }
 
 #define MIN(a, b) ((a) < (b) ? (a) : (b))
+
+uint32_t dict_hello_offers(const struct tls_client_hello *ch)
+{
+	uint32_t o = 0;
+	for (size_t i = 0; i < ch->n_ciphers && i < TLS_MAX_CIPHERS; i++) {
+		uint32_t f = names_cipher_flags(ch->ciphers[i]);
+		if (f & NAMES_CIPHER_RC4)
+			o |= DICT_OFFERS_RC4;
+		if (f & NAMES_CIPHER_3DES)
+			o |= DICT_OFFERS_3DES;
+		if (f & NAMES_CIPHER_EXPORT)
+			o |= DICT_OFFERS_EXPORT;
+		if (f & (NAMES_CIPHER_NULL | NAMES_CIPHER_ANON))
+			o |= DICT_OFFERS_NULL;
+		if (f & NAMES_CIPHER_CBC_SHA1)
+			o |= DICT_OFFERS_CBC_SHA1;
+	}
+	return o;
+}
 
 size_t dict_hello_key(const struct tls_client_hello *ch, enum tls_status st, uint8_t *buf)
 {

@@ -175,25 +175,6 @@ static void pconn_charge(struct pconn *pc)
 
 /* ---- shapes: interned once, derived facts computed once ---- */
 
-static uint32_t offers_of(const struct tls_client_hello *ch)
-{
-	uint32_t o = 0;
-	for (size_t i = 0; i < ch->n_ciphers && i < TLS_MAX_CIPHERS; i++) {
-		uint32_t f = names_cipher_flags(ch->ciphers[i]);
-		if (f & NAMES_CIPHER_RC4)
-			o |= DICT_OFFERS_RC4;
-		if (f & NAMES_CIPHER_3DES)
-			o |= DICT_OFFERS_3DES;
-		if (f & NAMES_CIPHER_EXPORT)
-			o |= DICT_OFFERS_EXPORT;
-		if (f & (NAMES_CIPHER_NULL | NAMES_CIPHER_ANON))
-			o |= DICT_OFFERS_NULL;
-		if (f & NAMES_CIPHER_CBC_SHA1)
-			o |= DICT_OFFERS_CBC_SHA1;
-	}
-	return o;
-}
-
 static struct dict_hello *intern_hello(struct pipeline *pl, const struct tls_client_hello *ch, enum tls_status st)
 {
 	uint8_t key[DICT_HELLO_KEY_MAX];
@@ -217,7 +198,7 @@ static struct dict_hello *intern_hello(struct pipeline *pl, const struct tls_cli
 				snprintf(d->stack_differed, sizeof(d->stack_differed), "%s", m.differed);
 		}
 	}
-	d->offers = offers_of(ch);
+	d->offers = dict_hello_offers(ch);
 	if (pl->cls) {
 		/* nDPI's part of the shape; the host name's bytes are the connection's (ndpi_conclude) */
 		classify_risk_hello(ch, st == TLS_OK, &d->ndpi);

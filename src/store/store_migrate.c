@@ -390,7 +390,7 @@ static int v2_row(sqlite3 *db, sqlite3_stmt *st, struct dict *d, struct ta_conn 
 		n = key_str8(key, n, sizeof(key), col_str(st, V2_NDPIJA3));
 		struct dict_hello *h = dict_hello_get(d, key, n, &fresh);
 		if (h && fresh)
-			h->d.offers = 0;
+			h->d.offers = dict_hello_offers(&ch); /* the cipher list is all it depends on */
 		r->hello = h;
 		if (!col_null(st, V2_NDPIJA3))
 			r->ndpi_ja3_from = 1; /* schema 2 kept one nDPI JA3, stored with the first hello */

@@ -63,6 +63,21 @@ check(n == v2_rows, f"host_summary counts every connection once per role ({n} of
 old_captures = con.execute("SELECT count(*) FROM captures").fetchone()[0]
 con.close()
 
+# what a migrated hello shape offers (weak cipher kinds, for the report's posture) is what a fresh read of the
+# same samples derives from the same cipher list
+fresh = os.path.join(tmp, "fresh.db")
+r = subprocess.run([tool, "read", "-q", "--db", fresh] + sorted(os.path.join(samples, n) for n in os.listdir(samples)
+                                                            if n.endswith(".pcap")), capture_output=True)
+check(r.returncode == 0, f"fresh read of the samples: rc {r.returncode}")
+with sqlite3.connect(fresh) as f:
+    fresh_offers = dict(f.execute("SELECT ciphers, offers FROM client_hellos WHERE ciphers != ''"))
+with sqlite3.connect(db) as m:
+    migrated = m.execute("SELECT ciphers, offers FROM client_hellos WHERE ciphers != ''").fetchall()
+pairs = [(c, o, fresh_offers[c]) for c, o in migrated if c in fresh_offers]
+check(len(pairs) >= 5 and any(o for _, _, o in pairs), f"{len(pairs)} migrated hello shapes to compare")
+for c, o, want_o in pairs:
+    check(o == want_o, f"migrated shape offers {o}, a fresh read {want_o} (ciphers {c[:60]})")
+
 # a second open (another read) migrates nothing and adds nothing
 before = os.stat(db).st_size
 r = subprocess.run([tool, "read", "-q", "--db", db, os.path.join(samples, "tls13.pcap")], capture_output=True)
