@@ -91,20 +91,20 @@ static inline void ta_limits_default(struct ta_limits *l)
 }
 
 /* ---- fixed internal caps (not options) */
-#define TA_FREE_KEEP		  4096	     /* recycled flow objects kept for reuse */
-#define TA_DICT_STR_MAX		  255	     /* bytes of an interned string (SNI, ALPN, label) */
-#define TA_STORE_BATCH_ROWS	  10000	     /* rows per write transaction at most ... */
-#define TA_STORE_BATCH_MS	  500	     /* ... and milliseconds a write transaction stays open at most */
-#define TA_STORE_QUEUE		  4096	     /* connections queued between a pipeline and the database writer */
-#define TA_STORE_BUSY_MS	  5000	     /* how long a writer waits for another writer's lock */
-#define TA_FOREIGN_MAX_STEPS	  1000000000 /* VM steps all queries on one foreign database may take ... */
-#define TA_FOREIGN_STEPS_PER_BYTE 64	     /* ... plus this many per byte of its file (progress handler) */
-#define TA_FOREIGN_MAX_LENGTH	  (1 << 20)  /* largest string or blob read from a foreign database */
-#define TA_AGG_MAX_PEERS	  8	     /* peers kept per host and role in reports; the rest are counted */
-#define TA_AGG_MAX_SNIS		  16	     /* distinct SNI values kept per host and role in reports */
-#define TA_AGG_SPILL_ROWS	  8192	     /* host rows a read keeps in memory before it writes them out */
-#define TA_AGG_MAX_REASONS	  8	     /* distinct failure reasons kept per host and role */
-#define TA_AGG_MAX_STACKS	  4	     /* client stacks kept per host in reports */
+#define TA_FREE_KEEP		  4096	    /* recycled flow objects kept for reuse */
+#define TA_DICT_STR_MAX		  255	    /* bytes of an interned string (SNI, ALPN, label) */
+#define TA_STORE_BATCH_ROWS	  10000	    /* rows per write transaction at most ... */
+#define TA_STORE_BATCH_MS	  500	    /* ... and milliseconds a write transaction stays open at most */
+#define TA_STORE_QUEUE		  4096	    /* connections queued between a pipeline and the database writer */
+#define TA_STORE_BUSY_MS	  5000	    /* how long a writer waits for another writer's lock */
+#define TA_FOREIGN_MAX_STEPS	  20000000  /* VM steps all queries on one foreign database may take ... */
+#define TA_FOREIGN_STEPS_PER_BYTE 64	    /* ... plus this many per byte of its file (progress handler) */
+#define TA_FOREIGN_MAX_LENGTH	  (1 << 20) /* largest string or blob read from a foreign database */
+#define TA_AGG_MAX_PEERS	  8	    /* peers kept per host and role in reports; the rest are counted */
+#define TA_AGG_MAX_SNIS		  16	    /* distinct SNI values kept per host and role in reports */
+#define TA_AGG_SPILL_ROWS	  8192	    /* host rows a read keeps in memory before it writes them out */
+#define TA_AGG_MAX_REASONS	  8	    /* distinct failure reasons kept per host and role */
+#define TA_AGG_MAX_STACKS	  4	    /* client stacks kept per host in reports */
 
 /* the copies of parsed data tied to the parser's caps: an interned string holds a whole kept SNI and a whole
  * ALPN ProtocolName (RFC 7301: opaque ProtocolName<1..2^8-1>), so nothing is cut a second time, silently */
