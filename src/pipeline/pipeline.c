@@ -362,6 +362,24 @@ static void pconn_key(const struct pconn *pc, struct label_key *k)
 	plabel_key(pc->pl->labels, &lf, k);
 }
 
+/* nDPI's name of a label (a classify_result protocol buffer) as an interned string; NULL for "" (no label). */
+static const struct dict_str *label_of(struct pipeline *pl, const char *name, size_t size)
+{
+	return name[0] ? dict_str_get(pl->dict, DICT_STR_LABEL, name, strnlen(name, size)) : NULL;
+}
+
+/* A learner that ends before nDPI did (cut short, or freed): it teaches the key nothing, but label (NULL:
+ * none) is the answer for the flows that waited on it. */
+static void learner_cut(struct pconn *pc, const struct dict_str *label)
+{
+	if (!pc->learner)
+		return;
+	struct label_key k;
+	pconn_key(pc, &k);
+	plabel_end(pc->pl->labels, &k, false, label);
+	pc->learner = false;
+}
+
 /* nDPI stopped on its own. A key's learner teaches the key what nDPI said at once, so the flows waiting for
  * it (NM_AWAIT) have the answer when their records are made; a learner cut short (ndpi_conclude) teaches
  * nothing: it may lack what a complete one would have labelled it by (the certificate). */
@@ -373,9 +391,7 @@ static void ndpi_ended(struct pconn *pc)
 		return;
 	struct classify_result cr;
 	ndpi_stop(pc, &cr);
-	pc->label = cr.protocol[0] ? dict_str_get(pl->dict, DICT_STR_LABEL, cr.protocol,
-						  strnlen(cr.protocol, sizeof(cr.protocol)))
-				   : NULL;
+	pc->label = label_of(pl, cr.protocol, sizeof(cr.protocol));
 	struct label_key k;
 	pconn_key(pc, &k);
 	plabel_end(pl->labels, &k, true, pc->label);
@@ -390,7 +406,7 @@ static void ndpi_tell(struct pconn *pc)
 	char name[sizeof(((struct classify_result *)0)->protocol)];
 	if (!pc->learner || pc->told || !classify_current(pl->cls, pc->cls, name, sizeof(name)))
 		return;
-	const struct dict_str *label = dict_str_get(pl->dict, DICT_STR_LABEL, name, strnlen(name, sizeof(name)));
+	const struct dict_str *label = label_of(pl, name, sizeof(name));
 	struct label_key k;
 	pconn_key(pc, &k);
 	plabel_interim(pl->labels, &k, label);
@@ -436,11 +452,8 @@ static void pconn_free(struct pconn *pc)
 	held_free(pc);
 	tls_conn_free(pc->tls);
 	ndpi_stop(pc, NULL);
-	if (pc->learner && pl->labels) {
-		struct label_key k;
-		pconn_key(pc, &k);
-		plabel_end(pl->labels, &k, false, NULL);
-	}
+	if (pl->labels)
+		learner_cut(pc, NULL);
 	dict_unref(pl->dict, pc->hello);
 	dict_unref(pl->dict, pc->hello2);
 	dict_unref(pl->dict, pc->server);
@@ -840,16 +853,10 @@ static void ndpi_conclude(struct pconn *pc, struct ndpi_view *nv)
 		struct label_key k;
 		pconn_key(pc, &k);
 		nv->label = plabel_awaited(pl->labels, &k);
-	} else if (cr.protocol[0]) {
-		nv->label =
-			dict_str_get(pl->dict, DICT_STR_LABEL, cr.protocol, strnlen(cr.protocol, sizeof(cr.protocol)));
+	} else {
+		nv->label = label_of(pl, cr.protocol, sizeof(cr.protocol));
 	}
-	if (pc->learner) { /* cut short (ndpi_ended): its label is the answer for the flows waiting on it */
-		struct label_key k;
-		pconn_key(pc, &k);
-		plabel_end(pl->labels, &k, false, nv->label);
-		pc->learner = false;
-	}
+	learner_cut(pc, nv->label); /* cut short: nDPI had not stopped on its own (ndpi_ended) */
 	if (pl->o.ndpi_every_flow) {
 		nv->risks = cr.risks;
 		nv->ja3_from = ja3_from(pc, cr.ja3);
