@@ -72,6 +72,9 @@ __attribute__((format(printf, 2, 3))) int cli_usage_error(const char *cmd, const
  * messages that carry them come from the user's directory or from an input). */
 __attribute__((format(printf, 2, 3))) void cli_msg(FILE *fp, const char *fmt, ...);
 int cli_bad_option(const char *cmd, int c, char **argv);
+
+/* malloc arenas for n threads analysing at once (main.c) */
+void cli_malloc_arenas(unsigned n);
 /* true (and "no such database" on stderr, with how to make one when hint) when nothing is at db; a path that
  * is there but is not a database of ours (a symbolic link, dangling or not; a FIFO) is left to store_open to
  * refuse with its reason. lstat, never access(): a link is not followed. */

@@ -133,6 +133,8 @@ static void read_files(char **files, int nfiles, const struct read_opts *o, stru
 	for (int i = 0; i < nfiles; i++)
 		res[i].status = -1;
 	pthread_mutex_init(&j.mu, NULL);
+	if (n > 1)
+		cli_malloc_arenas(n);
 	for (unsigned k = 1; k < n && k < 256; k++)
 		if (pthread_create(&t[started], NULL, job_main, &j) == 0)
 			started++;
