@@ -43,19 +43,19 @@ enum {
 struct flow_info {
 	uint64_t seq; /* order of creation = order of first packet */
 	int64_t first_ns, last_ns;
-	uint8_t family;
-	uint8_t ip[2][16];
-	uint16_t port[2];
-	int8_t syn_client; /* endpoint that sent the pure SYN (the TCP client); -1 unknown */
-	uint32_t flags;	   /* FLOW_F_* */
-	uint32_t dup_frames;
-	uint32_t payload_pkts; /* payload-carrying packets of both sides so far, the current one included */
 	/* The packet being processed (valid inside the callbacks it causes): its time, whether its payload began
 	 * at its side's next expected sequence number, and whether it carried bytes beyond it. */
 	int64_t pkt_ts_ns;
+	uint32_t flags; /* FLOW_F_* */
+	uint32_t dup_frames;
+	uint32_t payload_pkts; /* payload-carrying packets of both sides so far, the current one included */
+	uint16_t port[2];
+	uint8_t family;
+	int8_t syn_client; /* endpoint that sent the pure SYN (the TCP client); -1 unknown */
 	bool pkt_at_next, pkt_new;
+	uint8_t ip[2][16];
 	struct flow_side side[2];
-};
+}; /* fields ordered without holes: one of these lives in every flow */
 
 enum flow_end {
 	FLOW_END_CLOSED,   /* FIN from both sides */
