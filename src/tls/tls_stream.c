@@ -89,7 +89,7 @@ struct dir_priv {
 struct tls_conn {
 	struct tls_state st;
 	struct dir_priv d[2];
-	struct cert_capture cert;
+	struct cert_capture *cert; /* owned: the server's Certificate message while it streams past, else NULL */
 	uint32_t max_handshake, max_plaintext, max_cert;
 	const struct tls_events *ev;
 	void *ctx;
@@ -126,6 +126,8 @@ int tls_conn_new(const struct tls_limits *lim, const struct tls_events *ev, void
 	return 0;
 }
 
+static void cert_end(struct tls_conn *c);
+
 void tls_conn_free(struct tls_conn *c)
 {
 	if (!c)
@@ -134,7 +136,7 @@ void tls_conn_free(struct tls_conn *c)
 		free(c->d[i].hs_buf);
 		free(c->d[i].plain);
 	}
-	free(c->cert.der);
+	cert_end(c);
 	free(c);
 }
 
@@ -143,8 +145,8 @@ size_t tls_conn_heap(const struct tls_conn *c)
 	size_t n = sizeof(*c);
 	for (size_t i = 0; i < 2; i++)
 		n += c->d[i].hs_cap + (c->d[i].plain ? TLS_PLAINTEXT_KEEP : 0);
-	if (c->cert.der)
-		n += c->cert.der_want;
+	if (c->cert)
+		n += sizeof(*c->cert) + (c->cert->der ? c->cert->der_want : 0);
 	return n;
 }
 
@@ -372,7 +374,7 @@ static void hs_buf_header(const struct dir_priv *d, uint8_t *ret_type, size_t *r
 
 /* ---- the server's Certificate message, streamed ---- */
 
-enum { CERT_IDLE = 0, CERT_LIST_LEN, CERT_ENTRY_LEN, CERT_ENTRY_BODY, CERT_DONE };
+enum { CERT_LIST_LEN = 1, CERT_ENTRY_LEN, CERT_ENTRY_BODY, CERT_DONE };
 
 static void cert_drop(struct cert_capture *cc)
 {
@@ -381,19 +383,28 @@ static void cert_drop(struct cert_capture *cc)
 	cc->der_len = 0;
 }
 
+/* The message's capture is over (read to its end, malformed, or its bytes lost): nothing more is read. */
+static void cert_end(struct tls_conn *c)
+{
+	if (!c->cert)
+		return;
+	cert_drop(c->cert);
+	free(c->cert);
+	c->cert = NULL;
+}
+
 /* The message's length fields contradict each other: keep the count so far, drop a leaf that is not
  * complete, read nothing more. */
 static void cert_malformed(struct tls_conn *c)
 {
 	c->st.anomalies |= TLS_AN_CERT_MALFORMED;
-	cert_drop(&c->cert);
-	c->cert.phase = CERT_DONE;
+	cert_end(c);
 }
 
 /* A 3-byte length (certificate_list, or one ASN.1Cert) is complete. */
 static void cert_length(struct tls_conn *c, uint32_t v)
 {
-	struct cert_capture *cc = &c->cert;
+	struct cert_capture *cc = c->cert;
 
 	if (cc->phase == CERT_LIST_LEN) {
 		c->st.cert_list_len = v;
@@ -430,7 +441,7 @@ static void cert_length(struct tls_conn *c, uint32_t v)
 /* The leaf is complete: hand it out, forget it. */
 static void cert_leaf_done(struct tls_conn *c)
 {
-	struct cert_capture *cc = &c->cert;
+	struct cert_capture *cc = c->cert;
 
 	if (c->ev && c->ev->certificate)
 		c->ev->certificate(c->ctx, cc->der, cc->der_len);
@@ -440,9 +451,9 @@ static void cert_leaf_done(struct tls_conn *c)
 /* Bytes of the Certificate message body (borrowed), in order, across records. */
 static void cert_feed(struct tls_conn *c, struct br *b)
 {
-	struct cert_capture *cc = &c->cert;
+	struct cert_capture *cc;
 
-	while (!br_empty(b) && cc->phase != CERT_DONE) {
+	while (!br_empty(b) && (cc = c->cert) && cc->phase != CERT_DONE) {
 		if (cc->phase == CERT_LIST_LEN || cc->phase == CERT_ENTRY_LEN) {
 			if (cc->phase == CERT_ENTRY_LEN) {
 				if (cc->list_left == 0) {
@@ -479,8 +490,10 @@ static void cert_feed(struct tls_conn *c, struct br *b)
 			cert_leaf_done(c);
 		cc->phase = cc->list_left ? CERT_ENTRY_LEN : CERT_DONE;
 	}
-	if (cc->phase == CERT_DONE)
+	if (c->cert && c->cert->phase == CERT_DONE) {
 		br_skip(b, br_left(b)); /* bytes after certificate_list: ignored */
+		cert_end(c);
+	}
 }
 
 /* ServerKeyExchange of an ECDHE suite (RFC 8422 5.4): ECParameters { ECCurveType curve_type; select
@@ -526,8 +539,12 @@ static void hs_skip_message(struct tls_conn *c, enum tls_dir dir, uint8_t type, 
 			c->st.cert_end_record = c->st.dir[dir].records;
 		c->st.cert_msg_len = (uint32_t)body_len;
 		c->st.cert_one_record = body_len <= rec_left; /* the rest of this record holds it all */
-		c->cert.phase = CERT_LIST_LEN;
-		c->cert.msg_left = (uint32_t)body_len;
+		if (!(c->cert = calloc(1, sizeof(*c->cert)))) {
+			c->st.anomalies |= TLS_AN_CERT_CAPPED; /* out of memory: neither leaf nor chain length */
+			return;
+		}
+		c->cert->phase = CERT_LIST_LEN;
+		c->cert->msg_left = (uint32_t)body_len;
 	} else if (type == HS_SERVER_KEY_EXCHANGE && cipher_is_ecdhe(s->sh_cipher)) {
 		d->ske = true;
 		d->ske_have = 0;
@@ -537,8 +554,7 @@ static void hs_skip_message(struct tls_conn *c, enum tls_dir dir, uint8_t type, 
 /* Is this direction's skipped message being streamed into the certificate capture? */
 static bool cert_streaming(const struct tls_conn *c, enum tls_dir dir)
 {
-	return dir == TLS_DIR_SERVER && c->cert.phase != CERT_IDLE && c->cert.phase != CERT_DONE &&
-	       c->cert.msg_left > 0;
+	return dir == TLS_DIR_SERVER && c->cert && c->cert->phase != CERT_DONE && c->cert->msg_left > 0;
 }
 
 /* RFC 8446 5.1: handshake messages may be coalesced into one record or fragmented across several; body is
@@ -565,6 +581,7 @@ static void hs_feed(struct tls_conn *c, enum tls_dir dir, uint16_t rec_version, 
 				if (d->skip_cert) {
 					d->skip_cert = false;
 					s->cert_end_record = s->dir[dir].records;
+					cert_end(c);
 				}
 			}
 			continue;
@@ -731,7 +748,6 @@ static void on_sslv2_server_hello(struct tls_conn *c, struct br *m)
 	if (cert_type == 1 && cert_len > 0 && !s->cert_seen) {
 		s->cert_seen = true;
 		s->cert_chain_len = 1;
-		c->cert.phase = CERT_DONE;
 		if (cert_len > c->max_cert)
 			s->anomalies |= TLS_AN_CERT_CAPPED;
 		else if (c->ev && c->ev->certificate)
@@ -1063,10 +1079,8 @@ size_t tls_conn_feed(struct tls_conn *c, enum tls_dir dir, const uint8_t *data, 
 		d->rec_hs_left = 0;
 		d->ske = false;
 		hs_release(d);
-		if (dir == TLS_DIR_SERVER && c->cert.phase != CERT_IDLE && c->cert.phase != CERT_DONE) {
-			cert_drop(&c->cert);
-			c->cert.phase = CERT_DONE;
-		}
+		if (dir == TLS_DIR_SERVER)
+			cert_end(c);
 	}
 	if (!v->dead && d->resync) {
 		bool found;
