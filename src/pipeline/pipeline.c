@@ -79,19 +79,22 @@ struct pconn {
 	bool learner;		   /* NM_DPI: the flow the key's label is learnt from (plabel_begin) */
 	bool told;		   /* the learner has told the flows waiting on it what nDPI says so far */
 	int8_t client;		   /* endpoint index of the TLS client; -1 undecided */
+	uint16_t n_held;	   /* packets in held (HELD_MAX_BYTES bounds them) */
 	struct dict_hello *hello;  /* references owned */
 	struct dict_hello *hello2;
 	struct dict_server *server;
 	struct dict_cert *cert;
 	const struct dict_str *sni, *alpn;
-	const struct dict_str *label;	    /* NM_CACHED, NM_LEARNT: the key's label (reference owned; NULL = none) */
-	struct held_pkt *held, **held_tail; /* NM_WAIT: packets held back from nDPI, in order (owned) */
-	size_t held_bytes;
-	uint32_t n_held;
-	uint64_t anomalies; /* the connection's own: SNI truncated, certificate anomalies */
-	uint32_t flags;	    /* REC_F_* learnt from the hellos */
+	const struct dict_str *label; /* NM_CACHED, NM_LEARNT: the key's label (reference owned; NULL = none) */
+	/* NM_WAIT: packets held back from nDPI, in order (owned), as a ring: held_last->next is the first, so
+	 * one pointer appends and finds the start (one of these lives in every flow) */
+	struct held_pkt *held_last;
+	uint64_t anomalies;  /* the connection's own: SNI truncated, certificate anomalies */
+	uint32_t flags;	     /* REC_F_* learnt from the hellos */
+	uint32_t held_bytes; /* <= HELD_MAX_BYTES */
 	struct ndpi_facts nf;
 };
+_Static_assert(HELD_MAX_BYTES / sizeof(struct held_pkt) < UINT16_MAX, "n_held cannot overflow");
 
 struct pipeline {
 	struct pipeline_opts o;
@@ -333,16 +336,30 @@ static void ndpi_stop(struct pconn *pc, struct classify_result *r)
 		classify_finish(pc->pl->cls, &pc->cls, r ? r : &unused);
 }
 
-static void held_free(struct pconn *pc)
+/* The held packets as a list ending in NULL, now the caller's; pc holds none after. */
+static struct held_pkt *held_take(struct pconn *pc)
 {
-	while (pc->held) {
-		struct held_pkt *h = pc->held;
-		pc->held = h->next;
-		free(h);
-	}
-	pc->held_tail = NULL;
+	struct held_pkt *first = pc->held_last ? pc->held_last->next : NULL;
+	if (pc->held_last)
+		pc->held_last->next = NULL;
+	pc->held_last = NULL;
 	pc->held_bytes = 0;
 	pc->n_held = 0;
+	return first;
+}
+
+static void held_list_free(struct held_pkt *h)
+{
+	while (h) {
+		struct held_pkt *next = h->next;
+		free(h);
+		h = next;
+	}
+}
+
+static void held_free(struct pconn *pc)
+{
+	held_list_free(held_take(pc));
 }
 
 /* The connection's label key, made again from its facts when needed (rather than kept: 48 bytes a flow). */
@@ -417,11 +434,12 @@ static void ndpi_tell(struct pconn *pc)
 /* nDPI gets the packets held back, in order, before the packet being processed. */
 static void held_to_ndpi(struct pconn *pc)
 {
-	for (struct held_pkt *h = pc->held; h && (pc->nm == NM_PROVISIONAL || pc->nm == NM_DPI); h = h->next)
+	struct held_pkt *list = held_take(pc);
+	for (struct held_pkt *h = list; h && (pc->nm == NM_PROVISIONAL || pc->nm == NM_DPI); h = h->next)
 		if (!classify_packet(pc->pl->cls, &pc->cls, h->l3, h->len, h->ts_ns, h->from_client))
 			ndpi_ended(pc);
 	ndpi_tell(pc);
-	held_free(pc);
+	held_list_free(list);
 }
 
 /* Hold p back from nDPI until the first record tells the label key; false when the bound is reached (then
@@ -434,14 +452,15 @@ static bool held_add(struct pconn *pc, int e, const struct pkt *p)
 	struct held_pkt *h = malloc(n);
 	if (!h)
 		return false;
-	h->next = NULL;
 	h->ts_ns = p->ts_ns;
 	h->len = (uint32_t)p->l3_len;
 	h->from_client = e == 0;
 	memcpy(h->l3, p->l3, p->l3_len);
-	*(pc->held_tail ? pc->held_tail : &pc->held) = h;
-	pc->held_tail = &h->next;
-	pc->held_bytes += n;
+	h->next = pc->held_last ? pc->held_last->next : h;
+	if (pc->held_last)
+		pc->held_last->next = h;
+	pc->held_last = h;
+	pc->held_bytes += (uint32_t)n; /* n <= HELD_MAX_BYTES - held_bytes */
 	pc->n_held++;
 	return true;
 }
