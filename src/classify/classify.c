@@ -40,12 +40,15 @@ struct classify {
 	uint32_t max_packets;			   /* per-flow cap on packets fed to nDPI */
 };
 
+/* While nDPI is fed, 24 bytes beside nDPI's flow; at the decision the nDPI flow is freed and this grows by the
+ * result (112 bytes that a handshake in progress does not need to carry). */
 struct classify_flow {
-	struct ndpi_flow_struct *ndpi; /* owned; NULL once decided (the result is kept in res) */
+	struct ndpi_flow_struct *ndpi; /* owned; NULL once decided */
 	ndpi_protocol proto;	       /* what the last ndpi_detection_process_packet() returned */
 	uint32_t packets;	       /* packets fed so far */
-	bool decided;		       /* nDPI finished (or the cap was hit): res is final */
-	struct classify_result res;    /* valid once decided */
+	bool decided;		       /* nDPI finished (or the cap was hit) */
+	bool have_res;		       /* res[0] is there: decided, and the memory for it was had */
+	struct classify_result res[];  /* once decided: the final result */
 };
 
 /* ndpi_init_detection_module() "MUST NOT run in parallel" (ndpi_api.h); we serialise exit as well. */
@@ -149,24 +152,33 @@ static void classify_copy_ja3(char out[33], const char *ja3)
 	memcpy(out, ja3, 33);
 }
 
-/* Give up if undecided, take nDPI's verdict into f->res and release the nDPI flow. */
-static void classify_decide(struct classify *c, struct classify_flow *f)
+/* Give up if undecided, take nDPI's verdict into the flow's result and release the nDPI flow; *fs may move. */
+static void classify_decide(struct classify *c, struct classify_flow **fs)
 {
+	struct classify_flow *f = *fs;
 	ndpi_protocol p = f->proto;
+	struct classify_result r;
 
-	f->decided = true;
+	memset(&r, 0, sizeof(r));
 	if (!classify_is_detected(p)) {
 		uint8_t guessed = 0;
 		p = ndpi_detection_giveup(c->ndpi, f->ndpi, 0, &guessed);
 	}
 	if (classify_is_detected(p))
-		ndpi_protocol2name(c->ndpi, p, f->res.protocol, (u_int)sizeof(f->res.protocol));
-	f->res.risks = f->ndpi->risk;
+		ndpi_protocol2name(c->ndpi, p, r.protocol, (u_int)sizeof(r.protocol));
+	r.risks = f->ndpi->risk;
 	if (classify_carries_tls(p))
-		classify_copy_ja3(f->res.ja3, f->ndpi->protos.tls_quic.ja3_client);
+		classify_copy_ja3(r.ja3, f->ndpi->protos.tls_quic.ja3_client);
 
 	ndpi_free_flow(f->ndpi);
 	f->ndpi = NULL;
+	f->decided = true;
+	struct classify_flow *g = realloc(f, sizeof(*f) + sizeof(r));
+	if (!g)
+		return; /* out of memory: decided without a result, as a flow nDPI never saw */
+	g->have_res = true;
+	g->res[0] = r;
+	*fs = g;
 }
 
 /* nDPI 4.2 keeps the TLS reassembly buffer of a flow (2 KiB, allocated on its first TLS packet) until the flow
@@ -222,8 +234,8 @@ bool classify_packet(struct classify *c, struct classify_flow **fs, const uint8_
 	/* nDPI keeps a detected TLS flow open until it saw the certificate (for JA3S, issuer, risks). */
 	if ((classify_is_detected(f->proto) && !ndpi_extra_dissection_possible(c->ndpi, f->ndpi)) ||
 	    f->packets >= c->max_packets)
-		classify_decide(c, f);
-	return !f->decided;
+		classify_decide(c, fs);
+	return !(*fs)->decided;
 }
 
 bool classify_current(struct classify *c, const struct classify_flow *f, char *out, size_t outlen)
@@ -233,7 +245,8 @@ bool classify_current(struct classify *c, const struct classify_flow *f, char *o
 	if (!f || !outlen)
 		return false;
 	if (f->decided) {
-		snprintf(out, outlen, "%s", f->res.protocol);
+		if (f->have_res)
+			snprintf(out, outlen, "%s", f->res[0].protocol);
 		return out[0] != '\0';
 	}
 	if (!classify_is_detected(f->proto))
@@ -244,14 +257,14 @@ bool classify_current(struct classify *c, const struct classify_flow *f, char *o
 
 void classify_finish(struct classify *c, struct classify_flow **fs, struct classify_result *out)
 {
-	struct classify_flow *f = *fs;
-
 	memset(out, 0, sizeof(*out));
-	if (!f)
+	if (!*fs)
 		return;
-	if (!f->decided)
-		classify_decide(c, f);
-	*out = f->res;
+	if (!(*fs)->decided)
+		classify_decide(c, fs);
+	struct classify_flow *f = *fs;
+	if (f->have_res)
+		*out = f->res[0];
 	free(f);
 	*fs = NULL;
 }
@@ -274,7 +287,7 @@ size_t classify_flow_cost(const struct classify_flow *fs)
 	if (!fs)
 		return 0;
 	if (!fs->ndpi)
-		return sizeof(*fs);
+		return sizeof(*fs) + (fs->have_res ? sizeof(fs->res[0]) : 0);
 	size_t buf = fs->ndpi->l4_proto == IPPROTO_TCP ? fs->ndpi->l4.tcp.tls.message.buffer_len : 0;
 	return sizeof(*fs) + SIZEOF_FLOW_STRUCT + buf;
 }
