@@ -39,9 +39,12 @@ enum rep_vcol {
 	REP_V_COUNT
 };
 
-/* Per host and role: ok < at risk < violation. The report as a whole can also have no data (nothing selected)
- * or be stale (--max-age: the newest connection is too old); those two are never a host's verdict. */
-enum rep_verdict { REP_OK = 0, REP_AT_RISK, REP_VIOLATION, REP_STALE, REP_NO_DATA };
+/* Per host and role, in order of severity: ok < no TLS seen < at risk < violation. "No TLS seen": no reason
+ * against it, and no TLS version seen for it either (a client that sent no ClientHello; a server that negotiated
+ * nothing and refused no hello: STARTTLS refused, a capture cut before the answer). The report as a whole can
+ * also have no data (nothing selected) or be stale (--max-age: the newest connection is too old), never a host's
+ * verdict; it is "no TLS seen" only when every host role is. */
+enum rep_verdict { REP_OK = 0, REP_NO_TLS, REP_AT_RISK, REP_VIOLATION, REP_STALE, REP_NO_DATA };
 
 /* Why a host and role is not ok (rep_host.reasons_mask, set by report_evaluate). Each reason has a level in the
  * policy (struct rep_policy.level, indexed by the bit number). */
@@ -238,7 +241,7 @@ struct rep_host {
 	uint64_t impact_connections; /* their old-only hellos */
 	/* set by report_evaluate */
 	unsigned reasons_mask;	  /* REP_R_* whose level is at least info */
-	enum rep_verdict verdict; /* REP_OK .. REP_VIOLATION */
+	enum rep_verdict verdict; /* REP_OK .. REP_VIOLATION (REP_NO_TLS included) */
 	bool windows;		  /* this address also sent SChannel hellos (evidence that it runs Windows) */
 	/* probes of this address (role server): the union over its probed endpoints in the selection */
 	size_t probe_endpoints;	 /* 0: not probed */

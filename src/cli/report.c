@@ -274,7 +274,8 @@ int report_exit_status(const struct rep_data *d, const struct report_opts *o)
 	if (!o->fail_violation)
 		return EXIT_OK;
 	switch (report_overall(d)) {
-	case REP_NO_DATA: return EXIT_NO_DATA;
+	case REP_NO_DATA:
+	case REP_NO_TLS: return EXIT_NO_DATA; /* every host role: nothing to judge */
 	case REP_STALE: return EXIT_STALE;
 	case REP_VIOLATION: return EXIT_VIOLATION;
 	case REP_AT_RISK: return o->fail_risk ? EXIT_AT_RISK : EXIT_OK;
@@ -381,8 +382,8 @@ static void report_usage(FILE *fp)
 	fputs(report_opts_usage, fp);
 	fputs("\n"
 	      "exit status: 0 ok; 1 bad command line; 4 database error; 5 internal error; with --fail-on-violation:\n"
-	      "10 a host violates the policy, 12 nothing is selected (no data: no connection, no probe), 13 stale\n"
-	      "(--max-age); with --fail-on-risk also 11 a host is at risk.\n",
+	      "10 a host violates the policy, 12 nothing is selected (no data: no connection, no probe) or no host\n"
+	      "showed TLS, 13 stale (--max-age); with --fail-on-risk also 11 a host is at risk.\n",
 	      fp);
 }
 

@@ -53,7 +53,7 @@ static void head(FILE *fp, const char *title)
 	      ".verdict{padding:12px 16px;border-radius:6px;font-size:1.2em;color:#fff;margin:0}"
 	      ".verdict b{text-transform:uppercase;margin-right:.4em}\n"
 	      ".v-violation{background:var(--v)}.v-at-risk{background:var(--r)}.v-ok{background:var(--o)}"
-	      ".v-stale,.v-no-data{background:var(--n)}\n"
+	      ".v-stale,.v-no-data,.v-no-tls{background:var(--n)}\n"
 	      "ul.hl{list-style:none;padding:0;margin:.8em 0;font-size:1.05em}ul.hl li{padding:4px 0 4px 26px;"
 	      "position:relative}ul.hl li::before{content:'';position:absolute;left:4px;top:.55em;width:12px;"
 	      "height:12px;border-radius:50%;background:#9e9e9e}ul.hl li.l-violation::before{background:var(--v)}"
@@ -65,7 +65,7 @@ static void head(FILE *fp, const char *title)
 	      "th,td{border:1px solid #ddd;padding:4px 6px;text-align:left;vertical-align:top}th{background:#f3f3f3}"
 	      "td.n{text-align:right;white-space:nowrap}\n"
 	      ".t-violation{color:var(--v);font-weight:bold}.t-at-risk{color:var(--r);font-weight:bold}"
-	      ".t-ok{color:var(--o)}\n"
+	      ".t-ok{color:var(--o)}.t-no-tls{color:#666;font-weight:bold}\n"
 	      "code,pre,.mono{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:.9em}"
 	      ".mono,.sni{overflow-wrap:break-word;word-break:normal}td.sni{max-width:18em}td.pe{max-width:17em}"
 	      "td.ip{min-width:8em}.row .l .mono{overflow-wrap:anywhere}\n"
@@ -153,10 +153,18 @@ static void first_screen(FILE *fp, const struct rep_data *d)
 			dur, d->last_ns ? "the sensor may have stopped" : "the probes may have stopped",
 			report_verdict_name(rep_worst_host(d)));
 	} else {
-		size_t nv = rep_host_count(d, REP_VIOLATION), nr = rep_host_count(d, REP_AT_RISK);
-		if (v == REP_OK)
-			fprintf(fp, "All %zu host roles meet the policy (%s or newer).</p>\n", d->n_hosts,
-				rep_version(d->policy.min_level, a));
+		size_t nv = rep_host_count(d, REP_VIOLATION), nr = rep_host_count(d, REP_AT_RISK),
+		       nt = rep_host_count(d, REP_NO_TLS);
+		char fine[320];
+		rep_fine_sentence(d, fine, sizeof(fine));
+		if (v == REP_OK || v == REP_NO_TLS)
+			fprintf(fp, "%s</p>\n", fine);
+		else if (nt)
+			fprintf(fp,
+				"%zu of %zu host roles violate the policy (%s or newer), %zu more are at risk, %zu "
+				"showed"
+				" no TLS version.</p>\n",
+				nv, d->n_hosts, rep_version(d->policy.min_level, a), nr, nt);
 		else
 			fprintf(fp,
 				"%zu of %zu host roles violate the policy (%s or newer), %zu more are at risk.</p>\n",

@@ -470,6 +470,7 @@ static void json_report(FILE *fp, const struct rep_data *d, const struct rep_ren
 	ku64(fp, "violation", rep_host_count(d, REP_VIOLATION), &g);
 	ku64(fp, "at_risk", rep_host_count(d, REP_AT_RISK), &g);
 	ku64(fp, "ok", rep_host_count(d, REP_OK), &g);
+	ku64(fp, "no_tls", rep_host_count(d, REP_NO_TLS), &g);
 	ku64(fp, "connections", d->connections, &g);
 	ku64(fp, "established", d->established, &g);
 	ku64(fp, "failed", d->failed, &g);

@@ -80,9 +80,8 @@ static void md_report(FILE *fp, const struct rep_data *d, const struct rep_rende
 			fprintf(fp, " - the newest %s is %s old (--max-age exceeded); before that: %s",
 				d->last_ns ? "connection" : "probe", dur, report_verdict_name(rep_worst_host(d)));
 		}
-		fprintf(fp, " - %zu violation, %zu at risk, %zu ok (policy: %s or newer)\n",
-			rep_host_count(d, REP_VIOLATION), rep_host_count(d, REP_AT_RISK), rep_host_count(d, REP_OK),
-			rep_version(d->policy.min_level, a));
+		rep_verdict_counts(d, line, sizeof(line));
+		fprintf(fp, " - %s (policy: %s or newer)\n", line, rep_version(d->policy.min_level, a));
 	}
 	rep_ts_human(d->first_ns, t1);
 	rep_ts_human(d->last_ns, t2);

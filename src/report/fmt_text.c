@@ -105,7 +105,9 @@ static void esc(FILE *fp, const char *s)
 
 static void verdict_word(struct out *o, FILE *fp, enum rep_verdict v, bool upper)
 {
-	static const char *const up[] = {"OK", "AT RISK", "VIOLATION", "STALE", "NO DATA"};
+	static const char *const up[] = {[REP_OK] = "OK",	    [REP_NO_TLS] = "NO TLS SEEN",
+					 [REP_AT_RISK] = "AT RISK", [REP_VIOLATION] = "VIOLATION",
+					 [REP_STALE] = "STALE",	    [REP_NO_DATA] = "NO DATA"};
 	if (o->color)
 		fputs(color_of(v), fp);
 	fputs(upper ? up[v] : report_verdict_name(v), fp);
@@ -322,11 +324,12 @@ static void summary_line(struct out *o, const struct rep_data *d)
 	} else {
 		fputs(" -", fp);
 	}
+	char counts[160];
 	rep_ts_human(d->first_ns, t1);
 	rep_ts_human(d->last_ns, t2);
-	fprintf(fp, " %zu violation, %zu at risk, %zu ok (%zu host roles, %" PRIu64 " connections, %s to %s",
-		rep_host_count(d, REP_VIOLATION), rep_host_count(d, REP_AT_RISK), rep_host_count(d, REP_OK), d->n_hosts,
-		d->connections, t1, t2);
+	rep_verdict_counts(d, counts, sizeof(counts));
+	fprintf(fp, " %s (%zu host roles, %" PRIu64 " connections, %s to %s", counts, d->n_hosts, d->connections, t1,
+		t2);
 	if (d->n_probes)
 		fprintf(fp, "; %zu probed endpoint%s", d->n_probes, d->n_probes == 1 ? "" : "s");
 	fputc(')', fp);
@@ -341,10 +344,12 @@ static void first_screen(struct out *o, const struct rep_data *d)
 	if (report_overall(d) == REP_NO_DATA)
 		return;
 	fputc('\n', o->fp);
-	if (!n || rep_worst_host(d) == REP_OK) {
+	enum rep_verdict worst = rep_worst_host(d);
+	size_t nt = rep_host_count(d, REP_NO_TLS);
+	if (!n || worst == REP_OK || worst == REP_NO_TLS) {
+		rep_fine_sentence(d, w, sizeof(w));
 		FILE *fp = para(o);
-		fprintf(fp, "All %zu host roles meet the policy (%s or newer).", d->n_hosts,
-			rep_version(d->policy.min_level, a));
+		fputs(w, fp);
 		end_para(o, 0, 2);
 	}
 	for (size_t i = 0; i < n; i++) {
@@ -357,6 +362,11 @@ static void first_screen(struct out *o, const struct rep_data *d)
 		esc(fp, hl[i].text);
 		if (hl[i].reason)
 			where(fp, d, &hl[i]);
+		end_para(o, 0, 2);
+	}
+	if (n && worst != REP_OK && worst != REP_NO_TLS && nt) {
+		FILE *fp = para(o);
+		fprintf(fp, "- %zu host role%s showed no TLS version (%s)", nt, nt == 1 ? "" : "s", REP_NO_TLS_WHY);
 		end_para(o, 0, 2);
 	}
 	/* what to do first: the most urgent hints (those the policy's violations call for) */

@@ -65,6 +65,7 @@ const char *report_verdict_name(enum rep_verdict v)
 {
 	switch (v) {
 	case REP_OK: return "ok";
+	case REP_NO_TLS: return "no TLS seen";
 	case REP_AT_RISK: return "at risk";
 	case REP_VIOLATION: return "violation";
 	case REP_STALE: return "stale";
@@ -77,6 +78,7 @@ const char *rep_verdict_class(enum rep_verdict v)
 {
 	switch (v) {
 	case REP_OK: return "ok";
+	case REP_NO_TLS: return "no-tls";
 	case REP_AT_RISK: return "at-risk";
 	case REP_VIOLATION: return "violation";
 	case REP_STALE: return "stale";
@@ -451,6 +453,21 @@ static unsigned host_reasons(const struct rep_host *h, const struct rep_policy *
 	return r;
 }
 
+/* Did the role's connections show a TLS version for it? A client: a ClientHello (or a negotiated version). A
+ * server: a negotiated version, a ClientHello it refused (failed with a hello: an alert, a reset, an answer
+ * that was not TLS), or a probe. Without that, "ok" would claim what nothing showed (REP_NO_TLS). */
+static bool saw_tls(const struct rep_host *h)
+{
+	if (h->max_negotiated || h->probe_endpoints)
+		return true;
+	if (strcmp(h->role, "client") == 0)
+		return h->max_offered != 0;
+	for (int v = REP_V_NONE + 1; v < REP_V_COUNT; v++)
+		if (h->failed_by_offered[v])
+			return true;
+	return false;
+}
+
 static int addr_cmp(const struct rep_host *a, const struct rep_host *b)
 {
 	if (a->family != b->family)
@@ -564,7 +581,7 @@ void report_evaluate(struct rep_data *d, const struct rep_policy *p)
 				v = REP_AT_RISK;
 		}
 		h->reasons_mask = shown;
-		h->verdict = v;
+		h->verdict = v == REP_OK && !saw_tls(h) ? REP_NO_TLS : v;
 	}
 	rep_probe_evaluate(d);
 	free(d->rank);
@@ -574,10 +591,7 @@ void report_evaluate(struct rep_data *d, const struct rep_policy *p)
 			d->rank[i] = i;
 		qsort_r(d->rank, d->n_hosts, sizeof(*d->rank), rank_cmp, d->hosts);
 	}
-	enum rep_verdict v = REP_OK;
-	for (size_t i = 0; i < d->n_hosts; i++)
-		if (d->hosts[i].verdict > v)
-			v = d->hosts[i].verdict;
+	enum rep_verdict v = rep_worst_host(d);
 	/* probes are data: a selection with probed servers but no connection is judged by those servers */
 	if (!d->connections && !d->n_probes)
 		v = REP_NO_DATA;
@@ -604,13 +618,17 @@ enum rep_verdict report_overall(const struct rep_data *d)
 	return d->overall;
 }
 
+/* The worst host role's verdict, where a role without TLS counts only when no role showed any. */
 enum rep_verdict rep_worst_host(const struct rep_data *d)
 {
 	enum rep_verdict v = REP_OK;
-	for (size_t i = 0; i < d->n_hosts; i++)
-		if (d->hosts[i].verdict > v)
+	size_t no_tls = 0;
+	for (size_t i = 0; i < d->n_hosts; i++) {
+		no_tls += d->hosts[i].verdict == REP_NO_TLS;
+		if (d->hosts[i].verdict > v && d->hosts[i].verdict != REP_NO_TLS)
 			v = d->hosts[i].verdict;
-	return v;
+	}
+	return d->n_hosts && no_tls == d->n_hosts ? REP_NO_TLS : v;
 }
 
 size_t rep_host_count(const struct rep_data *d, enum rep_verdict v)
@@ -619,6 +637,33 @@ size_t rep_host_count(const struct rep_data *d, enum rep_verdict v)
 	for (size_t i = 0; i < d->n_hosts; i++)
 		n += d->hosts[i].verdict == v;
 	return n;
+}
+
+void rep_verdict_counts(const struct rep_data *d, char *buf, size_t len)
+{
+	size_t nt = rep_host_count(d, REP_NO_TLS);
+	int w = snprintf(buf, len, "%zu violation, %zu at risk, %zu ok", rep_host_count(d, REP_VIOLATION),
+			 rep_host_count(d, REP_AT_RISK), rep_host_count(d, REP_OK));
+	if (nt && w >= 0 && (size_t)w < len)
+		snprintf(buf + w, len - (size_t)w, ", %zu no TLS seen", nt);
+}
+
+void rep_fine_sentence(const struct rep_data *d, char *buf, size_t len)
+{
+	char a[32];
+	size_t nt = rep_host_count(d, REP_NO_TLS);
+	rep_version(d->policy.min_level, a);
+	if (!nt)
+		snprintf(buf, len, "All %zu host roles meet the policy (%s or newer).", d->n_hosts, a);
+	else if (nt < d->n_hosts)
+		snprintf(buf, len,
+			 "All %zu host roles that showed TLS meet the policy (%s or newer); %zu showed no TLS version "
+			 "(%s).",
+			 d->n_hosts - nt, a, nt, REP_NO_TLS_WHY);
+	else
+		snprintf(buf, len,
+			 "No host role showed a TLS version (%s): nothing to judge against the policy (%s or newer).",
+			 REP_NO_TLS_WHY, a);
 }
 
 const struct rep_host *rep_ranked(const struct rep_data *d, size_t i)

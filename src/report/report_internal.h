@@ -26,6 +26,12 @@ enum rep_verdict rep_worst_host(const struct rep_data *d); /* the worst host ver
 int64_t rep_newest_ns(const struct rep_data *d); /* newest connection; without any, the newest probe (0: none) */
 int64_t rep_age_ns(const struct rep_data *d);	 /* generation time - rep_newest_ns (0 when there is none) */
 size_t rep_host_count(const struct rep_data *d, enum rep_verdict v);
+/* "7 violation, 1 at risk, 0 ok" and ", 2 no TLS seen" when there are such host roles: every format's tally */
+void rep_verdict_counts(const struct rep_data *d, char *buf, size_t len);
+/* What the policy sentence says when no host role is at risk or worse: "All 8 host roles meet the policy (TLS
+ * 1.2 or newer).", or which of them showed TLS at all */
+void rep_fine_sentence(const struct rep_data *d, char *buf, size_t len);
+#define REP_NO_TLS_WHY "no ClientHello, nothing negotiated, no hello refused"
 const struct rep_host *rep_ranked(const struct rep_data *d, size_t i); /* i-th worst host role */
 bool rep_cert_sha1(const struct rep_cert *c);
 bool rep_cert_weak_key(const struct rep_cert *c, const struct rep_policy *p);

@@ -143,6 +143,30 @@ check(r.returncode == 0, f"violation without --fail-on-violation: exit {r.return
 db_after = make_db(["after.pcap"])
 r = run("report", "--db", db_after, "--fail-on-violation", "--set", "cert_expiring=info")
 check(r.returncode == 0, f"--fail-on-violation without a violation: exit {r.returncode}")
+# ---- a host role that showed no TLS is "no TLS seen", never "ok": the refused STARTTLS has no TLS byte at all
+# (samples/README.md), so neither its client nor its server can be said to meet the policy ----------------------
+db_ref = make_db(["smtp-starttls-refused.pcap"])
+r = run("report", "--db", db_ref, "--format", "json")
+doc = json.loads(r.stdout)
+roles = sorted((h["ip"], h["role"], h["verdict"]) for h in doc["hosts"])
+check(roles == [("127.0.0.26", "server", "no TLS seen"), ("127.0.0.3", "client", "no TLS seen")],
+      f"STARTTLS refused: both roles no TLS seen: {roles}")
+s_ref = doc["summary"]
+check((s_ref["verdict"], s_ref["no_tls"], s_ref["ok"]) == ("no TLS seen", 2, 0), f"its summary: {s_ref}")
+text = run("report", "--db", db_ref).stdout.decode()
+check("meet the policy" not in text and "No host role showed a TLS version" in text and
+      "127.0.0.26 as server: no TLS seen" in text, f"the text says nothing was judged: {text[:400]!r}")
+md = run("report", "--db", db_ref, "--format", "md").stdout.decode()
+check("0 ok, 2 no TLS seen" in md, "Markdown tally counts the roles without TLS")
+r = run("report", "--db", db_ref, "--fail-on-violation")
+check(r.returncode == 12, f"--fail-on-violation when no role showed TLS: exit {r.returncode} (12, nothing to judge)")
+db_mix = make_db(["tls12-sni.pcap", "smtp-starttls-refused.pcap"])
+doc = json.loads(run("report", "--db", db_mix, "--format", "json").stdout)
+v = {(h["ip"], h["role"]): h["verdict"] for h in doc["hosts"]}
+s_mix = doc["summary"]
+check(v.get(("127.0.0.26", "server")) == "no TLS seen" and s_mix["verdict"] not in ("no TLS seen", "ok") and
+      s_mix["violation"] + s_mix["at_risk"] + s_mix["ok"] + s_mix["no_tls"] == s_mix["hosts"],
+      f"beside TLS hosts the refusing server is listed apart and the others decide the verdict: {v} {s_mix}")
 db_13 = make_db(["tls13.pcap"])
 r = run("report", "--db", db_13, "--fail-on-violation", "--min-version", "TLS 1.3", "--format", "json")
 check(r.returncode == 0, f"at risk is not a violation: exit {r.returncode}")
