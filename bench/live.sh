@@ -28,7 +28,8 @@ echo "| tool | rate (pps asked) | sent | captured (analyzed) | kernel drops | ac
 echo "| --- | --- | --- | --- | --- | --- |"
 replay() { # rate -> "sent pps"
 	local opt="--pps=$1"; [ "$1" = 0 ] && opt="--topspeed"
-	ip netns exec $NA tcpreplay -q -i vrep $opt "$CAP" 2>&1 |
+	# -K: the capture is preloaded into memory, so the replayer reads no file while it sends
+	ip netns exec $NA tcpreplay -q -K -i vrep $opt "$CAP" 2>&1 |
 		awk '/Actual:/ {for (i=1;i<=NF;i++) if ($i=="packets") s=$(i-1); t=$(NF-1); gsub(/\(/,"",t)} /Rated:/ {for (i=1;i<=NF;i++) if ($i ~ /pps/) p=$(i-1)} END {print s, p}'
 }
 for r in $RATES; do
