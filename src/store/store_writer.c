@@ -410,6 +410,15 @@ static void process(struct store_writer *w, struct store_queue *q, struct slot *
 		set_error(w, q, r, w->errmsg[0] ? w->errmsg : "database write failed");
 }
 
+/* Has a producer published slots the writer has not taken? (mu held) */
+static bool queues_pending(const struct store_writer *w)
+{
+	for (const struct store_queue *q = w->queues; q; q = q->next)
+		if (q->tail != q->head)
+			return true;
+	return false;
+}
+
 static void *writer_main(void *arg)
 {
 	struct store_writer *w = arg;
@@ -460,7 +469,9 @@ static void *writer_main(void *arg)
 				set_error(w, NULL, r, err);
 		}
 		pthread_mutex_lock(&w->mu);
-		if (any)
+		/* the lock was released since the scan: a producer that published meanwhile saw the writer awake
+		 * and did not signal, so look again before sleeping (a lost wakeup hung `read` at its last ticket) */
+		if (any || queues_pending(w))
 			continue;
 		if (w->stop)
 			break;
