@@ -153,22 +153,18 @@ static void first_screen(FILE *fp, const struct rep_data *d)
 			dur, d->last_ns ? "the sensor may have stopped" : "the probes may have stopped",
 			report_verdict_name(rep_worst_host(d)));
 	} else {
-		size_t nv = rep_host_count(d, REP_VIOLATION), nr = rep_host_count(d, REP_AT_RISK),
-		       nt = rep_host_count(d, REP_NO_TLS);
-		char fine[320];
-		rep_fine_sentence(d, fine, sizeof(fine));
-		if (v == REP_OK || v == REP_NO_TLS)
-			fprintf(fp, "%s</p>\n", fine);
-		else if (nt)
-			fprintf(fp,
-				"%zu of %zu host roles violate the policy (%s or newer), %zu more are at risk, %zu "
-				"showed"
-				" no TLS version.</p>\n",
-				nv, d->n_hosts, rep_version(d->policy.min_level, a), nr, nt);
-		else
-			fprintf(fp,
-				"%zu of %zu host roles violate the policy (%s or newer), %zu more are at risk.</p>\n",
-				nv, d->n_hosts, rep_version(d->policy.min_level, a), nr);
+		size_t nt = rep_host_count(d, REP_NO_TLS);
+		if (v == REP_OK || v == REP_NO_TLS) {
+			rep_fine_sentence(d, w, sizeof(w));
+			fprintf(fp, "%s</p>\n", w);
+		} else {
+			fprintf(fp, "%zu of %zu host roles violate the policy (%s or newer), %zu more are at risk",
+				rep_host_count(d, REP_VIOLATION), d->n_hosts, rep_version(d->policy.min_level, a),
+				rep_host_count(d, REP_AT_RISK));
+			if (nt)
+				fprintf(fp, ", %zu showed no TLS version", nt);
+			fputs(".</p>\n", fp);
+		}
 	}
 	struct rep_headline hl[REP_MAX_HEADLINES];
 	size_t nh = v == REP_NO_DATA ? 0 : rep_headlines(d, hl, REP_MAX_HEADLINES);

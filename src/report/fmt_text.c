@@ -346,7 +346,8 @@ static void first_screen(struct out *o, const struct rep_data *d)
 	fputc('\n', o->fp);
 	enum rep_verdict worst = rep_worst_host(d);
 	size_t nt = rep_host_count(d, REP_NO_TLS);
-	if (!n || worst == REP_OK || worst == REP_NO_TLS) {
+	bool fine = !n || worst == REP_OK || worst == REP_NO_TLS; /* nothing at risk or worse to say */
+	if (fine) {
 		rep_fine_sentence(d, w, sizeof(w));
 		FILE *fp = para(o);
 		fputs(w, fp);
@@ -364,7 +365,7 @@ static void first_screen(struct out *o, const struct rep_data *d)
 			where(fp, d, &hl[i]);
 		end_para(o, 0, 2);
 	}
-	if (n && worst != REP_OK && worst != REP_NO_TLS && nt) {
+	if (!fine && nt) {
 		FILE *fp = para(o);
 		fprintf(fp, "- %zu host role%s showed no TLS version (%s)", nt, nt == 1 ? "" : "s", REP_NO_TLS_WHY);
 		end_para(o, 0, 2);
