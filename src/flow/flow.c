@@ -11,9 +11,12 @@
  *
  * Duplicates: a frame whose packet time does not advance its flow's clock and whose timestamp and first header
  * bytes equal one of the flow's last DUP_RING frames (or its side's SYN) is an exact duplicate (a SPAN session
- * mirroring both directions, a capture merged with itself): counted once, flagged.
+ * mirroring both directions, a capture merged with itself): counted once, flagged. Frames are compared by a
+ * 32-bit digest of those fields (frame_digest): a different frame with the same time matches one of the nine
+ * by chance with probability ~2^-29, and only frames whose time did not advance are compared at all.
  */
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -35,17 +38,17 @@ struct flow_dir {
 	uint32_t buf_len, buf_cap;
 	struct seg *ooo; /* owned: out-of-order segments, sorted */
 	uint32_t n_ooo, ooo_bytes;
-	uint32_t next_seq; /* next expected sequence number */
-	uint32_t isn;	   /* sequence number of this side's SYN (valid when info side syn) */
-	uint64_t in_order; /* bytes delivered in order so far */
-	uint64_t syn_digest;
-	uint32_t acked_to; /* the peer acknowledged bytes up to here before any of them was seen (acked_ahead) */
-	uint32_t hole_seq; /* next_seq when the peer began acknowledging the hole before ooo (hole_acks times) */
-	uint8_t hole_acks;
-	bool acked_ahead;
-	bool seq_init;	   /* next_seq is known */
-	bool lost_pending; /* bytes were lost before buf[0]: tell the consumer with the next delivery */
-	bool delivering;   /* inside the consumer's data() for this side */
+	uint32_t next_seq;   /* next expected sequence number */
+	uint32_t isn;	     /* sequence number of this side's SYN (valid when info side syn) */
+	uint64_t in_order;   /* bytes delivered in order so far */
+	uint32_t syn_digest; /* frame_digest() of this side's SYN */
+	uint32_t acked_to;   /* the peer acknowledged bytes up to here before any of them was seen (acked_ahead) */
+	uint32_t hole_seq;   /* next_seq when the peer began acknowledging the hole before ooo (hole_acks times) */
+	uint8_t hole_acks;   /* <= FLOW_HOLE_ACKS */
+	bool acked_ahead : 1;
+	bool seq_init : 1;     /* next_seq is known */
+	bool lost_pending : 1; /* bytes were lost before buf[0]: tell the consumer with the next delivery */
+	bool delivering : 1;   /* inside the consumer's data() for this side */
 };
 
 #define DUP_RING	    8
@@ -65,11 +68,14 @@ struct flow {
 	bool finish_pending; /* the consumer asked to finish while its callback ran */
 	uint8_t dup_pos;
 	struct flow_info info;
-	struct flow_dir d[2]; /* indexed by endpoint */
-	void *user;	      /* the consumer's state */
-	size_t user_mem;      /* bytes the consumer charged for it */
-	uint64_t recent[DUP_RING];
+	struct flow_dir d[2];	   /* indexed by endpoint */
+	void *user;		   /* the consumer's state */
+	uint32_t recent[DUP_RING]; /* frame_digest() of the last frames */
+	uint32_t user_mem;	   /* bytes the consumer charged for it (flow_charge() refuses more) */
 };
+/* Two flow_dirs and one flow live in every flow: 344 bytes, a 352-byte malloc chunk (LP64). */
+_Static_assert(sizeof(void *) != 8 || (sizeof(struct flow_dir) == 64 && sizeof(struct flow) == 344),
+	       "struct flow grew: it is what every connection costs");
 
 struct flow_table {
 	struct ta_limits lim;
@@ -147,16 +153,18 @@ bool flow_charge(struct flow_table *t, struct flow *f, size_t bytes)
 {
 	if (bytes <= f->user_mem) {
 		mem_uncharge(t, f->user_mem - bytes);
-		f->user_mem = bytes;
+		f->user_mem = (uint32_t)bytes;
 		return true;
 	}
+	if (bytes > UINT32_MAX)
+		return false; /* one flow's state is bounded by limits far below this */
 	size_t more = bytes - f->user_mem;
 	struct flow *saved = t->current;
 	t->current = f; /* never evict the flow that asks */
 	bool ok = mem_charge(t, more);
 	t->current = saved;
 	if (ok)
-		f->user_mem = bytes;
+		f->user_mem = (uint32_t)bytes;
 	return ok;
 }
 
@@ -216,12 +224,12 @@ static int flow_match(const struct flow *f, const struct pkt *p)
 
 /* A frame's identity for duplicate detection: its time, its TCP numbers, flags and length, the IP id and the
  * TCP checksum over the payload. */
-static uint64_t frame_digest(const struct pkt *p)
+static uint32_t frame_digest(const struct pkt *p)
 {
 	uint64_t h = mix64((uint64_t)p->ts_ns ^ ((uint64_t)p->seq << 32 | p->ack));
 	h = mix64(h ^ ((uint64_t)p->tcp_flags << 56 | (uint64_t)p->ip_id << 40 | (uint64_t)p->tcp_csum << 24 |
 		       (uint32_t)(p->payload_len & 0xffffff)));
-	return h | 1; /* never 0: 0 marks an empty slot */
+	return (uint32_t)(h >> 32) | 1; /* never 0: 0 marks an empty slot */
 }
 
 /* ---- table -------------------------------------------------------------- */
@@ -804,7 +812,7 @@ static bool flow_reused(const struct flow *f, int e, const struct pkt *p)
 }
 
 /* true if p repeats a recent frame of f exactly (same time, same header bytes) */
-static bool flow_duplicate(struct flow *f, int e, const struct pkt *p, uint64_t dg)
+static bool flow_duplicate(struct flow *f, int e, const struct pkt *p, uint32_t dg)
 {
 	if (p->ts_ns > f->info.last_ns)
 		return false; /* time advanced: nothing seen before can be the same frame */
@@ -816,7 +824,7 @@ static bool flow_duplicate(struct flow *f, int e, const struct pkt *p, uint64_t 
 	return false;
 }
 
-static void flow_remember(struct flow *f, int e, const struct pkt *p, uint64_t dg)
+static void flow_remember(struct flow *f, int e, const struct pkt *p, uint32_t dg)
 {
 	f->recent[f->dup_pos] = dg;
 	f->dup_pos = (uint8_t)((f->dup_pos + 1) % DUP_RING);
@@ -830,7 +838,7 @@ bool flow_packet(struct flow_table *t, const struct pkt *p)
 	uint32_t h = flow_hash(t, p);
 	int e = 0;
 	struct flow *f = flow_lookup(t, p, h, &e);
-	uint64_t dg = frame_digest(p);
+	uint32_t dg = frame_digest(p);
 	t->current = NULL;
 	if (f && flow_duplicate(f, e, p, dg)) {
 		f->info.flags |= FLOW_F_DUPLICATES;
