@@ -24,8 +24,8 @@
  *
  * Between packets nDPI's flow is kept packed (pack_flow): the 688-byte struct is mostly zeros while a flow
  * waits for its next packet (after a ClientHello about 140 of its bytes are set, in a dozen runs), so it is
- * stored as its non-zero runs, exactly sized, and unpacked into a fresh ndpi_flow_malloc() struct byte for byte
- * before nDPI sees the flow again. That is lossless because the struct holds no pointer into itself and nDPI's
+ * stored as its non-zero runs (zpack.h), exactly sized, and unpacked into a fresh ndpi_flow_malloc() struct byte for
+ * byte before nDPI sees the flow again. That is lossless because the struct holds no pointer into itself and nDPI's
  * module keeps no pointer to a flow between calls (4.2: the packet state lives in the module; a flow's own
  * allocations - its strings, the TLS reassembly buffer - are referenced from the bytes and move with them).
  * A handshake in progress waiting for its server (bench/flows.sh "mid") thus costs nDPI ~150 bytes, not 688.
@@ -33,6 +33,7 @@
 
 #include "tlsaudit/classify.h"
 #include "classify_internal.h"
+#include "tlsaudit/zpack.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -48,69 +49,25 @@ struct classify {
 	uint32_t max_packets;			   /* per-flow cap on packets fed to nDPI */
 };
 
-/* While nDPI is fed, 24 bytes beside nDPI's flow (packed between packets); at the decision the nDPI flow is freed and
- * this grows by the result (112 bytes that a handshake in progress does not need to carry). */
+/* 24 bytes, and behind them in the same allocation what the flow's stage needs: nothing while nDPI reads a packet
+ * of it, nDPI's flow packed (pack_flow) while it waits for the next, and once decided - the nDPI flow freed -
+ * the result (112 bytes that a handshake in progress does not need to carry). */
 struct classify_flow {
-	union {
-		struct ndpi_flow_struct *ndpi; /* owned, when packed_len is 0; NULL once decided */
-		uint8_t *packed;	       /* owned, when packed_len > 0: the nDPI flow between packets */
-	};
-	ndpi_protocol proto;	      /* what the last ndpi_detection_process_packet() returned */
-	uint32_t packets;	      /* packets fed so far */
-	uint16_t packed_len;	      /* bytes at packed; 0 = the nDPI flow is live (or gone) */
-	bool decided;		      /* nDPI finished (or the cap was hit) */
-	bool have_res;		      /* res[0] is there: decided, and the memory for it was had */
-	struct classify_result res[]; /* once decided: the final result */
+	struct ndpi_flow_struct *ndpi; /* owned; NULL while packed and once decided */
+	ndpi_protocol proto;	       /* what the last ndpi_detection_process_packet() returned */
+	uint32_t packets;	       /* packets fed so far */
+	uint16_t packed_len;	       /* bytes of the packed nDPI flow at packed(); 0 = none */
+	bool decided;		       /* nDPI finished (or the cap was hit) */
+	bool have_res;		       /* res[0] is there: decided, and the memory for it was had */
+	struct classify_result res[];  /* once decided: the final result; before, the packed flow's bytes */
 };
 
 /* ---- packing nDPI's flow between packets -------------------------------- */
 
-/* The packed form: runs of [u16 zeros before][u16 length][length bytes], covering the struct to its end
- * (trailing zeros implied). Zero gaps shorter than PACK_MIN_GAP stay inside a run: a run costs 4 bytes. */
-#define PACK_MIN_GAP 5
-#define PACK_MAX     (SIZEOF_FLOW_STRUCT + 4 * (SIZEOF_FLOW_STRUCT / (PACK_MIN_GAP + 1) + 1))
-
-_Static_assert(SIZEOF_FLOW_STRUCT < UINT16_MAX, "run offsets are 16-bit");
-
-static size_t pack_bytes(const uint8_t *b, size_t n, uint8_t *out)
+/* The packed nDPI flow: a 4-byte header with ndpi_flow_extra() (for classify_flow_cost()), then its zpack(). */
+static uint8_t *packed(struct classify_flow *f)
 {
-	size_t o = 0, i = 0;
-	while (i < n) {
-		size_t start = i;
-		while (start < n && b[start] == 0)
-			start++;
-		if (start == n)
-			break;
-		size_t end = start + 1, zeros = 0;
-		for (size_t j = end; j < n && zeros < PACK_MIN_GAP; j++) {
-			zeros = b[j] == 0 ? zeros + 1 : 0;
-			if (b[j] != 0)
-				end = j + 1;
-		}
-		uint16_t gap = (uint16_t)(start - i), len = (uint16_t)(end - start);
-		memcpy(out + o, &gap, 2);
-		memcpy(out + o + 2, &len, 2);
-		memcpy(out + o + 4, b + start, len);
-		o += 4 + (size_t)len;
-		i = end;
-	}
-	return o;
-}
-
-/* Trusts its input: only pack_bytes() made it, in this process. */
-static void unpack_bytes(const uint8_t *in, size_t in_len, uint8_t *b, size_t n)
-{
-	size_t i = 0;
-	memset(b, 0, n);
-	for (size_t o = 0; o + 4 <= in_len;) {
-		uint16_t gap, len;
-		memcpy(&gap, in + o, 2);
-		memcpy(&len, in + o + 2, 2);
-		i += gap;
-		memcpy(b + i, in + o + 4, len);
-		i += len;
-		o += 4 + (size_t)len;
-	}
+	return (uint8_t *)f->res;
 }
 
 /* The heap bytes nDPI holds for a flow beside the struct (its TLS reassembly buffer) */
@@ -119,23 +76,24 @@ static uint32_t ndpi_flow_extra(const struct ndpi_flow_struct *nf)
 	return nf->l4_proto == IPPROTO_TCP ? nf->l4.tcp.tls.message.buffer_len : 0;
 }
 
-/* Store the live nDPI flow packed, after a 4-byte header with ndpi_flow_extra() for classify_flow_cost(); it
- * stays live when packing would not save memory or the memory is refused. */
-static void pack_flow(struct classify_flow *f)
+/* Keep the live nDPI flow packed; *fs moves. It stays live when packing would not save memory or the memory is
+ * refused. */
+static void pack_flow(struct classify_flow **fs)
 {
-	uint8_t buf[4 + PACK_MAX];
-	uint32_t extra = ndpi_flow_extra(f->ndpi);
+	uint8_t buf[4 + ZPACK_BOUND(SIZEOF_FLOW_STRUCT)];
+	uint32_t extra = ndpi_flow_extra((*fs)->ndpi);
 	memcpy(buf, &extra, 4);
-	size_t n = 4 + pack_bytes((const uint8_t *)f->ndpi, SIZEOF_FLOW_STRUCT, buf + 4);
-	if (n + 32 >= SIZEOF_FLOW_STRUCT)
+	size_t n = 4 + zpack((*fs)->ndpi, SIZEOF_FLOW_STRUCT, buf + 4);
+	if (n + 32 >= SIZEOF_FLOW_STRUCT || n > UINT16_MAX)
 		return;
-	uint8_t *p = malloc(n);
-	if (!p)
+	struct classify_flow *f = realloc(*fs, sizeof(*f) + n);
+	if (!f)
 		return;
-	memcpy(p, buf, n);
-	ndpi_free(f->ndpi); /* the struct's memory only: what it points to is referenced from p now */
-	f->packed = p;
+	memcpy(packed(f), buf, n);
+	ndpi_free(f->ndpi); /* the struct's memory only: what it points to is referenced from the packed bytes */
+	f->ndpi = NULL;
 	f->packed_len = (uint16_t)n;
+	*fs = f;
 }
 
 /* Bring a packed flow back to life; false when no memory (then it stays packed). */
@@ -146,8 +104,7 @@ static bool unpack_flow(struct classify_flow *f)
 	struct ndpi_flow_struct *nf = ndpi_flow_malloc(SIZEOF_FLOW_STRUCT);
 	if (!nf)
 		return false;
-	unpack_bytes(f->packed + 4, f->packed_len - 4u, (uint8_t *)nf, SIZEOF_FLOW_STRUCT);
-	free(f->packed);
+	(void)zunpack(packed(f) + 4, f->packed_len - 4u, nf, SIZEOF_FLOW_STRUCT); /* made by pack_flow() */
 	f->ndpi = nf;
 	f->packed_len = 0;
 	return true;
@@ -159,10 +116,8 @@ static void drop_packed(struct classify_flow *f)
 	if (f->packed_len == 0)
 		return;
 	struct ndpi_flow_struct nf;
-	unpack_bytes(f->packed + 4, f->packed_len - 4u, (uint8_t *)&nf, sizeof(nf));
+	(void)zunpack(packed(f) + 4, f->packed_len - 4u, &nf, sizeof(nf));
 	ndpi_free_flow_data(&nf);
-	free(f->packed);
-	f->packed = NULL;
 	f->packed_len = 0;
 }
 
@@ -358,7 +313,7 @@ bool classify_packet(struct classify *c, struct classify_flow **fs, const uint8_
 	    f->packets >= c->max_packets)
 		classify_decide(c, fs);
 	else
-		pack_flow(f);
+		pack_flow(fs);
 	return !(*fs)->decided;
 }
 
@@ -412,7 +367,7 @@ size_t classify_flow_cost(const struct classify_flow *fs)
 		return 0;
 	if (fs->packed_len) {
 		uint32_t extra;
-		memcpy(&extra, fs->packed, 4);
+		memcpy(&extra, fs->res, 4);
 		return sizeof(*fs) + fs->packed_len + extra;
 	}
 	if (!fs->ndpi)
