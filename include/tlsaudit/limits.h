@@ -52,7 +52,8 @@
 #define TA_DEF_MAX_CERT_BYTES (64 * 1024)
 #define TA_DEF_MAX_MEMORY     ((uint64_t)1024 * 1024 * 1024)
 #define TA_DEF_IDLE_S	      300
-#define TA_DEF_NDPI_PACKETS   32 /* a TLS flow needs about 8-10 (handshake up to the certificate) */
+#define TA_DEF_NDPI_PACKETS   32   /* a TLS flow needs about 8-10 (handshake up to the certificate) */
+#define TA_DEF_PACK_AFTER     4096 /* below this, packing (tls_conn_pack) would cost CPU for little memory */
 
 /* The options `read` and `capture` share: X(field, option, kind, default, minimum, maximum, help). kind: COUNT (a
  * number), BYTES (a number with an optional size suffix: 64K, 64M, 1G, 64MiB), SECONDS. */
@@ -75,7 +76,10 @@
 	X(idle_s, "idle-timeout", SECONDS, TA_DEF_IDLE_S, 1, ((uint64_t)1 << 32),                                  \
 	  "seconds of packet time after which an idle flow is finished")                                           \
 	X(ndpi_packets, "ndpi-packets", COUNT, TA_DEF_NDPI_PACKETS, 1, 65536,                                      \
-	  "payload packets per flow given to nDPI at most (only flows whose label is not known yet)")
+	  "payload packets per flow given to nDPI at most (only flows whose label is not known yet)")              \
+	X(pack_after, "pack-after", COUNT, TA_DEF_PACK_AFTER, 0, ((uint64_t)1 << 32),                              \
+	  "connections in flight before those waiting for their next bytes keep their TLS state packed (less "     \
+	  "memory, more CPU; the results are the same; 0: always)")
 
 struct ta_limits {
 #define TA_LIMIT_MEMBER(field, opt, kind, def, min, max, help) uint64_t field;

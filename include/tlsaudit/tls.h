@@ -233,6 +233,19 @@ void tls_conn_free(struct tls_conn *c); /* accepts NULL */
 size_t tls_conn_heap(const struct tls_conn *c);
 const struct tls_state *tls_conn_state(const struct tls_conn *c);
 
+/* A connection packed while it waits for its next bytes (zpack.h: after a ClientHello its 352-byte state is
+ * mostly zeros), for when many are in flight at once. The packed form owns what the connection owned; only the
+ * calls below take it. tls_conn_pack() frees c's struct and returns the packed form, or returns NULL and
+ * leaves c as it was (no memory, or packing would not save any); tls_conn_unpack() gives back the connection
+ * exactly as it was packed and frees p, or returns NULL and leaves p (no memory). */
+struct tls_packed;
+struct tls_packed *tls_conn_pack(struct tls_conn *c);
+struct tls_conn *tls_conn_unpack(struct tls_packed *p);
+void tls_packed_free(struct tls_packed *p);				  /* accepts NULL */
+size_t tls_packed_heap(const struct tls_packed *p);			  /* as tls_conn_heap() */
+bool tls_packed_dir_closed(const struct tls_packed *p, enum tls_dir dir); /* tls_dir_closed() of its state */
+bool tls_packed_done(const struct tls_packed *p);			  /* tls_done() of its state */
+
 /* Feed in-order stream bytes of one direction. data is borrowed for the call. Returns how many leading bytes
  * were consumed: whole records, plaintext skipped while looking for the first record, and the available part of
  * a record whose body streams (plaintext handshake records feed the bounded handshake reassembly as they arrive;

@@ -21,6 +21,7 @@
 #include "tlsaudit/dict.h"
 #include "tlsaudit/fingerprint.h"
 #include "tlsaudit/flow.h"
+#include "tlsaudit/limits.h"
 #include "tlsaudit/names.h"
 #include "tlsaudit/num.h"
 #include "tlsaudit/pipeline.h"
@@ -72,15 +73,19 @@ struct held_pkt {
 struct pconn {
 	struct pipeline *pl;
 	struct flow *flow;
-	struct tls_conn *tls;	   /* owned; NULL until the first bytes worth parsing */
+	union {				       /* owned; NULL until the first bytes worth parsing */
+		struct tls_conn *tls;	       /* use pc_tls() */
+		struct tls_packed *tls_packed; /* tls_is_packed: packed while it waits (pconn_pack) */
+	};
 	struct classify_flow *cls; /* owned by classify while nDPI is fed */
 	uint8_t nm;		   /* enum ndpi_mode */
 	bool key_tls_start;	   /* the label key's part that may change later: the stream started with TLS */
 	bool learner;		   /* NM_DPI: the flow the key's label is learnt from (plabel_begin) */
 	bool told;		   /* the learner has told the flows waiting on it what nDPI says so far */
 	int8_t client;		   /* endpoint index of the TLS client; -1 undecided */
-	uint16_t n_held;	   /* packets in held (HELD_MAX_BYTES bounds them) */
-	struct dict_hello *hello;  /* references owned */
+	bool tls_is_packed;
+	uint16_t n_held;	  /* packets in held (HELD_MAX_BYTES bounds them) */
+	struct dict_hello *hello; /* references owned */
 	struct dict_hello *hello2;
 	struct dict_server *server;
 	struct dict_cert *cert;
@@ -167,7 +172,40 @@ static void dict_release(void *ctx, size_t n)
 
 static size_t pconn_heap(const struct pconn *pc)
 {
-	return sizeof(*pc) + (pc->tls ? tls_conn_heap(pc->tls) : 0) + classify_flow_cost(pc->cls) + pc->held_bytes;
+	size_t tls = !pc->tls ? 0 : pc->tls_is_packed ? tls_packed_heap(pc->tls_packed) : tls_conn_heap(pc->tls);
+	return sizeof(*pc) + tls + classify_flow_cost(pc->cls) + pc->held_bytes;
+}
+
+/* The connection's TLS state, live: unpacked if it was packed while it waited (pconn_pack). NULL when it has
+ * none, or when there was no memory to unpack it - then it is lost and counted (mem_capped), as when there was
+ * none to start it. */
+static struct tls_conn *pc_tls(struct pconn *pc)
+{
+	if (pc->tls_is_packed) {
+		struct tls_conn *c = tls_conn_unpack(pc->tls_packed);
+		if (!c) {
+			tls_packed_free(pc->tls_packed);
+			pc->pl->facts->stats.mem_capped++;
+		}
+		pc->tls = c;
+		pc->tls_is_packed = false;
+	}
+	return pc->tls;
+}
+
+/* Many connections in flight (a burst of handshakes, a flood): one that waits for its next bytes keeps its TLS
+ * state packed (tls_conn_pack: after a ClientHello some 25 of its 352 bytes are set), unpacked by pc_tls()
+ * when it is next fed or ends; on_wants() and may_finish() read what they need from the packed form. Up to
+ * --pack-after connections nothing is packed: it costs a pass over the state each way per payload packet. */
+static void pconn_pack(struct pconn *pc)
+{
+	if (pc->pl->pconn_live <= pc->pl->o.lim.pack_after || !pc->tls || pc->tls_is_packed)
+		return;
+	struct tls_packed *p = tls_conn_pack(pc->tls);
+	if (!p)
+		return;
+	pc->tls_packed = p;
+	pc->tls_is_packed = true;
 }
 
 static void pconn_charge(struct pconn *pc)
@@ -238,7 +276,7 @@ static void on_client_hello(void *ctx, const struct tls_client_hello *ch, enum t
 {
 	struct pconn *pc = ctx;
 	struct pipeline *pl = pc->pl;
-	const struct tls_state *s = tls_conn_state(pc->tls);
+	const struct tls_state *s = tls_conn_state(pc->tls); /* live: it is feeding */
 
 	if (s->n_client_hellos == 1 && !pc->hello) {
 		pc->hello = intern_hello(pl, ch, st);
@@ -469,7 +507,10 @@ static void pconn_free(struct pconn *pc)
 {
 	struct pipeline *pl = pc->pl;
 	held_free(pc);
-	tls_conn_free(pc->tls);
+	if (pc->tls_is_packed)
+		tls_packed_free(pc->tls_packed);
+	else
+		tls_conn_free(pc->tls);
 	ndpi_stop(pc, NULL);
 	if (pl->labels)
 		learner_cut(pc, NULL);
@@ -498,7 +539,7 @@ static void ndpi_key_known(struct pconn *pc)
 	struct pipeline *pl = pc->pl;
 	if (pc->nm != NM_WAIT && pc->nm != NM_PROVISIONAL)
 		return;
-	const struct tls_state *s = tls_conn_state(pc->tls);
+	const struct tls_state *s = tls_conn_state(pc->tls); /* live: called from on_client_hello */
 	pc->key_tls_start =
 		s->dir[TLS_DIR_CLIENT].plaintext_skipped == 0 && s->dir[TLS_DIR_SERVER].plaintext_skipped == 0;
 	struct label_key k;
@@ -525,7 +566,7 @@ static void ndpi_key_known(struct pconn *pc)
 static void ndpi_note_messages(struct pconn *pc)
 {
 	struct ndpi_facts *nf = &pc->nf;
-	const struct tls_state *s = tls_conn_state(pc->tls);
+	const struct tls_state *s = tls_conn_state(pc->tls); /* live: it has just fed */
 	const struct flow_info *fi = flow_info(pc->flow);
 	uint32_t now = fi->payload_pkts;
 	uint32_t c_done = s->dir[TLS_DIR_CLIENT].records_ended, s_done = s->dir[TLS_DIR_SERVER].records_ended;
@@ -570,8 +611,9 @@ static void decide_roles(struct pconn *pc, int e, const uint8_t *data, size_t le
 static bool may_finish(const struct pconn *pc)
 {
 	const struct flow_info *fi = flow_info(pc->flow);
-	return pc->tls && tls_done(tls_conn_state(pc->tls)) && !ndpi_wants(pc) && !fi->side[0].unseen_start &&
-	       !fi->side[1].unseen_start;
+	bool done =
+		pc->tls && (pc->tls_is_packed ? tls_packed_done(pc->tls_packed) : tls_done(tls_conn_state(pc->tls)));
+	return done && !ndpi_wants(pc) && !fi->side[0].unseen_start && !fi->side[1].unseen_start;
 }
 
 static enum tls_dir dir_of(const struct pconn *pc, int e)
@@ -591,7 +633,7 @@ static size_t on_data(void *ctx, struct flow *f, int e, const uint8_t *data, siz
 		decide_roles(pc, e, data, len);
 		flow_kick(pl->ft, f, 1 - e); /* bytes the peer sent while the roles were open */
 	}
-	if (!pc->tls) {
+	if (!pc_tls(pc)) {
 		/* Until a first record is complete there is nothing to parse: a flood of half-sent hellos costs
 		 * its buffered bytes, not a TLS state. */
 		if (!final && tls_record_incomplete(data, len))
@@ -604,8 +646,11 @@ static size_t on_data(void *ctx, struct flow *f, int e, const uint8_t *data, siz
 	size_t used = tls_conn_feed(pc->tls, dir_of(pc, e), data, len, lost);
 	if (pl->cls)
 		ndpi_note_messages(pc);
+	bool finish = !final && may_finish(pc);
+	if (!final && !finish)
+		pconn_pack(pc);
 	pconn_charge(pc);
-	if (!final && may_finish(pc))
+	if (finish)
 		flow_finish(pl->ft, f);
 	return used;
 }
@@ -616,6 +661,8 @@ static bool on_wants(void *ctx, struct flow *f, int e)
 	struct pconn *pc = flow_user(f);
 	if (!pc || !pc->tls || pc->client < 0 || flow_info(f)->side[e].unseen_start)
 		return true;
+	if (pc->tls_is_packed)
+		return !tls_packed_dir_closed(pc->tls_packed, dir_of(pc, e));
 	return !tls_dir_closed(tls_conn_state(pc->tls), dir_of(pc, e));
 }
 
@@ -746,7 +793,7 @@ static void build_record(struct pconn *pc, bool cut, const struct ndpi_view *nv,
 			 struct ta_conn *r)
 {
 	const struct flow_info *fi = flow_info(pc->flow);
-	const struct tls_state *x = tls_conn_state(pc->tls);
+	const struct tls_state *x = tls_conn_state(pc->tls); /* live: on_end unpacked it */
 	int c = pc->client, s = 1 - pc->client;
 	bool inferred;
 
@@ -856,7 +903,7 @@ static void ndpi_conclude(struct pconn *pc, struct ndpi_view *nv)
 {
 	struct pipeline *pl = pc->pl;
 	const struct flow_info *fi = flow_info(pc->flow);
-	const struct tls_state *x = pc->tls ? tls_conn_state(pc->tls) : NULL;
+	const struct tls_state *x = pc->tls ? tls_conn_state(pc->tls) : NULL; /* live: on_end unpacked it */
 	const struct ndpi_facts *nf = &pc->nf;
 	struct classify_result cr;
 
@@ -947,7 +994,7 @@ static void on_end(void *ctx, struct flow *f, enum flow_end why)
 		return;
 	}
 	bool cut = why == FLOW_END_CUT;
-	const struct tls_state *x = pc->tls ? tls_conn_state(pc->tls) : NULL;
+	const struct tls_state *x = pc_tls(pc) ? tls_conn_state(pc->tls) : NULL;
 	/* the plaintext before TLS tells whether (and which) in-band upgrade happened */
 	struct starttls_result stls;
 	memset(&stls, 0, sizeof(stls));

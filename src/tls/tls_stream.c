@@ -29,6 +29,7 @@
 #include "tlsaudit/names.h"
 #include "tlsaudit/reader.h"
 #include "tlsaudit/tls.h"
+#include "tlsaudit/zpack.h"
 #include "tls_internal.h"
 
 enum { CT_CCS = 20, CT_ALERT = 21, CT_HANDSHAKE = 22, CT_APPLICATION_DATA = 23, CT_HEARTBEAT = 24 };
@@ -128,15 +129,21 @@ int tls_conn_new(const struct tls_limits *lim, const struct tls_events *ev, void
 
 static void cert_end(struct tls_conn *c);
 
-void tls_conn_free(struct tls_conn *c)
+/* What the connection owns besides its struct */
+static void conn_release(struct tls_conn *c)
 {
-	if (!c)
-		return;
 	for (size_t i = 0; i < 2; i++) {
 		free(c->d[i].hs_buf);
 		free(c->d[i].plain);
 	}
 	cert_end(c);
+}
+
+void tls_conn_free(struct tls_conn *c)
+{
+	if (!c)
+		return;
+	conn_release(c);
 	free(c);
 }
 
@@ -153,6 +160,69 @@ size_t tls_conn_heap(const struct tls_conn *c)
 const struct tls_state *tls_conn_state(const struct tls_conn *c)
 {
 	return &c->st;
+}
+
+/* ---- packed while waiting ---- */
+
+struct tls_packed {
+	uint16_t len;	 /* of bytes[] */
+	uint8_t facts;	 /* bit d: tls_dir_closed() of direction d; bit 2: tls_done() */
+	uint32_t heap;	 /* tls_conn_heap() less the struct: the buffers it owns */
+	uint8_t bytes[]; /* zpack() of the struct tls_conn; its pointers are the connection's buffers */
+};
+
+struct tls_packed *tls_conn_pack(struct tls_conn *c)
+{
+	uint8_t buf[ZPACK_BOUND(sizeof(*c))];
+	size_t n = zpack(c, sizeof(*c), buf);
+	if (sizeof(struct tls_packed) + n + 16 > sizeof(*c))
+		return NULL;
+	struct tls_packed *p = malloc(sizeof(*p) + n);
+	if (!p)
+		return NULL;
+	p->len = (uint16_t)n;
+	p->facts = (uint8_t)((tls_dir_closed(&c->st, TLS_DIR_CLIENT) ? 1u << TLS_DIR_CLIENT : 0) |
+			     (tls_dir_closed(&c->st, TLS_DIR_SERVER) ? 1u << TLS_DIR_SERVER : 0) |
+			     (tls_done(&c->st) ? 4u : 0));
+	p->heap = (uint32_t)(tls_conn_heap(c) - sizeof(*c));
+	memcpy(p->bytes, buf, n);
+	free(c); /* the struct only: what it owns is referenced from p->bytes now */
+	return p;
+}
+
+struct tls_conn *tls_conn_unpack(struct tls_packed *p)
+{
+	struct tls_conn *c = malloc(sizeof(*c));
+	if (!c)
+		return NULL;
+	(void)zunpack(p->bytes, p->len, c, sizeof(*c)); /* made by tls_conn_pack() */
+	free(p);
+	return c;
+}
+
+void tls_packed_free(struct tls_packed *p)
+{
+	if (!p)
+		return;
+	struct tls_conn c;
+	(void)zunpack(p->bytes, p->len, &c, sizeof(c));
+	conn_release(&c);
+	free(p);
+}
+
+size_t tls_packed_heap(const struct tls_packed *p)
+{
+	return sizeof(*p) + p->len + p->heap;
+}
+
+bool tls_packed_dir_closed(const struct tls_packed *p, enum tls_dir dir)
+{
+	return (p->facts >> dir) & 1u;
+}
+
+bool tls_packed_done(const struct tls_packed *p)
+{
+	return (p->facts & 4u) != 0;
 }
 
 /* ---- versions ---- */

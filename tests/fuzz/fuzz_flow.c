@@ -2,7 +2,7 @@
  * STARTTLS, records), on synthetic packets. The input is a script of TCP segments between a few endpoints: per
  * segment a header (endpoint pair, flags, sequence offset, length) and then payload bytes, so overlaps, holes,
  * retransmissions with different bytes, SYN data, resets, duplicates and eviction are all reachable with tiny
- * limits. */
+ * limits; and every connection's TLS state is packed whenever it waits (--pack-after 0). */
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -31,6 +31,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	o.lim.max_plaintext = 1024;
 	o.lim.max_memory = 64 * 1024;
 	o.lim.idle_s = 1;
+	o.lim.pack_after = 0; /* every connection waiting for bytes packs its TLS state (fuzz_capture: never) */
 	o.quiet_warnings = true;
 	static struct ta_capture_facts facts;
 	memset(&facts, 0, sizeof(facts));
