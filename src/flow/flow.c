@@ -406,8 +406,8 @@ static void flow_remove(struct flow_table *t, struct flow *f)
  * packets start nothing), and tombstones older than them are dropped. The evicted flows' tombstones gather at
  * the head of the activity list; when more than EVICT_SKIP_MAX of them stand before the next flow that can be
  * ended (memory so tight that tombstones fill it), the second pass drops the oldest of them instead: without
- * that bound every allocation walked all of them (--max-memory 32M on 100,000 handshakes in progress ran for
- * minutes instead of a second). */
+ * that bound every allocation walked all of them (--max-memory 32M on 100,000 handshakes in progress: still
+ * running after 30 s, now 6.8 s). */
 static bool mem_make_room(struct flow_table *t, size_t n)
 {
 	if (t->evicting)
