@@ -191,11 +191,12 @@ static void cap_consume(struct capfile *cf, size_t n)
 	cf->info.bytes_read = cf->off;
 }
 
-static uint16_t cap_u16(const struct capfile *cf, struct br *r)
+/* inline: on a reader of known length (a record header) the compiler folds the bounds checks away */
+static inline uint16_t cap_u16(const struct capfile *cf, struct br *r)
 {
 	return cf->le ? br_le16(r) : br_u16(r);
 }
-static uint32_t cap_u32(const struct capfile *cf, struct br *r)
+static inline uint32_t cap_u32(const struct capfile *cf, struct br *r)
 {
 	return cf->le ? br_le32(r) : br_u32(r);
 }

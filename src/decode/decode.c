@@ -147,16 +147,17 @@ static struct br decode_trim(struct br r, size_t n)
 static enum decode_status decode_tcp(struct dctx *c, struct br r, size_t wire_len)
 {
 	struct pkt *out = c->out;
-	uint16_t sport = br_u16(&r);
-	uint16_t dport = br_u16(&r);
-	uint32_t seq = br_u32(&r);
-	uint32_t ack = br_u32(&r);
-	uint16_t off_flags = br_u16(&r);
-	br_skip(&r, 2); /* window */
-	uint16_t csum = br_u16(&r);
-	br_skip(&r, 2); /* urgent pointer */
-	if (!br_ok(&r))
+	/* the fixed header as a reader of its own: once it is known to be there, its reads need no checks */
+	struct br h = br_sub(&r, 20);
+	if (!br_ok(&h))
 		return wire_len < 20 ? DECODE_MALFORMED : DECODE_TRUNCATED;
+	uint16_t sport = br_u16(&h);
+	uint16_t dport = br_u16(&h);
+	uint32_t seq = br_u32(&h);
+	uint32_t ack = br_u32(&h);
+	uint16_t off_flags = br_u16(&h);
+	br_skip(&h, 2); /* window */
+	uint16_t csum = br_u16(&h);
 
 	size_t hdr_len = (size_t)(off_flags >> 12) * 4;
 	if (hdr_len < 20 || hdr_len > wire_len)
@@ -878,18 +879,19 @@ static enum decode_status decode_ip4(struct dctx *c, struct br r)
 {
 	struct pkt *out = c->out;
 	const uint8_t *l3 = r.err ? NULL : r.base + r.off;
-	uint8_t ver_ihl = br_u8(&r);
-	br_skip(&r, 1);
-	uint16_t total = br_u16(&r);
-	uint16_t id = br_u16(&r);
-	uint16_t frag = br_u16(&r);
-	br_skip(&r, 1);
-	uint8_t proto = br_u8(&r);
-	br_skip(&r, 2);
-	const uint8_t *src = br_ptr(&r, 4);
-	const uint8_t *dst = br_ptr(&r, 4);
-	if (!br_ok(&r))
+	struct br h = br_sub(&r, 20); /* the fixed header: checked once */
+	if (!br_ok(&h))
 		return DECODE_TRUNCATED;
+	uint8_t ver_ihl = br_u8(&h);
+	br_skip(&h, 1);
+	uint16_t total = br_u16(&h);
+	uint16_t id = br_u16(&h);
+	uint16_t frag = br_u16(&h);
+	br_skip(&h, 1);
+	uint8_t proto = br_u8(&h);
+	br_skip(&h, 2);
+	const uint8_t *src = br_ptr(&h, 4);
+	const uint8_t *dst = br_ptr(&h, 4);
 	if ((ver_ihl >> 4) != 4)
 		return DECODE_MALFORMED;
 	size_t ihl = (size_t)(ver_ihl & 0x0f) * 4;
@@ -934,16 +936,17 @@ static enum decode_status decode_ip6(struct dctx *c, struct br r)
 {
 	struct pkt *out = c->out;
 	const uint8_t *l3 = r.err ? NULL : r.base + r.off;
-	uint8_t ver = br_u8(&r);
-	br_skip(&r, 1);
-	uint16_t flow_label = br_u16(&r); /* its low 16 bits */
-	uint16_t plen = br_u16(&r);
-	uint8_t next = br_u8(&r);
-	br_skip(&r, 1);
-	const uint8_t *src = br_ptr(&r, 16);
-	const uint8_t *dst = br_ptr(&r, 16);
-	if (!br_ok(&r))
+	struct br h = br_sub(&r, 40); /* the fixed header: checked once */
+	if (!br_ok(&h))
 		return DECODE_TRUNCATED;
+	uint8_t ver = br_u8(&h);
+	br_skip(&h, 1);
+	uint16_t flow_label = br_u16(&h); /* its low 16 bits */
+	uint16_t plen = br_u16(&h);
+	uint8_t next = br_u8(&h);
+	br_skip(&h, 1);
+	const uint8_t *src = br_ptr(&h, 16);
+	const uint8_t *dst = br_ptr(&h, 16);
 	if ((ver >> 4) != 6)
 		return DECODE_MALFORMED;
 	if (plen == 0)
