@@ -117,6 +117,21 @@ static inline const uint8_t *br_ptr(struct br *r, size_t n)
 	return p;
 }
 
+/* n big-endian u16 values into out[n], with one check for all of them (a TLS list); false, with the error set
+ * and nothing read, if they are not all there */
+static inline bool br_u16s(struct br *r, uint16_t *out, size_t n)
+{
+	if (n > SIZE_MAX / 2) {
+		r->err = true;
+		return false;
+	}
+	const uint8_t *p = br_ptr(r, n * 2);
+	if (!p)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		out[i] = (uint16_t)((p[2 * i] << 8) | p[2 * i + 1]);
+	return true;
+}
 static inline void br_skip(struct br *r, size_t n)
 {
 	(void)br_ptr(r, n);

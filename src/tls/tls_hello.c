@@ -57,16 +57,11 @@ static bool ext_seen_test_set(struct ext_seen *s, uint16_t type)
  * *ret_total to how many were on the wire, and flags odd lengths via the reader. */
 static uint16_t read_u16_list(struct br *v, uint16_t *out, size_t cap, size_t *ret_total, bool *odd)
 {
-	size_t total = br_left(v) / 2, n = 0;
+	size_t total = br_left(v) / 2, n = total < cap ? total : cap;
 
 	*odd = (br_left(v) % 2) != 0;
-	for (size_t i = 0; i < total; i++) {
-		uint16_t x = br_u16(v);
-		if (n < cap)
-			out[n++] = x;
-	}
-	if (*odd)
-		br_skip(v, 1);
+	(void)br_u16s(v, out, n);
+	br_skip(v, (total - n) * 2 + *odd);
 	*ret_total = total;
 	return (uint16_t)n;
 }
