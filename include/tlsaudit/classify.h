@@ -138,6 +138,13 @@ int classify_label_info(struct classify *c, const char *label, struct classify_l
  * exceptions). Reads c's host-name automaton; no flow. ch may be NULL (no SNI: 0). Cache per SNI. */
 uint64_t classify_risk_host(struct classify *c, const struct tls_client_hello *ch);
 
+/* Does nDPI's host-name automaton name a protocol for the hello's server name? What tls.c's
+ * ndpi_match_hostname_protocol() decides at the first ClientHello (on nDPI's host name, a leading "*."
+ * dropped; a custom category match counts too). When it does, the flow is labelled by the name: nDPI then
+ * neither reads the certificate's names nor applies its per-server certificate cache, and its DGA check
+ * returns early. Reads c's automata only; no flow. ch may be NULL (false). */
+bool classify_host_named(struct classify *c, const struct tls_client_hello *ch);
+
 /* The protocol nDPI's IP lists give addr:port (ndpi_network_port_ptree_match; addr in network order, port
  * in host order), 0 = none; always 0 for IPv6 (nDPI 4.2 has no IPv6 lists). This is how nDPI labels a
  * TLS flow whose SNI matches no host pattern ("TLS.Google" from a Google address); it looks up the

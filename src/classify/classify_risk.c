@@ -1050,6 +1050,28 @@ uint64_t classify_risk_host(struct classify *c, const struct tls_client_hello *c
 	return RISK(NDPI_SUSPICIOUS_DGA_DOMAIN);
 }
 
+bool classify_host_named(struct classify *c, const struct tls_client_hello *ch)
+{
+	char host[NDPI_HOST_MAX + 1];
+	ndpi_protocol_match_result m;
+	ndpi_protocol_category_t cat;
+
+	if (!ch || !ch->has_sni || ch->sslv2_format)
+		return false;
+	size_t n = risk_ndpi_host(ch, host);
+	char *what = host;
+	if (n > 2 && host[0] == '*' && host[1] == '.') {
+		what++;
+		n--;
+	}
+	if (n == 0)
+		return false;
+	memset(&m, 0, sizeof(m));
+	if (ndpi_match_string_subprotocol(classify_module(c), what, (u_int)n, &m) > 0)
+		return true;
+	return ndpi_get_custom_category_match(classify_module(c), what, (u_int)n, &cat) != -1;
+}
+
 uint16_t classify_ip_protocol(struct classify *c, uint8_t family, const uint8_t *addr, uint16_t port)
 {
 	struct in_addr a;

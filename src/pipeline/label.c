@@ -3,7 +3,10 @@
  * Design note. nDPI 4.2's application label for a TLS flow is a function of a few facts (design note of
  * src/classify/classify_risk.c, section 6): the SNI, the server's address and port, whether the flow starts
  * with TLS or in plaintext, the IP lists' verdict on the client address, and whether the client port is one
- * of nDPI's implicit-TLS ports. Those facts are the label key. The first flow with a key gets nDPI's real DPI;
+ * of nDPI's implicit-TLS ports. Those facts are the label key, except that a TLS start whose SNI nDPI's host
+ * automaton knows drops the server address for the IP-list verdict on it: nDPI labels such a flow by the name
+ * and reads neither the certificate's names nor its per-server certificate cache, which are all the address
+ * otherwise stands for (classify_host_named). The first flow with a key gets nDPI's real DPI;
  * its label is remembered for the key, and later flows with the same key get it without nDPI seeing a single
  * packet. A key whose flows nDPI could not label is tried again on a few more flows before "no label" is
  * remembered. While a key's learner runs and nDPI has already recognised it, the key's new flows are not fed to
@@ -36,8 +39,9 @@ struct label_slot {
 	uint64_t hash;			    /* 0 = empty */
 	const struct dict_str *sni, *label; /* references owned; label NULL with tries < LABEL_TRIES = unknown */
 	uint8_t server[16];
-	uint16_t server_port, ip_proto, client_port;
+	uint16_t server_port, ip_proto, client_port, server_ip_proto;
 	uint8_t start, family, tries;
+	bool by_name;
 	uint16_t learning;		/* flows of this key being fed to nDPI right now (plabel_begin) */
 	const struct dict_str *interim; /* what its learner has said so far, or said when cut short (reference) */
 };
@@ -56,6 +60,7 @@ struct plabel {
 	size_t cap, used;
 	struct u64map host_risks; /* (SNI, SSLv2) -> risks + 1 */
 	struct u64map mismatch;	  /* (certificate, SNI) -> CERTIFICATE_MISMATCH bit + 1 */
+	struct u64map named;	  /* SNI -> classify_host_named() + 1 */
 	struct label_info_slot info[LABEL_INFO_SLOTS];
 	size_t n_info;
 	uint64_t seed;
@@ -77,7 +82,7 @@ static uint64_t pair_key(uint64_t a, uint64_t b)
 
 static size_t tables_bytes(const struct plabel *l)
 {
-	return l->cap * sizeof(*l->slots) + (l->host_risks.cap + l->mismatch.cap) * 2 * sizeof(uint64_t);
+	return l->cap * sizeof(*l->slots) + (l->host_risks.cap + l->mismatch.cap + l->named.cap) * 2 * sizeof(uint64_t);
 }
 
 /* Bring the charge up (or down) to what the tables hold now; false when the growth was refused. */
@@ -129,6 +134,7 @@ void plabel_free(struct plabel *l)
 	clear_labels(l);
 	u64map_clear(&l->host_risks);
 	u64map_clear(&l->mismatch);
+	u64map_clear(&l->named);
 	(void)account(l);
 	free(l);
 }
@@ -138,15 +144,23 @@ void plabel_key(struct plabel *l, const struct label_facts *f, struct label_key 
 	memset(k, 0, sizeof(*k));
 	k->start = f->tls_start ? 1 : 2;
 	k->family = f->family;
-	memcpy(k->server, f->server_ip, 16);
 	k->server_port = f->server_port;
 	k->ip_proto = classify_ip_protocol(l->cls, f->family, f->client_ip, f->client_port);
+	/* A name nDPI's automaton knows labels the flow whatever the server (its certificate is not read): the
+	 * key keeps only what the server's address can still add, its IP-list verdict. Otherwise the server
+	 * stands for its certificate, whose names and subject can decide the label. */
+	k->by_name = f->tls_start && plabel_host_named(l, f->sni);
+	if (k->by_name)
+		k->server_ip_proto = classify_ip_protocol(l->cls, f->family, f->server_ip, f->server_port);
+	else
+		memcpy(k->server, f->server_ip, 16);
 	/* nDPI's implicit-TLS ports label the flow from either end */
 	if (f->client_port == 465 || f->client_port == 587 || f->client_port == 993 || f->client_port == 995)
 		k->client_port = f->client_port;
 	k->sni = f->sni;
 	uint64_t h = mix(l->seed ^ ((uint64_t)k->start << 56 | (uint64_t)k->family << 48 |
 				    (uint64_t)k->server_port << 32 | (uint64_t)k->ip_proto << 16 | k->client_port));
+	h = mix(h ^ ((uint64_t)k->server_ip_proto << 1 | k->by_name));
 	uint64_t a, b;
 	memcpy(&a, k->server, 8);
 	memcpy(&b, k->server + 8, 8);
@@ -158,6 +172,7 @@ static bool slot_is(const struct label_slot *s, const struct label_key *k)
 {
 	return s->hash == k->hash && s->sni == k->sni && s->start == k->start && s->family == k->family &&
 	       s->server_port == k->server_port && s->ip_proto == k->ip_proto && s->client_port == k->client_port &&
+	       s->server_ip_proto == k->server_ip_proto && s->by_name == k->by_name &&
 	       memcmp(s->server, k->server, 16) == 0;
 }
 
@@ -236,6 +251,8 @@ static struct label_slot *slot_get(struct plabel *l, const struct label_key *k)
 	s->server_port = k->server_port;
 	s->ip_proto = k->ip_proto;
 	s->client_port = k->client_port;
+	s->server_ip_proto = k->server_ip_proto;
+	s->by_name = k->by_name;
 	s->start = k->start;
 	s->family = k->family;
 	l->used++;
@@ -354,6 +371,21 @@ uint64_t plabel_host_risks(struct plabel *l, const struct dict_str *sni, bool ss
 	uint64_t r = classify_risk_host(l->cls, &ch);
 	remember(l, &l->host_risks, key, r);
 	return r;
+}
+
+bool plabel_host_named(struct plabel *l, const struct dict_str *sni)
+{
+	if (!sni)
+		return false;
+	uint64_t key = pair_key(sni->e.serial, 2);
+	uint64_t v = u64map_get(&l->named, key);
+	if (v)
+		return v == 2;
+	struct tls_client_hello ch;
+	sni_hello(sni, false, &ch);
+	bool named = classify_host_named(l->cls, &ch);
+	remember(l, &l->named, key, named);
+	return named;
 }
 
 uint64_t plabel_cert_mismatch(struct plabel *l, const struct dict_cert *cert, const uint8_t *der, size_t len,

@@ -17,6 +17,8 @@ struct label_key {
 	uint16_t server_port;
 	uint16_t ip_proto;	    /* classify_ip_protocol() of the client address, else of the server address */
 	uint16_t client_port;	    /* only nDPI's implicit-TLS ports (465, 587, 993, 995); else 0 */
+	uint16_t server_ip_proto;   /* by_name: classify_ip_protocol() of the server address; else 0 */
+	bool by_name;		    /* the SNI names nDPI's protocol (classify_host_named): server is zero */
 	const struct dict_str *sni; /* borrowed; NULL: none */
 	uint64_t hash;
 };
@@ -56,6 +58,8 @@ const struct classify_label *plabel_info(struct plabel *l, const struct dict_str
 
 /* The parts of the risks (struct classify_risk_parts), each remembered per distinct input. */
 uint64_t plabel_host_risks(struct plabel *l, const struct dict_str *sni, bool sslv2);
+/* classify_host_named() of the SNI, remembered per SNI (NULL: false). */
+bool plabel_host_named(struct plabel *l, const struct dict_str *sni);
 /* The risk bits the host name adds to a certificate's part (CERTIFICATE_MISMATCH); cert may be NULL (not
  * remembered then). */
 uint64_t plabel_cert_mismatch(struct plabel *l, const struct dict_cert *cert, const uint8_t *der, size_t len,

@@ -7,7 +7,9 @@ rewritten client addresses to ONE server address, every connection's packets int
 handshakes in progress at the same moment), and the same sequentially. Each is read twice: by default (a key's
 label learnt from one flow, README "Application labels") and with --ndpi-every-flow (nDPI's own DPI on every
 flow, the reference). Every connection's l7_protocol must be the reference's, and the default read must have fed
-nDPI far fewer flows than there are connections (captures.ndpi_flows).
+nDPI far fewer flows than there are connections (captures.ndpi_flows). Then the same hello under a name nDPI
+knows (tls12-sni.pcap with its name replaced by one of the same length), to a new server per connection: one
+learner for all; under its own name (unknown to nDPI): one per server.
 usage: label_wait_test.py TLSAUDIT SOURCE_DIR"""
 import json
 import os
@@ -54,5 +56,28 @@ for name, templates, copies in cases:
         check(all(v for v in want.values()), f"{what}: the reference labels every connection")
         # one learner per distinct key (server, name, start): a handful, whatever the concurrency
         check(fed <= 8, f"{what}: nDPI fed {fed} flows of {len(got)} ({fed_every} with --ndpi-every-flow)")
+
+# A name nDPI's host automaton knows labels the flow whatever the server: the key drops the server address
+# (its IP-list verdict stays), so connections to a hundred servers under that name share one learner. The
+# same hello under a name nDPI does not know keeps one key per server (the server's certificate can decide).
+named = os.path.join(tmp, "named.pcap")
+with open(os.path.join(SRC, "samples", "tls12-sni.pcap"), "rb") as fp:
+    data = fp.read()
+check(data.count(b"mail.example.test") > 0, "tls12-sni.pcap carries mail.example.test")
+with open(named, "wb") as fp:
+    fp.write(data.replace(b"mail.example.test", b"mailer.github.com"))  # same length: nothing else moves
+for name, template, most, least in (("named", named, 8, 0), ("unnamed", os.path.join(SRC, "samples", "tls12-sni.pcap"), None, 150)):
+    cap = os.path.join(tmp, f"{name}-servers.pcap")
+    subprocess.run([sys.executable, os.path.join(SRC, "bench", "make_capture.py"), cap, "--copies", "100",
+                    "--concurrent", "100", template], check=True, capture_output=True)  # a new server each
+    got, fed = read(cap, os.path.join(tmp, f"{name}-servers.db"), [])
+    want, _ = read(cap, os.path.join(tmp, f"{name}-servers-every.db"), ["--ndpi-every-flow"])
+    what = f"{name}, 200 connections to 200 servers"
+    check(len(got) == len(want) == 200, f"{what}: {len(got)} connections, reference {len(want)}")
+    differ = [(k, got.get(k), v) for k, v in want.items() if got.get(k) != v]
+    check(not differ, f"{what}: {len(differ)} labels differ from nDPI's own, e.g. {differ[:3]}")
+    if name == "named":
+        check(set(want.values()) == {"TLS.Github"}, f"{what}: reference labels {set(want.values())}")
+    check((most is None or fed <= most) and fed >= least, f"{what}: nDPI fed {fed} flows")
 
 tally.finish(f"label_wait_test: {tally.passed} of {tally.checks} checks passed")
