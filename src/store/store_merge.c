@@ -234,14 +234,12 @@ int store_merge_from(struct store *s, struct store *in, struct merge_stats *ms, 
 	struct store_inserter *ins = NULL;
 	sqlite3_stmt *st = NULL;
 	const char *in_path = in->path;
-	int r;
+	int r = 0;
 
 	if (in->mode != STORE_FOREIGN) {
 		store_set_err(err, errlen, "%s: a merge input is opened as a foreign database", in_path);
 		return -EINVAL;
 	}
-	if ((r = store_inserter_new(s->db, &ins, err, errlen)) < 0)
-		goto out;
 	int rc = sqlite3_prepare_v2(in->db, sql_in_captures, -1, &st, NULL);
 	if (rc != SQLITE_OK) {
 		r = store_db_err(in->db, rc, in_path, err, errlen);
@@ -295,7 +293,10 @@ int store_merge_from(struct store *s, struct store *in, struct merge_stats *ms, 
 			ms->captures_conflict++;
 		} else {
 			uint64_t rows = 0;
-			if ((r = copy_capture(s, in, ins, ic, &rows, err, errlen)) < 0) {
+			/* the output's statements are made for the first capture copied: an input whose captures are
+			 * all known (a merge run again) prepares none */
+			if ((!ins && (r = store_inserter_new(s->db, &ins, err, errlen)) < 0) ||
+			    (r = copy_capture(s, in, ins, ic, &rows, err, errlen)) < 0) {
 				free(ic);
 				break;
 			}
