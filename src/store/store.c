@@ -18,9 +18,14 @@
 
 #include "tlsaudit/agg.h"
 #include "tlsaudit/limits.h"
+#include "tlsaudit/num.h"
 #include "store_internal.h"
 
 #define PROGRESS_OPS 10000 /* VM steps between progress handler calls */
+/* Fewer bytes than one conn row takes in a file at the least: its cell pointer (2 bytes), payload and rowid
+ * lengths (1 each), record header (its length, then one serial type for each of the table's 32 columns);
+ * NULLs and the integers 0 and 1 take no body. */
+#define STORE_ROW_MIN_BYTES 36
 
 /* The work a foreign database may cause is bounded by its size: every query on it counts against one budget
  * per open (a fixed allowance plus a number of VM steps per byte of the file), so a crafted file cannot hold
@@ -162,6 +167,12 @@ static int open_db(struct store *s, const char *path, enum store_mode mode, bool
 		progress_of(s)->calls = 0;
 		progress_of(s)->max_calls = steps / PROGRESS_OPS;
 		sqlite3_progress_handler(s->db, PROGRESS_OPS, progress_cb, progress_of(s));
+		char wal[4096 + 8];
+		int n = snprintf(wal, sizeof(wal), "%s-wal", path);
+		uint64_t wal_bytes = n > 0 && (size_t)n < sizeof(wal) && stat(wal, &st) == 0 && st.st_size > 0
+					     ? (uint64_t)st.st_size
+					     : 0;
+		s->max_rows = ta_sat_add_u64(bytes, wal_bytes) / STORE_ROW_MIN_BYTES + 1;
 	}
 	return 0;
 }
@@ -298,6 +309,7 @@ int store_select_records(struct store *s, const struct store_select *sel, store_
 			 " AND (?2 IS NULL OR c.ts_ns < ?2) ORDER BY c.ts_ns, c.seq, c.capture_id");
 	if ((ret = store_reader_new(s->db, &r, err, errlen)) < 0)
 		return ret;
+	store_reader_bound(r, s->max_rows);
 	int rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
 	if (rc != SQLITE_OK) {
 		ret = store_db_err(s->db, rc, "prepare read", err, errlen);

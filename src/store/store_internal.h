@@ -20,6 +20,8 @@ struct store {
 	enum store_mode mode;
 	char path[1024];
 	bool writer_active; /* a writer thread owns db */
+	uint64_t max_rows;  /* foreign: the most rows one table of its file (and WAL) can hold; a scan that returns
+			     * more walks a corrupt B-tree in a loop */
 };
 
 /* schema (store_schema.c) */
@@ -71,6 +73,8 @@ uint64_t store_row_digest(const struct ta_conn *c);
 struct store_reader;
 int store_reader_new(sqlite3 *db, struct store_reader **ret, char *err, size_t errlen);
 void store_reader_free(struct store_reader *r);
+/* Fail a run that returns more than max_rows rows as corrupt (0: no bound; struct store max_rows). */
+void store_reader_bound(struct store_reader *r, uint64_t max_rows);
 /* Run a SELECT over conn (the columns of STORE_CONN_COLS, in order) and call cb for each row as a ta_conn. */
 int store_reader_run(struct store_reader *r, sqlite3_stmt *st, store_record_cb cb, void *ctx, char *err, size_t errlen);
 #define STORE_CONN_COLS                                                                                           \

@@ -8,6 +8,7 @@
  * out of bounds. Shared rows are looked up once per id (an id -> entry cache) and kept in the dict.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,7 +54,13 @@ struct store_reader {
 	sqlite3_stmt *q[Q_COUNT_];
 	struct dict *dict;
 	struct u64map hosts, strs, hellos, servers, certs;
+	uint64_t max_rows; /* 0: no bound */
 };
+
+void store_reader_bound(struct store_reader *r, uint64_t max_rows)
+{
+	r->max_rows = max_rows;
+}
 
 int store_reader_new(sqlite3 *db, struct store_reader **ret, char *err, size_t errlen)
 {
@@ -371,7 +378,16 @@ static bool read_row(struct store_reader *r, sqlite3_stmt *st, struct ta_conn *c
 int store_reader_run(struct store_reader *r, sqlite3_stmt *st, store_record_cb cb, void *ctx, char *err, size_t errlen)
 {
 	int rc, ret = 0;
+	uint64_t rows = 0;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (r->max_rows && ++rows > r->max_rows) {
+			store_set_err(err, errlen,
+				      "the database is corrupt: a scan of its connections returned more rows than its"
+				      " file can hold (%" PRIu64 ")",
+				      r->max_rows);
+			ret = -EINVAL;
+			break;
+		}
 		struct ta_conn c;
 		if (!read_row(r, st, &c))
 			continue;

@@ -535,7 +535,34 @@ static void test_read_only_never_writes(void)
 	CHECK(a.st_mtime == b.st_mtime && a.st_size == b.st_size);
 }
 
-int main(void)
+static int count_rows(const struct ta_conn *r, void *ctx)
+{
+	(void)r;
+	(*(uint64_t *)ctx)++;
+	return 0;
+}
+
+/* A fuzzer's 63 KB database whose conn_ts index loops: the scan by time returned 258,504 rows of 5, 0.6 s
+ * (11 s under ASan); a foreign scan now stops as corrupt at the most rows its file can hold. */
+static void test_foreign_row_bound(const char *looping)
+{
+	struct store *s = NULL;
+	struct stat sb;
+	CHECK(stat(looping, &sb) == 0);
+	CHECK_OK(store_open(looping, STORE_FOREIGN, &s, err, sizeof(err)));
+	if (!s)
+		return;
+	uint64_t rows = 0;
+	CHECK(store_foreach_record(s, 0, count_rows, &rows, err, sizeof(err)) == -EINVAL);
+	CHECK(strstr(err, "corrupt") != NULL);
+	CHECK(rows <= (uint64_t)sb.st_size / 36 + 1);
+	rows = 0; /* a capture's rows are read by id range, not through the index: all 3 of capture 2 */
+	CHECK_OK(store_foreach_record(s, 2, count_rows, &rows, err, sizeof(err)));
+	CHECK(rows == 3);
+	store_close(s);
+}
+
+int main(int argc, char **argv)
 {
 	const char *tmp = getenv("TMPDIR");
 
@@ -549,6 +576,10 @@ int main(void)
 	test_refusals();
 	test_foreign_schema();
 	test_read_only_never_writes();
+	if (argc > 1)
+		test_foreign_row_bound(argv[1]);
+	else
+		CHECK(!"usage: test_store LOOPING.sqlite");
 	if (failures) {
 		fprintf(stderr, "%d check(s) failed; databases kept in %s\n", failures, dir);
 		return 1;
